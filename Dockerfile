@@ -1,0 +1,37 @@
+# feikong: multi-stage image. The build stage compiles the native modules (better-sqlite3,
+# serialport) and the TypeScript; the runtime stage carries only production dependencies and the
+# compiled daemon, runs as a non-root user, and keeps its database in a volume.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY protocols ./protocols
+COPY simulators ./simulators
+COPY migrations ./migrations
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    FEIKONG_DATA_DIR=/var/lib/feikong \
+    FEIKONG_HTTP__HOST=0.0.0.0 \
+    FEIKONG_HTTP__PORT=8080 \
+    FEIKONG_MQTT__EMBEDDED_HOST=0.0.0.0
+WORKDIR /app
+RUN groupadd --system feikong && useradd --system --gid feikong --groups dialout --home /var/lib/feikong feikong \
+ && mkdir -p /var/lib/feikong && chown feikong:feikong /var/lib/feikong
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/migrations ./migrations
+COPY package.json ./
+USER feikong
+VOLUME ["/var/lib/feikong"]
+EXPOSE 8080 1883
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/src/main.js"]

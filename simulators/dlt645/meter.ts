@@ -1,0 +1,257 @@
+// A simulated DL/T 645-2007 prepaid meter: its registers (energy, instantaneous values, prepaid
+// amounts, limits), its relay, its clock, and the behaviours that decide what it puts on the wire.
+//
+//   request frame ─▶ behaviours (newest first; the first that answers wins) ─▶ Reply
+//                           └─ none answered ─▶ defaultReply (the model, responder.ts)
+//
+// Time: `clock()` is physical time (energy, trip delay); the meter's own clock is that plus an
+// offset that broadcast time sync (08H) corrects and that validity deadlines are checked against.
+import type { DecodedControlRequest, Dlt645Frame } from '../../protocols/dlt645/index.js';
+import { type Behaviour } from './behaviours.js';
+import { EnergyRegisters, defaultTariffPeriod, type TariffNumber, type TariffPeriodFn } from './energy.js';
+import { Relay, type ControlAction, type ControlOutcome, type RelayOptions, type RelayStatus } from './relay.js';
+import { type Reply } from './reply.js';
+import { respond } from './responder.js';
+
+/** Meter-side limits (DI 04001001..04001005), integer fen. */
+export interface MeterLimits {
+  alarmLevel1Fen: number;
+  alarmLevel2Fen: number;
+  overdraftLimitFen: number;
+  hoardingLimitFen: number;
+  restoreLevelFen: number;
+}
+
+export interface SimMeterOptions extends RelayOptions {
+  /** 12 digits as printed, most significant first. */
+  address: string;
+  /** P2 P1 P0 as 6 hex digits; a 1CH with another password is refused 'unauthorised'. Default '000000'. */
+  password?: string;
+  /** Forward active energy at start, Wh. Default 0. */
+  energyWh?: number;
+  /** Per-tariff energy at start (tariffs 1..4), Wh; default: all of `energyWh` in tariff 3. */
+  tariffWh?: [number, number, number, number];
+  /** Load drawn while the relay is closed, W. Default 0, allowed 0..100 000. */
+  loadW?: number;
+  /** Which tariff is in force at a moment of the meter's clock. Default: see energy.ts. */
+  tariffPeriod?: TariffPeriodFn;
+  /** Phase A voltage, V. Default 220.0. */
+  voltageV?: number;
+  /** Grid frequency, Hz. Default 50.00. */
+  frequencyHz?: number;
+  /** Remaining amount (00900200), fen. Default 10 000 (100.00 yuan). */
+  remainingFen?: number;
+  /** Overdraft amount (00900201), fen. Default 0. */
+  overdraftFen?: number;
+  limits?: Partial<MeterLimits>;
+  /** Meter clock minus physical clock at start, ms (a drifted meter). Default 0. */
+  clockOffsetMs?: number;
+  /** FEH wake-up bytes before every reply (DL/T 645-2007 §5.3.1). Default 4, allowed 0..4. */
+  preamble?: number;
+  /** Behaviours installed at start, in priority order (first wins). */
+  behaviours?: Behaviour[];
+}
+
+export interface ControlRecord {
+  /** The meter's clock when the command arrived. */
+  at: Date;
+  action: ControlAction | null;
+  pa: number;
+  deadline: Date | null;
+  outcome: ControlOutcome;
+}
+
+const DEFAULT_LIMITS: MeterLimits = {
+  alarmLevel1Fen: 2_000,
+  alarmLevel2Fen: 1_000,
+  overdraftLimitFen: 0,
+  hoardingLimitFen: 99_999_900,
+  restoreLevelFen: 0,
+};
+const MAX_LOAD_W = 100_000;
+/** PA 98H: the body is ESAM ciphertext, which this meter has no key for. */
+const ESAM_PASSWORD_LEVEL = 0x98;
+
+export class SimMeter {
+  readonly address: string;
+  readonly password: string;
+  readonly preamble: number;
+  readonly relay: Relay;
+  readonly energy: EnergyRegisters;
+  readonly limits: MeterLimits;
+  /** Every 1CH command received, in order, with what the meter did about it. */
+  readonly controls: ControlRecord[] = [];
+  remainingFen: number;
+  overdraftFen: number;
+  voltageV: number;
+  frequencyHz: number;
+  /** Meter clock minus physical clock, ms. */
+  clockOffsetMs: number;
+  private loadWatts: number;
+  private readonly tariffPeriod: TariffPeriodFn;
+  private readonly clock: () => number;
+  /** Physical time up to which energy has been integrated. */
+  private integratedUntil: number;
+  private behaviourList: Behaviour[];
+
+  constructor(options: SimMeterOptions, clock: () => number = Date.now) {
+    if (!/^\d{12}$/.test(options.address)) throw new RangeError(`meter address must be 12 digits, got '${options.address}'`);
+    this.address = options.address;
+    this.password = (options.password ?? '000000').toUpperCase();
+    if (!/^[0-9A-F]{6}$/.test(this.password)) throw new RangeError(`password must be 6 hex digits, got '${options.password}'`);
+    this.preamble = options.preamble ?? 4;
+    if (!Number.isInteger(this.preamble) || this.preamble < 0 || this.preamble > 4) {
+      throw new RangeError(`preamble must be 0..4, got ${options.preamble}`);
+    }
+    this.relay = new Relay(options);
+    this.energy = new EnergyRegisters({ totalWh: options.energyWh, tariffWh: options.tariffWh });
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.remainingFen = options.remainingFen ?? 10_000;
+    this.overdraftFen = options.overdraftFen ?? 0;
+    this.voltageV = options.voltageV ?? 220;
+    this.frequencyHz = options.frequencyHz ?? 50;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.loadWatts = checkLoad(options.loadW ?? 0);
+    this.tariffPeriod = options.tariffPeriod ?? defaultTariffPeriod;
+    this.clock = clock;
+    this.integratedUntil = clock();
+    this.behaviourList = [...(options.behaviours ?? [])];
+  }
+
+  /** The meter's own clock, ms since the epoch. */
+  now(): number {
+    return this.clock() + this.clockOffsetMs;
+  }
+
+  /** Broadcast time sync: sets the meter's clock. */
+  setClock(time: Date): void {
+    this.clockOffsetMs = time.getTime() - this.clock();
+  }
+
+  get loadW(): number {
+    return this.loadWatts;
+  }
+
+  setLoad(watts: number): void {
+    this.sync();
+    this.loadWatts = checkLoad(watts);
+  }
+
+  /** Forward active energy, total, Wh, integrated up to now. */
+  get energyWh(): number {
+    this.sync();
+    return this.energy.totalWh;
+  }
+
+  tariffEnergyWh(tariff: TariffNumber): number {
+    this.sync();
+    return this.energy.tariffWh[tariff - 1] ?? 0;
+  }
+
+  relayStatus(): RelayStatus {
+    this.sync();
+    return this.relay.status(this.clock());
+  }
+
+  /** Active power now, W: the load while the relay is closed, else 0. */
+  get powerW(): number {
+    return this.relayStatus().relayOpen ? 0 : this.loadWatts;
+  }
+
+  get currentA(): number {
+    return this.voltageV > 0 ? this.powerW / this.voltageV : 0;
+  }
+
+  /** The customer presses the button; closes the relay only after a 1B close-permit. */
+  pressButton(): boolean {
+    this.sync();
+    return this.relay.pressButton(this.clock());
+  }
+
+  /**
+   * Checks and applies a decoded 1CH command the way a meter does (password, then deadline on
+   * the meter's clock, then the action), records it, and returns the outcome.
+   */
+  applyControl(request: DecodedControlRequest): ControlOutcome {
+    this.sync();
+    const nowMs = this.now();
+    let outcome: ControlOutcome;
+    if (request.pa === ESAM_PASSWORD_LEVEL || request.password.toUpperCase() !== this.password) {
+      outcome = 'unauthorised';
+    } else if (request.deadline === null || request.deadline.getTime() < nowMs) {
+      outcome = 'expired';
+    } else if (request.action === null) {
+      outcome = 'other';
+    } else {
+      outcome = this.relay.apply(request.action, this.clock());
+    }
+    this.recordControl(request, outcome);
+    return outcome;
+  }
+
+  /** Records a 1CH command without applying it (used by behaviours that refuse on purpose). */
+  recordControl(request: DecodedControlRequest, outcome: ControlOutcome): void {
+    this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, deadline: request.deadline, outcome });
+  }
+
+  /** Adds a behaviour ahead of the others: the newest behaviour is asked first. */
+  addBehaviour(behaviour: Behaviour): () => void {
+    this.behaviourList.unshift(behaviour);
+    return () => this.removeBehaviour(behaviour);
+  }
+
+  removeBehaviour(behaviour: Behaviour | string): void {
+    this.behaviourList = this.behaviourList.filter((b) => b !== behaviour && b.name !== behaviour);
+  }
+
+  clearBehaviours(): void {
+    this.behaviourList = [];
+  }
+
+  get behaviours(): readonly Behaviour[] {
+    return this.behaviourList;
+  }
+
+  /** What the meter puts on the wire for a frame addressed to it. */
+  handleRequest(frame: Dlt645Frame): Reply {
+    for (const behaviour of [...this.behaviourList]) {
+      const reply = behaviour.onRequest(frame, this);
+      if (reply === undefined) continue;
+      if (behaviour.once) this.removeBehaviour(behaviour);
+      return reply;
+    }
+    return this.defaultReply(frame);
+  }
+
+  /** The model's own answer, bypassing behaviours (behaviours call it to alter the normal reply). */
+  defaultReply(frame: Dlt645Frame): Reply {
+    return respond(this, frame);
+  }
+
+  /** Integrates energy up to now; a delayed trip that came due stops the load at its moment. */
+  private sync(): void {
+    const now = this.clock();
+    const tripAt = this.relay.pendingTripAt;
+    if (tripAt !== null && tripAt <= now) {
+      this.integrateTo(tripAt);
+      this.relay.settle(tripAt);
+    }
+    this.integrateTo(now);
+  }
+
+  private integrateTo(until: number): void {
+    if (until <= this.integratedUntil) return;
+    if (!this.relay.status(this.integratedUntil).relayOpen) {
+      const offset = this.clockOffsetMs;
+      this.energy.advance(this.integratedUntil, until, this.loadWatts, (t) => this.tariffPeriod(t + offset));
+    }
+    this.integratedUntil = until;
+  }
+}
+
+function checkLoad(watts: number): number {
+  if (!(Number.isFinite(watts) && watts >= 0 && watts <= MAX_LOAD_W)) {
+    throw new RangeError(`load must be 0..${MAX_LOAD_W} W, got ${watts}`);
+  }
+  return watts;
+}

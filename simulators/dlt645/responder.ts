@@ -1,0 +1,61 @@
+// The meter model's own answer to a request addressed to it, by function code:
+//
+//   11H read data        → 91H DI + value, or D1H "no requested data" for an unknown DI
+//   13H read address     → 93H address
+//   1CH remote control   → 9CH, or DCH with the refusal's error word (checks in meter.ts)
+//   08H broadcast time   → sets the meter clock, no reply (DL/T 645-2007 §7.6)
+//   anything else        → abnormal reply "other error"
+import {
+  ErrorBit,
+  FunctionCode,
+  decodeBroadcastTimeRequest,
+  decodeControlRequest,
+  decodeReadRequest,
+  encodeAbnormalResponse,
+  encodeControlResponse,
+  encodeReadAddressResponse,
+  encodeReadResponse,
+  isDlt645Error,
+  parseControl,
+  type Dlt645Frame,
+} from '../../protocols/dlt645/index.js';
+import type { SimMeter } from './meter.js';
+import { readRegister } from './registers.js';
+import { SILENT, send, type Reply } from './reply.js';
+
+export function respond(meter: SimMeter, frame: Dlt645Frame): Reply {
+  const { functionCode, fromMeter } = parseControl(frame.control);
+  if (fromMeter) return SILENT;
+  try {
+    switch (functionCode) {
+      case FunctionCode.Read: {
+        const { di } = decodeReadRequest(frame);
+        const payload = readRegister(meter, di);
+        if (payload === undefined) return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.noRequestedData));
+        return wire(meter, encodeReadResponse(meter.address, di, payload));
+      }
+      case FunctionCode.ReadAddress:
+        return wire(meter, encodeReadAddressResponse(meter.address));
+      case FunctionCode.Control: {
+        const outcome = meter.applyControl(decodeControlRequest(frame));
+        return wire(meter, encodeControlResponse(meter.address, outcome === 'ok' ? { ok: true } : { ok: false, reason: outcome }));
+      }
+      case FunctionCode.BroadcastTime: {
+        const { time } = decodeBroadcastTimeRequest(frame);
+        if (time !== null) meter.setClock(time);
+        return SILENT;
+      }
+      default:
+        return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.other));
+    }
+  } catch (error) {
+    // A request the codec cannot read (short data, bad BCD) gets "other error", as a meter would.
+    if (!isDlt645Error(error)) throw error;
+    return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.other));
+  }
+}
+
+/** Prefixes the meter's FEH wake-up bytes (DL/T 645-2007 §5.3.1). */
+function wire(meter: SimMeter, frame: Buffer): Reply {
+  return send(Buffer.concat([Buffer.alloc(meter.preamble, 0xfe), frame]));
+}

@@ -1,0 +1,101 @@
+// Loads the configuration from an optional JSON file and FEIKONG_* environment variables,
+// applies defaults and validates it. A bad value stops start-up with the key and what it expected.
+//
+//   file (FEIKONG_CONFIG or --config)  ─┐
+//   env  FEIKONG_HTTP__PORT=8081        ├─> merge ─> defaults ─> validate ─> Config
+//   overrides (tests, demo)            ─┘
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string, readonly key: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const ENV_PREFIX = 'FEIKONG_';
+
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** FEIKONG_ENGINE__GRACE_MS=0 → { engine: { graceMs: 0 } }. Values are JSON when they parse as JSON. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || name === 'FEIKONG_CONFIG' || raw === undefined) continue;
+    const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let node = out;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Json;
+    node[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(err as Error).message}`, 'FEIKONG_CONFIG');
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isPlainObject(parsed)) throw new Error('top level must be an object');
+    return parsed;
+  } catch (err) {
+    throw new ConfigError(`configuration file ${path} is not valid JSON: ${(err as Error).message}`, 'FEIKONG_CONFIG');
+  }
+}
+
+/** Validates a raw object against the schema, filling defaults. Throws ConfigError naming the first bad key. */
+export function validateConfig(raw: Json): Config {
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  if (errors.length > 0) {
+    // Prefer the most specific error (deepest path) so a bad nested value is named precisely.
+    const first = errors.sort((a, b) => b.path.length - a.path.length)[0]!;
+    const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    const got = JSON.stringify(first.value);
+    throw new ConfigError(`configuration key "${key}": ${first.message} (got ${got ?? 'nothing'})`, key);
+  }
+  return withDefaults as Config;
+}
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Json;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.FEIKONG_CONFIG;
+  let merged: Json = file ? readConfigFile(file) : {};
+  merged = deepMerge(merged, configFromEnv(env));
+  if (options.overrides) merged = deepMerge(merged, options.overrides);
+  return validateConfig(merged);
+}

@@ -1,0 +1,35 @@
+// Opens the SQLite database under the data directory in WAL mode and applies the committed
+// migrations (migrations/) before anything else touches it.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+
+export type Sqlite = Database.Database;
+
+/** migrations/ at the package root, found from here whether running from src/ or compiled dist/src/. */
+function findMigrations(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'migrations');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('migrations/ not found above ' + fileURLToPath(import.meta.url));
+}
+
+export const MIGRATIONS_DIR = findMigrations();
+
+export function openDatabase(dataDir: string): Sqlite {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, 'feikong.db'));
+  db.pragma('journal_mode = WAL');
+  // FULL: a committed (acknowledged) payment or reading survives power loss, not only a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(drizzle(db), { migrationsFolder: MIGRATIONS_DIR });
+  return db;
+}

@@ -1,0 +1,98 @@
+// Repository functions for meters and their readings.
+import type { Sqlite } from '../connection.js';
+
+export type RelayState = 'open' | 'closed' | 'unknown';
+
+export interface MeterRow {
+  id: string;
+  accountId: string;
+  protocol: string;
+  busId: string | null;
+  address: string;
+  supportsDirectClose: number;
+  relayState: RelayState;
+  relayStateAt: number | null;
+  lastReadingAt: number | null;
+  lastEnergyWh: number | null;
+  chargeBaseWh: number | null;
+  chargedEnergyWh: number | null;
+  online: number;
+  createdAt: number;
+}
+
+const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address,
+  supports_direct_close AS supportsDirectClose, relay_state AS relayState, relay_state_at AS relayStateAt,
+  last_reading_at AS lastReadingAt, last_energy_wh AS lastEnergyWh, charge_base_wh AS chargeBaseWh,
+  charged_energy_wh AS chargedEnergyWh, online, created_at AS createdAt`;
+
+export interface NewMeter {
+  id: string;
+  accountId: string;
+  protocol: string;
+  busId: string | null;
+  address: string;
+  supportsDirectClose: number;
+  createdAt: number;
+}
+
+export function metersRepository(db: Sqlite) {
+  const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, supports_direct_close, created_at)
+    VALUES (@id, @accountId, @protocol, @busId, @address, @supportsDirectClose, @createdAt)`);
+  const byId = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id = ?`);
+  const byAccount = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE account_id = ? ORDER BY id`);
+  const byBus = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE bus_id = ? ORDER BY address`);
+  const setRelay = db.prepare(`UPDATE meters SET relay_state = ?, relay_state_at = ? WHERE id = ?`);
+  const setOnline = db.prepare(`UPDATE meters SET online = ? WHERE id = ?`);
+  const setCharge = db.prepare(`UPDATE meters SET charge_base_wh = ?, charged_energy_wh = ? WHERE id = ?`);
+  const setLast = db.prepare(`UPDATE meters SET last_reading_at = ?, last_energy_wh = ?
+    WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at < ?)`);
+  const insertReading = db.prepare(`INSERT INTO readings (meter_id, ts, energy_wh) VALUES (?, ?, ?)
+    ON CONFLICT (meter_id, ts) DO NOTHING`);
+  const previousReading = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts < ?
+    ORDER BY ts DESC LIMIT 1`);
+  const nextReading = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts > ?
+    ORDER BY ts ASC LIMIT 1`);
+  const readingsPage = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?
+    ORDER BY ts ASC LIMIT ?`);
+
+  return {
+    insert(meter: NewMeter): void {
+      insert.run(meter);
+    },
+    get(id: string): MeterRow | undefined {
+      return byId.get(id) as MeterRow | undefined;
+    },
+    forAccount(accountId: string): MeterRow[] {
+      return byAccount.all(accountId) as MeterRow[];
+    },
+    onBus(busId: string): MeterRow[] {
+      return byBus.all(busId) as MeterRow[];
+    },
+    setRelayState(id: string, state: RelayState, at: number): void {
+      setRelay.run(state, at, id);
+    },
+    setOnline(id: string, online: boolean): void {
+      setOnline.run(online ? 1 : 0, id);
+    },
+    setCharged(id: string, baseWh: number, chargedWh: number): void {
+      setCharge.run(baseWh, chargedWh, id);
+    },
+    /** Stores a reading once; returns false when (meter, ts) was already stored. */
+    insertReading(meterId: string, ts: number, energyWh: number): boolean {
+      const inserted = insertReading.run(meterId, ts, energyWh).changes === 1;
+      if (inserted) setLast.run(ts, energyWh, meterId, ts);
+      return inserted;
+    },
+    neighbours(meterId: string, ts: number): { previous?: { ts: number; energyWh: number }; next?: { ts: number; energyWh: number } } {
+      return {
+        previous: previousReading.get(meterId, ts) as { ts: number; energyWh: number } | undefined,
+        next: nextReading.get(meterId, ts) as { ts: number; energyWh: number } | undefined,
+      };
+    },
+    readings(meterId: string, from: number, to: number, limit: number): Array<{ ts: number; energyWh: number }> {
+      return readingsPage.all(meterId, from, to, limit) as Array<{ ts: number; energyWh: number }>;
+    },
+  };
+}
+
+export type MetersRepository = ReturnType<typeof metersRepository>;
