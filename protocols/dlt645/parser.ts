@@ -47,9 +47,9 @@ function examine(buf: Buffer, at: number): Candidate {
   return { status: 'frame', length: total };
 }
 
-/** Index of the first 68H after `from` that starts a complete valid frame, or -1. */
-function completeFrameAfter(buf: Buffer, from: number): number {
-  for (let k = buf.indexOf(START_BYTE, from + 1); k >= 0; k = buf.indexOf(START_BYTE, k + 1)) {
+/** Index of the first 68H in (from, before) that starts a complete valid frame, or -1. */
+function completeFrameAfter(buf: Buffer, from: number, before = buf.length): number {
+  for (let k = buf.indexOf(START_BYTE, from + 1); k >= 0 && k < before; k = buf.indexOf(START_BYTE, k + 1)) {
     if (examine(buf, k).status === 'frame') return k;
   }
   return -1;
@@ -127,30 +127,27 @@ export class Dlt645Parser {
         }
         continue;
       }
-      if (verdict.reason === 'checksum') {
-        // Report the whole frame once; keep scanning inside it so that a valid frame hidden in
-        // it (junk that happened to look like a header) is not lost.
-        flushJunk(start);
-        if (start + verdict.length > this.reportedUntil) {
-          const from = Math.max(start, this.reportedUntil);
-          events.push({ kind: 'discarded', bytes: Buffer.from(buf.subarray(from, start + verdict.length)), reason: 'checksum' });
-          this.reportedUntil = start + verdict.length;
-        }
-        pos = start + 1;
+      if (verdict.reason === 'garbage') {
+        // No second 68H: this start byte is junk, like everything up to the next 68H.
+        if (junkFrom < 0) junkFrom = start;
+        const next = buf.indexOf(START_BYTE, start + 1);
+        pos = next < 0 ? buf.length : next;
         continue;
       }
-      // Not a frame: the bytes up to the next 68H are junk of the given reason.
-      const next = buf.indexOf(START_BYTE, start + 1);
-      const upTo = next < 0 ? buf.length : next;
-      if (verdict.reason === 'garbage') {
-        if (junkFrom < 0) junkFrom = start;
-      } else {
-        flushJunk(start);
-        const from = Math.max(start, this.reportedUntil);
-        if (upTo > from) events.push({ kind: 'discarded', bytes: Buffer.from(buf.subarray(from, upTo)), reason: verdict.reason });
-        this.reportedUntil = Math.max(this.reportedUntil, upTo);
+      // A frame-shaped run with a bad checksum, end byte or length: report it once, as a whole,
+      // then keep scanning inside it, so that a valid frame hidden in it (junk that happened to
+      // look like a header) still comes out. If such a frame is already complete, the report
+      // stops where it begins, so that no byte is both discarded and delivered.
+      flushJunk(start);
+      const end = Math.min(start + verdict.length, buf.length);
+      const hidden = completeFrameAfter(buf, start, end);
+      const reportEnd = hidden >= 0 ? hidden : end;
+      const from = Math.max(start, this.reportedUntil);
+      if (reportEnd > from) {
+        events.push({ kind: 'discarded', bytes: Buffer.from(buf.subarray(from, reportEnd)), reason: verdict.reason });
       }
-      pos = upTo;
+      this.reportedUntil = Math.max(this.reportedUntil, reportEnd);
+      pos = hidden >= 0 ? hidden : start + 1;
     }
     flushJunk(pos);
 
