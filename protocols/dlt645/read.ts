@@ -106,12 +106,16 @@ export function decodeReadResponse(frame: Dlt645Frame): { di: number; payload: U
   return { di: readUIntLE(frame.data, 0, 4), payload: frame.data.slice(4), followUp: c.followUp };
 }
 
-/** Abnormal reply (control = function | C0H) carrying a one-byte error word (two bytes when > 0xFF). */
-export function encodeAbnormalResponse(address: string, functionCode: number, errorWord: number): Buffer {
-  if (!Number.isInteger(errorWord) || errorWord < 0 || errorWord > 0xffff) {
-    throw new Dlt645Error('VALUE_INVALID', `error word out of range: ${errorWord}`, { errorWord });
+/**
+ * Abnormal reply (control = function | C0H) carrying the error word: one byte (DL/T 645-2007),
+ * or two when asked or when the word needs them (the 2013 supplement's 1CH word).
+ */
+export function encodeAbnormalResponse(address: string, functionCode: number, errorWord: number, options: { length?: 1 | 2 } = {}): Buffer {
+  const length = options.length ?? (errorWord > 0xff ? 2 : 1);
+  if (!Number.isInteger(errorWord) || errorWord < 0 || errorWord >= 256 ** length) {
+    throw new Dlt645Error('VALUE_INVALID', `error word out of range for ${length} byte(s): ${errorWord}`, { errorWord, length });
   }
-  const data = errorWord > 0xff ? writeUIntLE(errorWord, 2) : Buffer.from([errorWord]);
+  const data = writeUIntLE(errorWord, length);
   return encodeFrame({ address, control: makeControl(functionCode, { fromMeter: true, abnormal: true }), data }, { preamble: 0 });
 }
 

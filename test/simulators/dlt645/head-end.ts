@@ -90,10 +90,14 @@ export class HeadEnd {
 }
 
 /** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs`. */
-export async function expectWithin<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+export async function expectWithin<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (performance.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
