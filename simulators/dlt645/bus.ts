@@ -147,11 +147,21 @@ export async function startDlt645Bus(options: Dlt645BusOptions): Promise<SimBus>
       return;
     }
     for (const meter of targets) {
-      const reply = meter.handleRequest(frame);
+      let reply: Reply;
+      try {
+        reply = meter.handleRequest(frame);
+      } catch (error) {
+        // A faulty behaviour must not take the bus down: report it and stay silent.
+        emit({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) });
+        reply = { kind: 'silent' };
+      }
       // Broadcasts are never answered, whatever a behaviour says.
-      const sends = reply.kind === 'send' && targets.length === 1 && frame.address !== BROADCAST_ADDRESS;
-      emit({ ...base, meter: meter.address, outcome: sends ? 'reply' : 'silent', replyBytes: sends ? reply.bytes.length : 0 });
-      if (sends) transmit(link, reply);
+      if (reply.kind === 'send' && targets.length === 1 && frame.address !== BROADCAST_ADDRESS) {
+        emit({ ...base, meter: meter.address, outcome: 'reply', replyBytes: reply.bytes.length });
+        transmit(link, reply);
+      } else {
+        emit({ ...base, meter: meter.address, outcome: 'silent', replyBytes: 0 });
+      }
     }
   };
 

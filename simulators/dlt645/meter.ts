@@ -31,7 +31,7 @@ export interface SimMeterOptions extends RelayOptions {
   energyWh?: number;
   /** Per-tariff energy at start (tariffs 1..4), Wh; default: all of `energyWh` in tariff 3. */
   tariffWh?: [number, number, number, number];
-  /** Load drawn while the relay is closed, W. Default 0, allowed 0..100 000. */
+  /** Load drawn while the relay is closed, W. Default 0, allowed 0..60 000 (a single-phase meter's range). */
   loadW?: number;
   /** Which tariff is in force at a moment of the meter's clock. Default: see energy.ts. */
   tariffPeriod?: TariffPeriodFn;
@@ -68,7 +68,7 @@ const DEFAULT_LIMITS: MeterLimits = {
   hoardingLimitFen: 99_999_900,
   restoreLevelFen: 0,
 };
-const MAX_LOAD_W = 100_000;
+const MAX_LOAD_W = 60_000;
 /** PA 98H: the body is ESAM ciphertext, which this meter has no key for. */
 const ESAM_PASSWORD_LEVEL = 0x98;
 

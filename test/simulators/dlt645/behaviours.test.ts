@@ -91,4 +91,28 @@ describe('simulator behaviours', () => {
     meter.addBehaviour(behaviours.silence({ when: behaviours.forFunction(FunctionCode.Control) }));
     expect(energyOf(await harness.ask(readEnergy()))).toBe(70);
   });
+
+  it('a behaviour that throws is reported and the meter stays silent; the bus carries on', async () => {
+    const errors: Error[] = [];
+    const { bus } = await harness.start({
+      baudRate: BAUD,
+      meters: [{ address: METER_1 }],
+      onEvent: (event) => {
+        if (event.kind === 'error') errors.push(event.error);
+      },
+    });
+    bus.meter(METER_1).addBehaviour({
+      name: 'broken',
+      once: true,
+      onRequest: () => {
+        throw new Error('broken behaviour');
+      },
+    });
+    const headEnd = harness.headEnd!;
+    await headEnd.send(readEnergy());
+    await expectWithin(() => errors[0]?.message === 'broken behaviour', 1_000, 'the error to be reported');
+    expect(headEnd.frames).toHaveLength(0);
+    bus.meter(METER_1).clearBehaviours();
+    expect(energyOf(await harness.ask(readEnergy()))).toBe(0);
+  });
 });

@@ -1,0 +1,60 @@
+// The feikong-sim launcher end to end: start it on a free TCP port, read a meter through it, see
+// the request logged, stop it with SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DataIdentifier } from '../../../protocols/dlt645/index.js';
+import { HeadEnd, expectWithin } from './head-end.js';
+import { METER_2, energyOf, readRequest } from './fixtures.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/feikong-sim.mjs', import.meta.url));
+
+let child: ChildProcess | undefined;
+let headEnd: HeadEnd | undefined;
+afterEach(async () => {
+  await headEnd?.close();
+  headEnd = undefined;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  child = undefined;
+});
+
+function run(args: string[]): { proc: ChildProcess; output: () => string } {
+  let text = '';
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  proc.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child = proc;
+  return { proc, output: () => text };
+}
+
+describe('feikong-sim dlt645', () => {
+  it('prints usage with --help', async () => {
+    const { proc, output } = run(['dlt645', '--help']);
+    const code = await new Promise((resolve) => proc.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(output()).toMatch(/--pty/);
+    expect(output()).toMatch(/--tcp PORT/);
+  });
+
+  it('serves meters on TCP, logs each request in one line, and stops on SIGTERM', async () => {
+    const { proc, output } = run(['dlt645', '--tcp', '0', '--baud', '9600', '--meters', '000000000001,000000000002', '--energy-wh', '1230', '--td', '20']);
+    const port = await expectWithin(() => /port: (\d+)/.exec(output())?.[1], 15_000, 'the simulator to print its port');
+    headEnd = await HeadEnd.connectTcp(Number(port));
+    const reply = await headEnd.request(readRequest(METER_2, DataIdentifier.forwardActiveTotal));
+    expect(energyOf(reply.frame)).toBe(1230);
+    await expectWithin(() => /000000000002 11H Read DI 00010000 -> 000000000002: reply 24 bytes/.test(output()), 2_000, 'the request log line');
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('rejects a bad meter address with the usage text', async () => {
+    const { proc, output } = run(['dlt645', '--pty', '--meters', '12ab']);
+    expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(2);
+    expect(output()).toMatch(/12 digits/);
+  });
+});
