@@ -20,7 +20,7 @@ export interface PacingOptions {
   signal?: AbortSignal;
 }
 
-/** Seconds the line needs for `byteCount` characters at `baudRate`. */
+/** Milliseconds the line needs for `byteCount` characters at `baudRate`. */
 export function wireTimeMs(byteCount: number, baudRate: number): number {
   return (byteCount * BITS_PER_CHARACTER * 1000) / baudRate;
 }

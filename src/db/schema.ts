@@ -30,15 +30,28 @@ export const accounts = sqliteTable('accounts', {
   alarm2At: integer('alarm2_at'),
   /** When a manual-review item was raised for this account's current arrears; cleared on restore. */
   reviewAt: integer('review_at'),
+  /** JSON overrides of the levels, each in money or in days of supply, e.g. {"alarmLevel1":{"days":3}} */
+  levelOverrides: text('level_overrides'),
+  /** Emergency credit taken and not yet repaid, fen (0 = none outstanding). */
+  emergencyCreditFen: integer('emergency_credit_fen').notNull().default(0),
+  lastPaymentAt: integer('last_payment_at'),
   createdAt: integer('created_at').notNull(),
 });
 
 export const meters = sqliteTable('meters', {
   id: text('id').primaryKey(),
   accountId: text('account_id').notNull().references(() => accounts.id),
+  /** 'dlt645' | 'modbus-rtu' | 'modbus-tcp' | 'mqtt' */
   protocol: text('protocol').notNull(),
   busId: text('bus_id'),
+  /** DL/T 645: 12 BCD digits; Modbus: unit id; concentrator: the meter id the concentrator uses */
   address: text('address').notNull(),
+  concentratorId: text('concentrator_id'),
+  /** Modbus register map name (see registermaps/) */
+  registerMap: text('register_map'),
+  /** DL/T 645 edition spoken by the meter: '2007', '1997', or 'auto' (2007 with fallback to 1997) */
+  edition: text('edition').notNull().default('2007'),
+  supportsKeepPower: integer('supports_keep_power').notNull().default(1),
   supportsDirectClose: integer('supports_direct_close').notNull().default(1),
   relayState: text('relay_state').notNull().default('unknown'),
   relayStateAt: integer('relay_state_at'),
@@ -49,9 +62,12 @@ export const meters = sqliteTable('meters', {
   /** Cumulative energy already charged (the highest register value seen). */
   chargedEnergyWh: integer('charged_energy_wh'),
   online: integer('online').notNull().default(1),
+  /** readings are stale (its concentrator is offline) */
+  stale: integer('stale').notNull().default(0),
   createdAt: integer('created_at').notNull(),
 }, (t) => [
   uniqueIndex('meters_bus_address').on(t.busId, t.address),
+  uniqueIndex('meters_concentrator_address').on(t.concentratorId, t.address),
   index('meters_account').on(t.accountId),
 ]);
 
@@ -60,6 +76,25 @@ export const readings = sqliteTable('readings', {
   ts: integer('ts').notNull(),
   energyWh: integer('energy_wh').notNull(),
 }, (t) => [primaryKey({ columns: [t.meterId, t.ts] })]);
+
+/** Per-tariff (time-of-use) registers of a reading, where the meter has them. */
+export const touReadings = sqliteTable('tou_readings', {
+  meterId: text('meter_id').notNull(),
+  ts: integer('ts').notNull(),
+  peakWh: integer('peak_wh'),
+  flatWh: integer('flat_wh'),
+  valleyWh: integer('valley_wh'),
+  criticalWh: integer('critical_wh'),
+}, (t) => [primaryKey({ columns: [t.meterId, t.ts] })]);
+
+/** Which tariff applies to an account from when; a change takes effect without re-charging the past. */
+export const tariffAssignments = sqliteTable('tariff_assignments', {
+  accountId: text('account_id').notNull().references(() => accounts.id),
+  effectiveFrom: integer('effective_from').notNull(),
+  tariffId: text('tariff_id').notNull().references(() => tariffs.id),
+  actor: text('actor').notNull(),
+  createdAt: integer('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.accountId, t.effectiveFrom] })]);
 
 export const ledgerEntries = sqliteTable('ledger_entries', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -106,7 +141,10 @@ export const commands = sqliteTable('commands', {
   finishedAt: integer('finished_at'),
   expiresAt: integer('expires_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  /** the bulk operation this command belongs to, if any */
+  bulkId: text('bulk_id'),
 }, (t) => [
+  index('commands_bulk').on(t.bulkId),
   // Never two commands in flight for one meter.
   uniqueIndex('commands_one_active_per_meter').on(t.meterId).where(sql`state in ('queued', 'sent')`),
   index('commands_meter').on(t.meterId, t.createdAt),
@@ -140,3 +178,92 @@ export const apiKeys = sqliteTable('api_keys', {
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
 }, (t) => [uniqueIndex('api_keys_hash').on(t.secretHash)]);
+
+/** Keep-power (保电) and manual-off holds, on a meter or an account, with actor, reason and expiry. */
+export const holds = sqliteTable('holds', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  scope: text('scope').notNull(),
+  targetId: text('target_id').notNull(),
+  actor: text('actor').notNull(),
+  reason: text('reason').notNull(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at'),
+  releasedAt: integer('released_at'),
+  releasedBy: text('released_by'),
+}, (t) => [index('holds_target').on(t.scope, t.targetId)]);
+
+/** Items an operator must look at: a protected customer at the cut-off level, a flapping relay, a relay fault. */
+export const reviewItems = sqliteTable('review_items', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind').notNull(),
+  accountId: text('account_id'),
+  meterId: text('meter_id'),
+  reason: text('reason').notNull(),
+  createdAt: integer('created_at').notNull(),
+  resolvedAt: integer('resolved_at'),
+  resolvedBy: text('resolved_by'),
+  resolution: text('resolution'),
+}, (t) => [index('review_open').on(t.resolvedAt, t.id)]);
+
+/** Operator bulk disconnect / reconnect: progress and per-meter results live on its commands and skips. */
+export const bulkOperations = sqliteTable('bulk_operations', {
+  id: text('id').primaryKey(),
+  action: text('action').notNull(),
+  actor: text('actor').notNull(),
+  reason: text('reason').notNull(),
+  state: text('state').notNull(),
+  total: integer('total').notNull(),
+  /** JSON array of {meterId, skipped: reason} for meters the operation left alone */
+  skipped: text('skipped').notNull().default('[]'),
+  createdAt: integer('created_at').notNull(),
+  finishedAt: integer('finished_at'),
+});
+
+/** Messages that could not be ingested, kept for inspection. */
+export const deadLetters = sqliteTable('dead_letters', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  source: text('source').notNull(),
+  topic: text('topic'),
+  payload: text('payload').notNull(),
+  reason: text('reason').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const concentrators = sqliteTable('concentrators', {
+  id: text('id').primaryKey(),
+  status: text('status').notNull().default('unknown'),
+  statusAt: integer('status_at'),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** HMAC-SHA256 key for the X-Feikong-Signature header */
+  secret: text('secret').notNull(),
+  /** JSON array of event types, or ["*"] */
+  eventTypes: text('event_types').notNull(),
+  active: integer('active').notNull().default(1),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const webhookDeliveries = sqliteTable('webhook_deliveries', {
+  webhookId: text('webhook_id').notNull().references(() => webhooks.id),
+  eventId: integer('event_id').notNull(),
+  state: text('state').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: integer('next_attempt_at').notNull(),
+  lastStatus: integer('last_status'),
+  lastError: text('last_error'),
+  updatedAt: integer('updated_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.webhookId, t.eventId] }),
+  index('webhook_due').on(t.state, t.nextAttemptAt),
+]);
+
+/** Where each webhook's outbox reading stands (the highest event id already turned into deliveries). */
+export const outboxCursors = sqliteTable('outbox_cursors', {
+  name: text('name').primaryKey(),
+  lastEventId: integer('last_event_id').notNull(),
+});

@@ -24,10 +24,10 @@ describe('prepaid loop over a pseudo-terminal', () => {
 
   it('cuts off at zero balance and restores after a payment, each confirmed by read-back', async () => {
     pty = await createPtyPair();
-    // 100 kW at 10 yuan/kWh costs about 28 fen a second: a 60-fen account runs out in seconds.
+    // 60 kW at 20 yuan/kWh costs about 33 fen a second: a 60-fen account runs out in seconds.
     sim = await startDlt645Bus({
       transport: { kind: 'serial', path: pty.a }, baudRate: 9600, responseDelayMs: 20,
-      meters: [{ address: ADDRESS, energyWh: 1_234_560, loadW: 100_000 }],
+      meters: [{ address: ADDRESS, energyWh: 1_234_560, loadW: 60_000 }],
     });
     fk = await startTestDaemon({
       buses: [{ id: 'line-1', kind: 'serial', path: pty.b, baudRate: 9600 }],
@@ -37,7 +37,7 @@ describe('prepaid loop over a pseudo-terminal', () => {
     const simMeter = sim.meter(ADDRESS);
 
     let res = await fk.api('POST', '/v1/accounts', {
-      body: { id: 'acc-1', name: 'Wang Fang', pricePerKwh: '10', alarmLevel1Fen: 50, alarmLevel2Fen: 30, cutoffLevelFen: 0, restoreLevelFen: 0 },
+      body: { id: 'acc-1', name: 'Wang Fang', pricePerKwh: '20', alarmLevel1Fen: 50, alarmLevel2Fen: 30, cutoffLevelFen: 0, restoreLevelFen: 0 },
     });
     expect(res.status).toBe(201);
     res = await fk.api('POST', '/v1/meters', { body: { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: 'line-1', address: ADDRESS } });

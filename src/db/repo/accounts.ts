@@ -16,15 +16,19 @@ export interface AccountRow {
   alarmState: number;
   alarm2At: number | null;
   reviewAt: number | null;
+  levelOverrides: string | null;
+  emergencyCreditFen: number;
+  lastPaymentAt: number | null;
   createdAt: number;
 }
 
 const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS creditGrade, protected, tariff_id AS tariffId,
   balance_fen AS balanceFen, alarm_level1_fen AS alarmLevel1Fen, alarm_level2_fen AS alarmLevel2Fen,
   cutoff_level_fen AS cutoffLevelFen, restore_level_fen AS restoreLevelFen, alarm_state AS alarmState,
-  alarm2_at AS alarm2At, review_at AS reviewAt, created_at AS createdAt`;
+  alarm2_at AS alarm2At, review_at AS reviewAt, level_overrides AS levelOverrides,
+  emergency_credit_fen AS emergencyCreditFen, last_payment_at AS lastPaymentAt, created_at AS createdAt`;
 
-export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt'>;
+export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'emergencyCreditFen' | 'lastPaymentAt'>;
 
 export function accountsRepository(db: Sqlite) {
   const insert = db.prepare(`INSERT INTO accounts (id, name, category, credit_grade, protected, tariff_id,

@@ -9,6 +9,10 @@ export interface MeterRow {
   protocol: string;
   busId: string | null;
   address: string;
+  concentratorId: string | null;
+  registerMap: string | null;
+  edition: '2007' | '1997' | 'auto';
+  supportsKeepPower: number;
   supportsDirectClose: number;
   relayState: RelayState;
   relayStateAt: number | null;
@@ -17,10 +21,12 @@ export interface MeterRow {
   chargeBaseWh: number | null;
   chargedEnergyWh: number | null;
   online: number;
+  stale: number;
   createdAt: number;
 }
 
-const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address,
+const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address, concentrator_id AS concentratorId,
+  register_map AS registerMap, edition, supports_keep_power AS supportsKeepPower, stale,
   supports_direct_close AS supportsDirectClose, relay_state AS relayState, relay_state_at AS relayStateAt,
   last_reading_at AS lastReadingAt, last_energy_wh AS lastEnergyWh, charge_base_wh AS chargeBaseWh,
   charged_energy_wh AS chargedEnergyWh, online, created_at AS createdAt`;
@@ -31,13 +37,19 @@ export interface NewMeter {
   protocol: string;
   busId: string | null;
   address: string;
+  concentratorId?: string | null;
+  registerMap?: string | null;
+  edition?: '2007' | '1997' | 'auto';
+  supportsKeepPower?: number;
   supportsDirectClose: number;
   createdAt: number;
 }
 
 export function metersRepository(db: Sqlite) {
-  const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, supports_direct_close, created_at)
-    VALUES (@id, @accountId, @protocol, @busId, @address, @supportsDirectClose, @createdAt)`);
+  const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, concentrator_id, register_map, edition,
+    supports_keep_power, supports_direct_close, created_at)
+    VALUES (@id, @accountId, @protocol, @busId, @address, @concentratorId, @registerMap, @edition, @supportsKeepPower,
+    @supportsDirectClose, @createdAt)`);
   const byId = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id = ?`);
   const byAccount = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE account_id = ? ORDER BY id`);
   const byBus = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE bus_id = ? ORDER BY address`);
@@ -57,7 +69,7 @@ export function metersRepository(db: Sqlite) {
 
   return {
     insert(meter: NewMeter): void {
-      insert.run(meter);
+      insert.run({ concentratorId: null, registerMap: null, edition: '2007', supportsKeepPower: 1, ...meter });
     },
     get(id: string): MeterRow | undefined {
       return byId.get(id) as MeterRow | undefined;
