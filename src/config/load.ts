@@ -5,8 +5,8 @@
 //   env  FEIKONG_HTTP__PORT=8081        ├─> merge ─> defaults ─> validate ─> Config
 //   overrides (tests, demo)            ─┘
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, type Config } from './schema.js';
+import { Value, type ValueError } from '@sinclair/typebox/value';
+import { ConfigSchema, SerialBus, TcpBus, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -24,17 +24,23 @@ function camel(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** FEIKONG_ENGINE__GRACE_MS=0 → { engine: { graceMs: 0 } }. Values are JSON when they parse as JSON. */
+/**
+ * FEIKONG_ENGINE__GRACE_MS=0 → { engine: { graceMs: 0 } }. Objects, arrays and quoted strings are
+ * read as JSON; anything else stays text and is converted by the schema (so a price "0.60" stays
+ * the string the schema wants, and a port "8081" becomes the integer it wants).
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || name === 'FEIKONG_CONFIG' || raw === undefined) continue;
     const path = name.slice(ENV_PREFIX.length).split('__').map(camel);
     let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw;
+    if (/^\s*[[{"]/.test(raw)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
     }
     let node = out;
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Json;
@@ -71,13 +77,42 @@ function readConfigFile(path: string): Json {
   }
 }
 
+/**
+ * The most precise error: inside a union, the branch that came closest (fewest errors, and a
+ * matching `kind` where the branches have one); a union of literals lists the allowed values.
+ */
+function precise(error: ValueError): { path: string; message: string; value: unknown } {
+  const branches = error.errors.map((it) => [...it]);
+  const anyOf = (error.schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
+  if (anyOf && anyOf.every((b) => b.const !== undefined)) {
+    return { path: error.path, message: `expected one of ${anyOf.map((b) => JSON.stringify(b.const)).join(', ')}`, value: error.value };
+  }
+  if (branches.length === 0) return { path: error.path, message: error.message, value: error.value };
+  const scored = branches
+    .map((errs) => ({ errs, kindMismatch: errs.some((e) => e.path.endsWith('/kind')) ? 1 : 0 }))
+    .sort((a, b) => a.kindMismatch - b.kindMismatch || a.errs.length - b.errs.length);
+  const best = scored[0]!.errs;
+  const deepest = best.sort((a, b) => b.path.split('/').length - a.path.split('/').length)[0];
+  return deepest ? precise(deepest) : { path: error.path, message: error.message, value: error.value };
+}
+
 /** Validates a raw object against the schema, filling defaults. Throws ConfigError naming the first bad key. */
 export function validateConfig(raw: Json): Config {
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const copy = structuredClone(raw);
+  // Defaults inside a union are not applied by the schema walk: fill each bus by its kind.
+  if (Array.isArray(copy.buses)) {
+    const branches: Record<string, typeof SerialBus | typeof TcpBus> = { serial: SerialBus, tcp: TcpBus };
+    copy.buses = copy.buses.map((b: unknown) => {
+      const branch = isPlainObject(b) && typeof b.kind === 'string' ? branches[b.kind] : undefined;
+      return branch ? Value.Convert(branch, Value.Default(branch, b)) : b;
+    });
+  }
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, copy));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
   if (errors.length > 0) {
     // Prefer the most specific error (deepest path) so a bad nested value is named precisely.
-    const first = errors.sort((a, b) => b.path.length - a.path.length)[0]!;
+    const depth = (e: ValueError) => e.path.split('/').length;
+    const first = precise(errors.sort((a, b) => depth(b) - depth(a))[0]!);
     const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const got = JSON.stringify(first.value);
     throw new ConfigError(`configuration key "${key}": ${first.message} (got ${got ?? 'nothing'})`, key);

@@ -2,7 +2,7 @@
 // Every timeout, interval and limit lives here with its default and allowed range.
 import { Type, type Static } from '@sinclair/typebox';
 
-const SerialBus = Type.Object({
+export const SerialBus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'bus id, referenced by meters' }),
   kind: Type.Literal('serial'),
   path: Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0' }),
@@ -13,7 +13,7 @@ const SerialBus = Type.Object({
   }),
 }, { additionalProperties: false });
 
-const TcpBus = Type.Object({
+export const TcpBus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
   kind: Type.Literal('tcp'),
   host: Type.String({ minLength: 1 }),

@@ -78,6 +78,7 @@ describe('environment', () => {
   });
 
   it('maps nested names to camel-case keys and ignores other variables', () => {
+    // Text stays text here; the schema converts it when the configuration is validated.
     expect(configFromEnv({
       FEIKONG_ENGINE__NO_CUT__NIGHT_START: '20:00',
       FEIKONG_DEFAULTS__ALARM_LEVEL1_FEN: '3000',
@@ -87,10 +88,26 @@ describe('environment', () => {
       HTTP__PORT: '1',
       PATH: '/usr/bin',
     })).toEqual({
-      engine: { noCut: { nightStart: '20:00', weekends: false } },
-      defaults: { alarmLevel1Fen: 3000 },
-      utcOffsetMinutes: 420,
+      engine: { noCut: { nightStart: '20:00', weekends: 'false' } },
+      defaults: { alarmLevel1Fen: '3000' },
+      utcOffsetMinutes: '420',
     });
+  });
+
+  it('converts environment text to the types the schema wants', () => {
+    const config = loadConfig({ env: {
+      FEIKONG_ENGINE__NO_CUT__WEEKENDS: 'false', FEIKONG_DEFAULTS__ALARM_LEVEL1_FEN: '3000', FEIKONG_UTC_OFFSET_MINUTES: '420',
+      FEIKONG_DEFAULTS__PRICE_PER_KWH: '0.60',
+    } });
+    expect(config.engine.noCut.weekends).toBe(false);
+    expect(config.defaults.alarmLevel1Fen).toBe(3000);
+    expect(config.utcOffsetMinutes).toBe(420);
+    expect(config.defaults.pricePerKwh).toBe('0.60');
+  });
+
+  it('fills a bus entry with the defaults of its kind', () => {
+    const config = loadConfig({ env: {}, overrides: { buses: [{ id: 'b', kind: 'serial', path: '/dev/ttyS0' }] } });
+    expect(config.buses[0]).toMatchObject({ baudRate: 2400, parity: 'auto' });
   });
 
   it('a price given in the environment stays a price', () => {

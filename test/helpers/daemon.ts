@@ -21,7 +21,7 @@ export async function startTestDaemon(overrides: Record<string, unknown> = {}, d
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'feikong-test-'));
   const config = validateConfig(deepMerge({
     dataDir: dir,
-    log: { level: process.env.FEIKONG_TEST_LOG ?? 'silent' },
+    log: { level: process.env.FK_TEST_LOG ?? 'silent' },
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { embeddedHost: '127.0.0.1', embeddedPort: 0 },
   }, overrides));

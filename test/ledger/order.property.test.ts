@@ -103,7 +103,7 @@ describe('balance is independent of delivery order and duplication', () => {
         const ops = opsOf(c, copies);
         const readings = ops.filter((o) => o.kind === 'reading');
         const payments = ops.filter((o) => o.kind === 'payment');
-        const deliveries = [...readings];
+        const deliveries: Op[] = [...readings];
         payments.forEach((p, i) => deliveries.splice((seed + i * 7919) % (deliveries.length + 1), 0, p));
         const { balanceFen } = apply(c, deliveries);
         expect(balanceFen).toBe(expectedBalance(c));
