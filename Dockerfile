@@ -14,7 +14,9 @@ COPY src ./src
 COPY protocols ./protocols
 COPY simulators ./simulators
 COPY migrations ./migrations
-RUN npm run build && npm prune --omit=dev
+COPY registermaps ./registermaps
+COPY console ./console
+RUN npm run build && npm run build:console && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -28,6 +30,8 @@ RUN groupadd --system feikong && useradd --system --gid feikong --groups dialout
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
+COPY --from=build /app/registermaps ./registermaps
+COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
 USER feikong
 VOLUME ["/var/lib/feikong"]

@@ -5,7 +5,25 @@ import { execFileSync } from 'node:child_process';
 
 const needs = [
   { command: 'socat', pkg: 'socat', why: 'pseudo-terminal pairs for the serial-line tests' },
+  { command: 'chromium', pkg: 'chromium', why: 'headless browser for the operator console test (test/console)' },
+  {
+    command: '/usr/bin/python3', pkg: 'python3-pymodbus', why: 'an independent Modbus TCP meter for the interop test (test/scenario/modbus.test.ts)',
+    check: "/usr/bin/python3 -c 'import pymodbus'",
+  },
+  {
+    command: 'sh', pkg: 'mosquitto', why: 'a real external MQTT broker for the concentrator tests (test/mqtt)',
+    check: '[ -x /usr/sbin/mosquitto ] || command -v mosquitto',
+  },
 ];
+
+function passes(check) {
+  try {
+    execFileSync('sh', ['-c', check], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function has(command) {
   try {
@@ -16,7 +34,7 @@ function has(command) {
   }
 }
 
-const missing = needs.filter((n) => !has(n.command));
+const missing = needs.filter((n) => !has(n.command) || (n.check !== undefined && !passes(n.check)));
 if (missing.length > 0) {
   process.stderr.write('feikong tests need these Debian packages, which are not installed:\n');
   for (const m of missing) process.stderr.write(`  - ${m.pkg} (${m.command}): ${m.why}\n`);

@@ -47,6 +47,7 @@ process.stdout.write(`
 ${line}
  feikong demo — a head-end with 4 simulated prepaid meters behind a TCP DTU
 ${line}
+ Console        ${api}/         (operator console: log in with the admin API key below)
  API            ${api}/v1        (OpenAPI and a browsable UI at ${api}/docs)
  Metrics        ${api}/metrics
  MQTT broker    ${daemon.mqttUrl}

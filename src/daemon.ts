@@ -10,16 +10,26 @@ import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
+import { MqttService } from './mqtt/service.js';
 import { Bus } from './polling/bus.js';
 import { Dlt645Driver } from './polling/dlt645-driver.js';
 import { BusPoller } from './polling/poller.js';
+import { Dlt645Reader } from './polling/dlt645-reader.js';
+import { Collection } from './polling/collection.js';
+import { TimeSync } from './polling/time-sync.js';
+import type { MeterReader } from './polling/meter-reader.js';
 import { serialTransport } from '../protocols/transports/serial.js';
 import { tcpTransport } from '../protocols/transports/tcp.js';
 import { CommandService } from './commands/service.js';
 import { Dlt645Executor } from './commands/dlt645-executor.js';
+import { ModbusExecutor } from './commands/modbus-executor.js';
+import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-reader.js';
+import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { loadSeed } from './seed.js';
+import { WebhookDispatcher } from './notify/dispatcher.js';
+import { LevelsRefresher } from './ledger/levels.js';
 
 export interface Daemon {
   config: Config;
@@ -28,8 +38,11 @@ export interface Daemon {
   events: EventBus;
   engine: Engine;
   commands: CommandService;
+  mqtt: MqttService;
   buses: Map<string, Bus>;
   pollers: Map<string, BusPoller>;
+  /** on-demand reads and collection figures, by bus */
+  collection: Collection;
   http: FastifyInstance;
   /** http://host:port */
   httpUrl: string;
@@ -38,6 +51,8 @@ export interface Daemon {
 }
 
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
+  // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
+  const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
   const db: Sqlite = openDatabase(config.dataDir);
   logger.info({ dataDir: config.dataDir }, 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -53,14 +68,20 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     mqttUrl = broker.url;
     logger.info({ url: mqttUrl }, 'embedded MQTT broker listening');
   }
+  const mqtt = new MqttService({ config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker });
 
   const buses = new Map<string, Bus>();
   const drivers = new Map<string, Dlt645Driver>();
+  const p = config.polling;
   for (const b of config.buses) {
+    if (b.kind === 'modbus-tcp') continue; // a Modbus TCP endpoint has its own client (createModbusLines)
     const transport = b.kind === 'serial'
       ? serialTransport({ path: b.path, baudRate: b.baudRate, parity: b.parity })
-      : tcpTransport({ host: b.host, port: b.port });
-    const bus = new Bus(b.id, b.baudRate, transport, (err) => logger.error({ err, bus: b.id }, 'bus link error'));
+      : tcpTransport({ host: b.host, port: b.port, baudRate: b.baudRate });
+    const bus = new Bus(b.id, b.baudRate, transport, (err) => logger.error({ err, bus: b.id }, 'bus link error'), {
+      latencyMs: b.kind === 'serial' ? p.serialLatencyMs : p.dtuLatencyMs, interByteTimeoutMs: p.interByteTimeoutMs,
+      reconnectMinMs: p.reconnectMinMs, reconnectMaxMs: Math.max(p.reconnectMinMs, p.reconnectMaxMs), linkWaitMs: p.linkWaitMs,
+    });
     buses.set(b.id, bus);
     metrics.watchBus(bus);
     drivers.set(b.id, new Dlt645Driver(bus, {
@@ -68,13 +89,40 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     }));
   }
 
-  const commands = new CommandService(repos, { dlt645: new Dlt645Executor((id) => drivers.get(id)) }, events, metrics,
+  const modbusLines = createModbusLines(config, buses);
+  const modbusMeters = new ModbusMeters(modbusLines, registerMaps, p.retries);
+  const modbusExecutor = new ModbusExecutor(modbusMeters);
+  const commands = new CommandService(repos, {
+    dlt645: new Dlt645Executor((id) => drivers.get(id)), mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
+  }, events, metrics,
     logger.child({ component: 'commands' }), config.engine, now);
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
+  // Readers by protocol on each bus; protocols sharing a line share its queue.
+  const readers = new Map<string, Map<string, MeterReader>>();
+  for (const [id, driver] of drivers) readers.set(id, new Map([['dlt645', new Dlt645Reader(driver, { readTou: p.readTou })]]));
+  const modbusReader = new ModbusReader(modbusMeters);
+  for (const [id, line] of modbusLines) readers.set(id, new Map([...(readers.get(id) ?? []), [line.protocol, modbusReader]]));
   const pollers = new Map<string, BusPoller>();
+  const timeSyncs: TimeSync[] = [];
   for (const [id, driver] of drivers) {
-    pollers.set(id, new BusPoller(id, driver, repos, events, metrics, logger.child({ component: 'poller', bus: id }), config.polling, now));
+    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), { ...p, utcOffsetMinutes: config.utcOffsetMinutes }, now);
+    pollers.set(id, poller);
+    metrics.watchPoller(poller);
+    const hasDlt645 = () => repos.meters.onBus(id).some((m) => m.protocol === 'dlt645');
+    const timeSync = new TimeSync(id, driver, hasDlt645, logger.child({ component: 'time-sync', bus: id }), { intervalMs: p.timeSyncIntervalMs });
+    timeSyncs.push(timeSync);
+    metrics.watchTimeSync(timeSync);
   }
+  for (const id of modbusLines.keys()) {
+    if (pollers.has(id)) continue; // a Modbus TCP endpoint: polled like a bus, without DL/T 645 time sync
+    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), { ...p, utcOffsetMinutes: config.utcOffsetMinutes }, now);
+    pollers.set(id, poller);
+    metrics.watchPoller(poller);
+  }
+  const collection = new Collection(pollers, repos, now);
+  const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now);
+  webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
+  const levels = new LevelsRefresher(repos, config, logger.child({ component: 'levels' }), now);
 
   let accepting = true;
   const http = await buildHttp({
@@ -82,9 +130,14 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     ready: () => ({ ready: accepting, checks: { database: db.open, accepting } }),
   }, logger);
 
+  await mqtt.start();
   commands.resumeAll();
   engine.start();
-  for (const p of pollers.values()) p.start();
+  webhooks.start();
+  levels.start();
+  for (const bus of buses.values()) bus.start();
+  for (const t of timeSyncs) t.start();
+  for (const poller of pollers.values()) poller.start();
   await http.listen({ host: config.http.host, port: config.http.port });
   const address = http.server.address();
   const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
@@ -96,10 +149,16 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       accepting = false;
       logger.info('stopping: intake closed');
       engine.stop();
-      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      for (const t of timeSyncs) t.stop();
+      for (const bus of buses.values()) bus.cancelQueued('poll');
+      await Promise.all([...pollers.values()].map((poller) => poller.stop()));
+      await mqtt.stop();
       await commands.stop();
       await http.close();
+      levels.stop();
+      await webhooks.stop();
       await Promise.all([...buses.values()].map((b) => b.close()));
+      await Promise.all([...modbusLines.values()].map((l) => l.close()));
       await broker?.close();
       events.removeAll();
       db.close();
@@ -108,5 +167,5 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     return stopping;
   };
 
-  return { config, repos, metrics, events, engine, commands, buses, pollers, http, httpUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, http, httpUrl, mqttUrl, stop };
 }

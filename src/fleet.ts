@@ -1,33 +1,82 @@
-// Creating accounts and meters (from the API or a seed file), with levels from configuration
-// defaults unless given, and the default flat tariff.
+// Managing the fleet: creating, changing and deleting accounts and meters (from the API, the CLI,
+// a seed file or a CSV import), with levels from configuration defaults unless given. Every change
+// is audited with its actor; the input schemas here are also the HTTP API's request schemas.
+import { Type, type Static } from '@sinclair/typebox';
 import type { Repositories, AccountRow, MeterRow } from './db/repo/index.js';
-import type { Config } from './config/schema.js';
+import type { MeterPatch } from './db/repo/meters.js';
+import { LevelOverridesSchema, busFraming, type Config } from './config/schema.js';
+import { loadRegisterMap, registerMapNames, registerMapsDirectory } from './registermaps.js';
 import { AppError } from './errors.js';
 import { parseTariff } from './domain/tariff.js';
+import { alarmTransition, resolveLevels, type AlarmState, type Levels } from './domain/thresholds.js';
 
-export interface AccountInput {
-  id: string;
-  name: string;
-  category?: string;
-  creditGrade?: 'A' | 'B' | 'C' | 'D';
-  protected?: boolean;
-  pricePerKwh?: string;
-  alarmLevel1Fen?: number;
-  alarmLevel2Fen?: number;
-  cutoffLevelFen?: number;
-  restoreLevelFen?: number;
-}
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+const Fen = Type.Integer({ minimum: -1_000_000_000_000, maximum: 1_000_000_000_000, description: 'money in fen (0.01 yuan)' });
+export const CreditGrade = Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D')]);
 
-export interface MeterInput {
-  id: string;
-  accountId: string;
-  protocol: 'dlt645';
-  busId: string;
-  address: string;
-  supportsDirectClose?: boolean;
+const levelFields = {
+  alarmLevel1Fen: Type.Optional(Fen),
+  alarmLevel2Fen: Type.Optional(Fen),
+  cutoffLevelFen: Type.Optional(Fen),
+  restoreLevelFen: Type.Optional(Fen),
+};
+
+export const AccountInputSchema = Type.Object({
+  id: Id,
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  creditGrade: Type.Optional(CreditGrade),
+  protected: Type.Optional(Type.Boolean({ description: 'never cut automatically; a manual review instead' })),
+  pricePerKwh: Type.Optional(Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,6})?$', description: 'yuan per kWh of a flat tariff' })),
+  tariffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a defined tariff (flat, tiered or time-of-use) instead of pricePerKwh' })),
+  levelOverrides: Type.Optional(LevelOverridesSchema),
+  ...levelFields,
+}, { additionalProperties: false });
+
+export const AccountPatchSchema = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  creditGrade: Type.Optional(CreditGrade),
+  protected: Type.Optional(Type.Boolean()),
+  ...levelFields,
+}, { additionalProperties: false, minProperties: 1 });
+
+export const MeterInputSchema = Type.Object({
+  id: Id,
+  accountId: Id,
+  protocol: Type.Union([Type.Literal('dlt645'), Type.Literal('mqtt'), Type.Literal('modbus-rtu'), Type.Literal('modbus-tcp')], {
+    description: 'dlt645, modbus-rtu: on a serial bus or DTU whose framing carries it (busId); modbus-tcp: on a modbus-tcp bus; mqtt: behind a concentrator (concentratorId)',
+  }),
+  busId: Type.Optional(Id),
+  concentratorId: Type.Optional(Id),
+  address: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'DL/T 645: the 12-digit address printed on the meter; Modbus: the unit id 1..247; mqtt: the meter id in its concentrator\'s messages' }),
+  registerMap: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'Modbus: the register map of the meter model (registermaps/<name>.json)' })),
+  supportsDirectClose: Type.Optional(Type.Boolean({ description: 'false for meters that only know 0x1C N1=1B (close permitted)' })),
+}, { additionalProperties: false });
+
+export const MeterPatchSchema = Type.Object({
+  busId: Type.Optional(Id),
+  address: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
+  supportsDirectClose: Type.Optional(Type.Boolean()),
+  supportsKeepPower: Type.Optional(Type.Boolean()),
+  edition: Type.Optional(Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')])),
+}, { additionalProperties: false, minProperties: 1 });
+
+export type AccountInput = Static<typeof AccountInputSchema>;
+export type AccountPatch = Static<typeof AccountPatchSchema>;
+export type MeterInput = Static<typeof MeterInputSchema>;
+export type MeterPatchInput = Static<typeof MeterPatchSchema>;
+
+function checkLevels(levels: Levels): void {
+  if (!(levels.alarmLevel1Fen >= levels.alarmLevel2Fen && levels.alarmLevel2Fen >= levels.cutoffLevelFen && levels.restoreLevelFen >= levels.cutoffLevelFen)) {
+    throw new AppError('VALIDATION', 'levels must satisfy alarmLevel1Fen ≥ alarmLevel2Fen ≥ cutoffLevelFen and restoreLevelFen ≥ cutoffLevelFen', { field: 'levels', levels });
+  }
 }
 
 export function createAccount(repos: Repositories, config: Config, input: AccountInput, actor: string, now: number): AccountRow {
+  if (input.tariffId !== undefined && input.pricePerKwh !== undefined) {
+    throw new AppError('VALIDATION', 'give either tariffId or pricePerKwh, not both', { field: 'tariffId' });
+  }
   const price = input.pricePerKwh ?? config.defaults.pricePerKwh;
   const definition = JSON.stringify({ kind: 'flat', pricePerKwh: price });
   try {
@@ -35,49 +84,182 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
   } catch (err) {
     throw new AppError('VALIDATION', (err as Error).message, { field: 'pricePerKwh' });
   }
-  const tariffId = `flat-${price}`;
-  const d = config.defaults;
-  const levels = {
-    alarmLevel1Fen: input.alarmLevel1Fen ?? d.alarmLevel1Fen,
-    alarmLevel2Fen: input.alarmLevel2Fen ?? d.alarmLevel2Fen,
-    cutoffLevelFen: input.cutoffLevelFen ?? d.cutoffLevelFen,
-    restoreLevelFen: input.restoreLevelFen ?? d.restoreLevelFen,
+  const tariffId = input.tariffId ?? `flat-${price}`;
+  // Levels from the account's category and credit grade unless overridden (src/domain/thresholds.ts);
+  // explicit amounts win; levels in days become money once the account has consumption.
+  const explicit = {
+    ...(input.alarmLevel1Fen === undefined ? {} : { alarmLevel1: { fen: input.alarmLevel1Fen } }),
+    ...(input.alarmLevel2Fen === undefined ? {} : { alarmLevel2: { fen: input.alarmLevel2Fen } }),
+    ...(input.cutoffLevelFen === undefined ? {} : { cutoffLevel: { fen: input.cutoffLevelFen } }),
+    ...(input.restoreLevelFen === undefined ? {} : { restoreLevel: { fen: input.restoreLevelFen } }),
   };
-  if (!(levels.alarmLevel1Fen >= levels.alarmLevel2Fen && levels.alarmLevel2Fen >= levels.cutoffLevelFen && levels.restoreLevelFen >= levels.cutoffLevelFen)) {
-    throw new AppError('VALIDATION', 'levels must satisfy alarmLevel1Fen ≥ alarmLevel2Fen ≥ cutoffLevelFen and restoreLevelFen ≥ cutoffLevelFen', { field: 'levels', levels });
-  }
+  const { detail } = resolveLevels({
+    category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B', overrides: { ...input.levelOverrides, ...explicit }, averageDailyChargeFen: null,
+  }, config);
+  const levels = {
+    alarmLevel1Fen: detail.alarmLevel1.fen, alarmLevel2Fen: detail.alarmLevel2.fen, cutoffLevelFen: detail.cutoffLevel.fen, restoreLevelFen: detail.restoreLevel.fen,
+  };
+  checkLevels(levels);
   return repos.transaction(() => {
     if (repos.accounts.get(input.id)) throw new AppError('CONFLICT', `account ${input.id} already exists`, { field: 'id' });
-    repos.accounts.ensureTariff(tariffId, `flat ${price} yuan/kWh`, definition, now);
+    if (input.tariffId !== undefined && !repos.tariffs.get(input.tariffId)) {
+      throw new AppError('VALIDATION', `tariff ${input.tariffId} is not defined`, { field: 'tariffId' });
+    }
+    if (input.tariffId === undefined) repos.accounts.ensureTariff(tariffId, `flat ${price} yuan/kWh`, definition, now);
     repos.accounts.insert({
       id: input.id, name: input.name, category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B',
       protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
     });
+    if (input.levelOverrides && Object.keys(input.levelOverrides).length > 0) repos.accounts.setLevelOverrides(input.id, JSON.stringify(input.levelOverrides));
     repos.journal.audit(actor, 'account-created', input.id, input, now);
     return repos.accounts.get(input.id)!;
   });
 }
 
-export function createMeter(repos: Repositories, config: Config, input: MeterInput, actor: string, now: number): MeterRow {
-  if (!/^\d{12}$/.test(input.address)) throw new AppError('VALIDATION', `address "${input.address}" must be 12 decimal digits`, { field: 'address' });
-  if (!config.buses.some((b) => b.id === input.busId)) {
-    throw new AppError('BUS_UNKNOWN', `bus "${input.busId}" is not configured (configured: ${config.buses.map((b) => b.id).join(', ') || 'none'})`, { field: 'busId' });
+/**
+ * Changes an account's name, category, credit grade, protection or levels. New levels may move the
+ * alarm state: a level newly reached is raised (once) and a level left behind re-armed, as a
+ * ledger entry would.
+ */
+export function updateAccount(repos: Repositories, id: string, patch: AccountPatch, actor: string, now: number): AccountRow {
+  return repos.transaction(() => {
+    const before = repos.accounts.get(id);
+    if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `account ${id} does not exist`);
+    const next = {
+      name: patch.name ?? before.name, category: patch.category ?? before.category, creditGrade: patch.creditGrade ?? before.creditGrade,
+      protected: patch.protected === undefined ? before.protected : patch.protected ? 1 : 0,
+      alarmLevel1Fen: patch.alarmLevel1Fen ?? before.alarmLevel1Fen, alarmLevel2Fen: patch.alarmLevel2Fen ?? before.alarmLevel2Fen,
+      cutoffLevelFen: patch.cutoffLevelFen ?? before.cutoffLevelFen, restoreLevelFen: patch.restoreLevelFen ?? before.restoreLevelFen,
+    };
+    checkLevels(next);
+    repos.accounts.update(id, next);
+    const transition = alarmTransition(before.alarmState as AlarmState, before.balanceFen, next);
+    if (transition.next !== before.alarmState) {
+      repos.accounts.setAlarmState(id, transition.next, transition.next === 2 ? (before.alarm2At ?? now) : null);
+      for (const level of transition.raised) {
+        const levelFen = level === 1 ? next.alarmLevel1Fen : next.alarmLevel2Fen;
+        repos.journal.appendEvent(`alarm-level-${level}`, id, null, { balanceFen: before.balanceFen, levelFen }, now);
+      }
+      if (transition.next < before.alarmState) repos.journal.appendEvent('alarm-rearmed', id, null, { balanceFen: before.balanceFen, alarmState: transition.next }, now);
+    }
+    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
+    repos.journal.audit(actor, 'account-updated', id, changed, now);
+    return repos.accounts.get(id)!;
+  });
+}
+
+/** Deletes an account that never had money or meters; anything with history is kept (409). */
+export function deleteAccount(repos: Repositories, id: string, actor: string, now: number): void {
+  repos.transaction(() => {
+    if (!repos.accounts.get(id)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${id} does not exist`);
+    const usage = repos.accounts.usage(id);
+    if (usage.ledgerEntries > 0 || usage.payments > 0) {
+      throw new AppError('CONFLICT', `account ${id} has ${usage.ledgerEntries} ledger entries; an account with money history is kept`, usage);
+    }
+    if (usage.meters > 0) throw new AppError('CONFLICT', `account ${id} still has ${usage.meters} meter(s); delete or move them first`, usage);
+    try {
+      repos.accounts.delete(id);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new AppError('CONFLICT', `account ${id} is still referenced (tariff assignments)`);
+      throw err;
+    }
+    repos.journal.audit(actor, 'account-deleted', id, {}, now);
+  });
+}
+
+function checkBus(config: Config, busId: string): void {
+  if (!config.buses.some((b) => b.id === busId)) {
+    throw new AppError('BUS_UNKNOWN', `bus "${busId}" is not configured (configured: ${config.buses.map((b) => b.id).join(', ') || 'none'})`, { field: 'busId' });
   }
+}
+
+function uniqueAddress<T>(fn: () => T, address: string, busId: string | null): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      throw new AppError('CONFLICT', `address ${address} is already used on bus ${busId}`, { field: 'address' });
+    }
+    throw err;
+  }
+}
+
+/** A bus carries the frame formats of its `framing` (serial lines and DTUs) or Modbus TCP (modbus-tcp endpoints). */
+function checkFraming(config: Config, busId: string, protocol: string): void {
+  const bus = config.buses.find((b) => b.id === busId)!;
+  const carries = busFraming(bus);
+  if (!(carries as readonly string[]).includes(protocol)) {
+    throw new AppError('VALIDATION', `bus "${busId}" carries ${carries.join(', ')}, not ${protocol}`, { field: 'busId' });
+  }
+}
+
+/** Modbus over Serial Line V1.02 §2.3: unit ids 1..247; and a register map that exists and is valid. */
+function checkModbusMeter(config: Config, input: MeterInput): void {
+  if (!/^[1-9]\d{0,2}$/.test(input.address) || Number(input.address) > 247) {
+    throw new AppError('VALIDATION', `address "${input.address}" must be a Modbus unit id 1..247`, { field: 'address' });
+  }
+  if (!input.registerMap) throw new AppError('VALIDATION', `a ${input.protocol} meter needs a registerMap`, { field: 'registerMap' });
+  const dir = registerMapsDirectory(config.modbus.registerMapsDir);
+  if (!registerMapNames(dir).includes(input.registerMap)) {
+    throw new AppError('VALIDATION', `registerMap "${input.registerMap}" is not one of ${registerMapNames(dir).join(', ')}`, { field: 'registerMap' });
+  }
+  try {
+    loadRegisterMap(dir, input.registerMap);
+  } catch (err) {
+    throw new AppError('VALIDATION', (err as Error).message, { field: 'registerMap' });
+  }
+}
+
+export function createMeter(repos: Repositories, config: Config, input: MeterInput, actor: string, now: number): MeterRow {
+  const busId = input.protocol === 'mqtt' ? null : input.busId ?? '';
+  const concentratorId = input.protocol === 'mqtt' ? input.concentratorId ?? '' : null;
+  if (concentratorId === '' || (busId === null && input.busId)) throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) needs concentratorId and no busId', { field: 'concentratorId' });
+  if (busId !== null && input.concentratorId) throw new AppError('VALIDATION', `protocol ${input.protocol} has no concentratorId`, { field: 'concentratorId' });
+  const modbus = input.protocol === 'modbus-rtu' || input.protocol === 'modbus-tcp';
+  if (input.protocol === 'dlt645' && !/^\d{12}$/.test(input.address)) throw new AppError('VALIDATION', `address "${input.address}" must be 12 decimal digits`, { field: 'address' });
+  if (busId !== null) checkBus(config, busId);
+  if (busId !== null) checkFraming(config, busId, input.protocol);
+  if (modbus) checkModbusMeter(config, input);
+  else if (input.registerMap !== undefined) throw new AppError('VALIDATION', `protocol ${input.protocol} has no register map`, { field: 'registerMap' });
   return repos.transaction(() => {
     if (!repos.accounts.get(input.accountId)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${input.accountId} does not exist`, { field: 'accountId' });
     if (repos.meters.get(input.id)) throw new AppError('CONFLICT', `meter ${input.id} already exists`, { field: 'id' });
-    try {
-      repos.meters.insert({
-        id: input.id, accountId: input.accountId, protocol: input.protocol, busId: input.busId, address: input.address,
-        supportsDirectClose: input.supportsDirectClose === false ? 0 : 1, createdAt: now,
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new AppError('CONFLICT', `address ${input.address} is already used on bus ${input.busId}`, { field: 'address' });
-      }
-      throw err;
-    }
+    uniqueAddress(() => repos.meters.insert({
+      id: input.id, accountId: input.accountId, protocol: input.protocol, busId, concentratorId, address: input.address,
+      registerMap: modbus ? input.registerMap ?? null : null, supportsDirectClose: input.supportsDirectClose === false ? 0 : 1, createdAt: now,
+    }), input.address, busId ?? `concentrator ${concentratorId}`);
     repos.journal.audit(actor, 'meter-created', input.id, input, now);
     return repos.meters.get(input.id)!;
+  });
+}
+
+export function updateMeter(repos: Repositories, config: Config, id: string, patch: MeterPatchInput, actor: string, now: number): MeterRow {
+  if (patch.busId !== undefined) checkBus(config, patch.busId);
+  return repos.transaction(() => {
+    const before = repos.meters.get(id);
+    if (!before) throw new AppError('METER_NOT_FOUND', `meter ${id} does not exist`);
+    const change: MeterPatch = {};
+    if (patch.busId !== undefined) change.busId = patch.busId;
+    if (patch.address !== undefined) change.address = patch.address;
+    if (patch.edition !== undefined) change.edition = patch.edition;
+    if (patch.supportsDirectClose !== undefined) change.supportsDirectClose = patch.supportsDirectClose ? 1 : 0;
+    if (patch.supportsKeepPower !== undefined) change.supportsKeepPower = patch.supportsKeepPower ? 1 : 0;
+    uniqueAddress(() => repos.meters.update(id, change), patch.address ?? before.address, patch.busId ?? before.busId);
+    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
+    repos.journal.audit(actor, 'meter-updated', id, changed, now);
+    return repos.meters.get(id)!;
+  });
+}
+
+/** Deletes a meter that has no readings, commands or charges; a meter with history is kept (409). */
+export function deleteMeter(repos: Repositories, id: string, actor: string, now: number): void {
+  repos.transaction(() => {
+    if (!repos.meters.get(id)) throw new AppError('METER_NOT_FOUND', `meter ${id} does not exist`);
+    const history = repos.meters.history(id);
+    if (history.readings + history.commands + history.ledgerEntries > 0) {
+      throw new AppError('CONFLICT', `meter ${id} has history (${history.readings} readings, ${history.commands} commands); a meter with history is kept`, history);
+    }
+    repos.meters.delete(id);
+    repos.journal.audit(actor, 'meter-deleted', id, {}, now);
   });
 }

@@ -1,19 +1,25 @@
 // Prometheus metrics, one registry per daemon (no global default registry: tests start several).
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Bus } from './polling/bus.js';
+import type { BusPoller } from './polling/poller.js';
+import type { TimeSync } from './polling/time-sync.js';
+import { registerBusMetrics } from './polling/bus-metrics.js';
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'feikong_process_' });
-  const buses: Bus[] = [];
+  const busSources = registerBusMetrics(registry);
+  let accountStates: (() => Record<string, number>) | null = null;
   const m = {
     registry,
     pollsTotal: new Counter({ name: 'feikong_polls_total', help: 'Scheduled meter reads by result', labelNames: ['bus', 'result'], registers: [registry] }),
     readingsTotal: new Counter({ name: 'feikong_readings_total', help: 'Readings received by source and result', labelNames: ['source', 'result'], registers: [registry] }),
     paymentsTotal: new Counter({ name: 'feikong_payments_total', help: 'Payments posted by channel and result', labelNames: ['channel', 'result'], registers: [registry] }),
+    paymentGroupSize: new Histogram({ name: 'feikong_payment_group_size', help: 'Payments committed together in one transaction (group commit)', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] }),
+    webhookDeliveriesTotal: new Counter({ name: 'feikong_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered, retry, failed)', labelNames: ['result'], registers: [registry] }),
     commandsTotal: new Counter({ name: 'feikong_commands_total', help: 'Relay commands by action and final outcome', labelNames: ['action', 'state', 'outcome'], registers: [registry] }),
     restoreLatency: new Histogram({
-      name: 'feikong_restore_latency_seconds', help: 'Reconnect command created to relay confirmed closed',
+      name: 'feikong_restore_latency_seconds', help: 'Payment committed (or, without one, reconnect command created) to relay confirmed closed',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [registry],
     }),
     cutoffLatency: new Histogram({
@@ -21,26 +27,35 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [registry],
     }),
     engineDecisions: new Counter({ name: 'feikong_engine_decisions_total', help: 'Engine decisions by action', labelNames: ['action'], registers: [registry] }),
+    engineSweepSeconds: new Histogram({ name: 'feikong_engine_sweep_seconds', help: 'Duration of one engine sweep over every account', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] }),
+    accountsByState: new Gauge({
+      name: 'feikong_accounts_by_state', help: 'Accounts by supply state (an account with several meters counts once per meter), computed on scrape',
+      labelNames: ['state'], registers: [registry],
+      collect() {
+        if (!accountStates) return;
+        this.reset();
+        for (const [state, n] of Object.entries(accountStates())) this.set({ state }, n);
+      },
+    }),
+    /** Sets where the accounts-by-state gauge reads its counts (the engine, with a cache). */
+    watchAccountStates(fn: () => Record<string, number>) {
+      accountStates = fn;
+    },
+    mqttMessagesTotal: new Counter({ name: 'feikong_mqtt_messages_total', help: 'Concentrator uplink messages by kind (readings, acks, status) and result', labelNames: ['kind', 'result'], registers: [registry] }),
+    deadLettersTotal: new Counter({ name: 'feikong_dead_letters_total', help: 'Messages or readings kept as dead letters, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
+    ingestBatchReadings: new Histogram({ name: 'feikong_mqtt_ingest_batch_readings', help: 'Readings committed per ingest transaction', buckets: [1, 10, 100, 500, 1000, 2000, 4000, 10_000], registers: [registry] }),
+    ingestCommitSeconds: new Histogram({ name: 'feikong_mqtt_ingest_commit_seconds', help: 'Duration of one ingest transaction, commit included', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] }),
+    ingestInFlight: new Gauge({ name: 'feikong_mqtt_ingest_in_flight_messages', help: 'Readings messages received and not yet acknowledged', registers: [registry] }),
     watchBus(bus: Bus) {
-      buses.push(bus);
+      busSources.buses.push(bus);
+    },
+    watchPoller(poller: BusPoller) {
+      busSources.pollers.push(poller);
+    },
+    watchTimeSync(timeSync: TimeSync) {
+      busSources.timeSyncs.push(timeSync);
     },
   };
-  const busGauge = (name: string, help: string, pick: (b: Bus) => number) =>
-    new Gauge({
-      name, help, labelNames: ['bus'], registers: [registry],
-      collect() {
-        for (const b of buses) this.set({ bus: b.id }, pick(b));
-      },
-    });
-  busGauge('feikong_bus_requests', 'Requests written to the bus', (b) => b.stats.requests);
-  busGauge('feikong_bus_timeouts', 'Requests that got no reply in time', (b) => b.stats.timeouts);
-  busGauge('feikong_bus_checksum_failures', 'Frames discarded for a bad checksum', (b) => b.stats.checksumFailures);
-  busGauge('feikong_bus_discarded_bytes', 'Bytes that were not part of a valid awaited frame', (b) => b.stats.discardedBytes);
-  busGauge('feikong_bus_queue_length', 'Exchanges waiting for the bus', (b) => b.queued);
-  busGauge('feikong_bus_utilisation_ratio', 'Share of time the bus was busy since it opened', (b) => {
-    const elapsed = Date.now() - b.stats.openedAt;
-    return elapsed > 0 ? Math.min(1, b.stats.busyMs / elapsed) : 0;
-  });
   return m;
 }
 

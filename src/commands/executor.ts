@@ -1,10 +1,20 @@
 // What the command lifecycle needs from a protocol: send a relay command, and read the relay back.
-// One implementation per protocol (DL/T 645 now; Modbus and concentrators plug in the same way).
-import type { MeterRow, CommandAction } from '../db/repo/index.js';
+// One implementation per protocol (DL/T 645, Modbus, concentrators plug in the same way).
+//
+// `send` only ever receives 'disconnect' or 'reconnect'. Keep-power mirroring (保电, 0x1C N1 =
+// 3A / 3B on DL/T 645) is optional: an executor that implements `keepPower` and reports
+// `keepPower` in its read-back gets keep-power holds mirrored to its meters; one that does not
+// is simply never asked.
+import type { MeterRow } from '../db/repo/index.js';
+
+export type RelayAction = 'disconnect' | 'reconnect';
+
+/** Why a meter refused a command; each is an outcome of its own, not an error to retry blindly. */
+export type Refusal = 'refused-keep-power' | 'unauthorised' | 'expired' | 'refused';
 
 export type SendResult =
   | { accepted: true; note?: string }
-  | { accepted: false; outcome: 'refused-keep-power' | 'unauthorised' | 'expired' | 'refused'; message: string };
+  | { accepted: false; outcome: Refusal; message: string };
 
 export interface RelayReadback {
   relay: 'open' | 'closed';
@@ -12,9 +22,13 @@ export interface RelayReadback {
   tripPending: boolean;
   /** the meter permits closing and waits for the customer's button press (0x1C N1 = 1B) */
   closePermitted: boolean;
+  /** the meter's own keep-power state (DL/T 645 status word 3 bit 12), where the protocol reports it */
+  keepPower?: boolean;
 }
 
 export interface RelayExecutor {
-  send(meter: MeterRow, action: CommandAction, deadline: Date): Promise<SendResult>;
+  send(meter: MeterRow, action: RelayAction, deadline: Date): Promise<SendResult>;
   readBack(meter: MeterRow): Promise<RelayReadback>;
+  /** Optional: put the meter under keep-power (on) or release it (off). */
+  keepPower?(meter: MeterRow, on: boolean, deadline: Date): Promise<SendResult>;
 }

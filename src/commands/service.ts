@@ -1,37 +1,62 @@
 // The durable command lifecycle: queued → sent → confirmed | failed | expired | cancelled.
-// A command is confirmed only by the meter's own relay state read back after it was sent; never
-// two commands in flight for one meter (a unique index says so); on restart, active commands are
-// re-checked by reading the relay before anything is sent again.
+// A command is confirmed only by the meter's own state read back after it was sent; never two
+// commands in flight for one meter (a unique index says so); every command carries an expiry (on
+// DL/T 645 it is the 0x1C validity deadline); on restart, active commands are re-checked by
+// reading the meter back before anything is sent again.
+//
+//   request ─▶ queued ─▶ (link free) ─▶ sent ─▶ read back ─┬─ wanted state ─▶ confirmed
+//                 │                       ▲                 ├─ trip pending / close permitted ─▶ keep reading (outcome noted)
+//              cancelled                  └── resend ───────┼─ nothing after N read-backs ─▶ resend, up to maxAttempts ─▶ failed
+//                                                           └─ past expiry ─▶ expired
+//   a refusal (keep-power, unauthorised, expired, other) ends the command at once as failed.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Repositories, CommandRow, CommandAction, MeterRow } from '../db/repo/index.js';
+import type { Repositories, CommandRow, CommandAction, CommandOrigin, MeterRow } from '../db/repo/index.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
-import type { RelayExecutor } from './executor.js';
+import { CommandQueue, linkOf, priorityOf } from '../engine/command-queue.js';
+import { GroupCommit } from '../engine/group-commit.js';
+import { Sleeper, within } from '../engine/timing.js';
+import { CONFIRMED_EVENT, isRelay, reached, targetOf, type Target } from '../engine/command-targets.js';
+import { holdBlocking } from '../holds/blocking.js';
+import type { RelayExecutor, SendResult } from './executor.js';
 
 export interface CommandOptions {
   commandExpiryMs: number;
   confirmIntervalMs: number;
   maxAttempts: number;
+  /** commands running at once per bus or concentrator (default 2) */
+  commandsPerLink?: number;
+  /** commands running at once in all, restores excepted (default 64) */
+  commandsInFlightMax?: number;
 }
 
 export interface CommandRequest {
   meterId: string;
   action: CommandAction;
-  origin: 'engine' | 'operator';
+  origin: CommandOrigin;
   actor: string;
   reason: string;
   expiresAt?: number;
+  bulkId?: string;
+  /** when the cause was committed (the payment, for a restore): restore latency is measured from it */
+  triggerAt?: number;
 }
+
+export type RequestResult = { ok: true; command: CommandRow } | { ok: false; meterId: string; error: AppError };
 
 /** How many read-backs after one send before the command is sent again. */
 const READBACKS_PER_ATTEMPT = 5;
 
 export class CommandService {
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly queue: CommandQueue;
+  private readonly runs = new Set<Promise<void>>();
+  private readonly triggers = new Map<string, number>();
   private stopped = false;
-  private readonly wakers = new Set<() => void>();
+  private readonly sleeper = new Sleeper();
+  /** 'sent' marks, durable before the frame goes out; a burst of starts shares one transaction */
+  private readonly sentMarks: GroupCommit<string, boolean>;
 
   constructor(
     private readonly repos: Repositories,
@@ -41,40 +66,46 @@ export class CommandService {
     private readonly logger: Logger,
     private readonly options: CommandOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.queue = new CommandQueue(options.commandsPerLink ?? 2, options.commandsInFlightMax ?? 64);
+    this.sentMarks = new GroupCommit((ids) => {
+      const at = this.now();
+      return this.repos.transaction(() => ids.map((id) => this.repos.commands.markSent(id, at)));
+    });
+  }
 
   /** Creates a command (or returns the equivalent one already active) and starts it. */
   request(req: CommandRequest): CommandRow {
-    const meter = this.repos.meters.get(req.meterId);
-    if (!meter) throw new AppError('METER_NOT_FOUND', `meter ${req.meterId} does not exist`);
-    const at = this.now();
-    const command = this.repos.transaction(() => {
-      const active = this.repos.commands.activeFor(req.meterId);
-      if (active) {
-        if (active.action === req.action) return active;
-        if (active.state === 'queued') {
-          this.repos.commands.finish(active.id, 'cancelled', `superseded by ${req.action}`, at);
-          this.repos.journal.audit(req.actor, 'command-cancelled', active.id, { supersededBy: req.action, reason: req.reason }, at);
-        } else {
-          throw new AppError('CONFLICT', `meter ${req.meterId} has a ${active.action} command in flight (${active.id}); try again when it finishes`, { commandId: active.id });
-        }
-      }
-      const id = randomUUID();
-      this.repos.commands.insert({
-        id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
-        createdAt: at, expiresAt: req.expiresAt ?? at + this.options.commandExpiryMs,
-      });
-      this.repos.journal.audit(req.actor, `command-${req.action}`, req.meterId, { commandId: id, origin: req.origin, reason: req.reason }, at);
-      this.repos.journal.appendEvent('command-queued', meter.accountId, meter.id, { commandId: id, action: req.action, origin: req.origin, reason: req.reason }, at);
-      return this.repos.commands.get(id)!;
-    });
-    this.kick(command.id);
+    const command = this.repos.transaction(() => this.create(req, this.now()));
+    this.kick(command);
     return command;
+  }
+
+  /**
+   * Creates many commands in one transaction (one fsync), each independently (a refused one does
+   * not stop the others), runs `alsoInTransaction` with the results before the commit, then starts them.
+   */
+  requestMany(reqs: CommandRequest[], alsoInTransaction?: (results: RequestResult[]) => void): RequestResult[] {
+    const at = this.now();
+    const results = this.repos.transaction(() => {
+      const out = reqs.map((req): RequestResult => {
+        try {
+          return { ok: true, command: this.repos.db.transaction(() => this.create(req, at))() };
+        } catch (err) {
+          if (err instanceof AppError) return { ok: false, meterId: req.meterId, error: err };
+          throw err;
+        }
+      });
+      alsoInTransaction?.(out);
+      return out;
+    });
+    for (const r of results) if (r.ok) this.kick(r.command);
+    return results;
   }
 
   /** Resumes every active command after a restart. */
   resumeAll(): void {
-    for (const command of this.repos.commands.allActive()) this.kick(command.id);
+    for (const command of this.repos.commands.allActive()) this.kick(command);
   }
 
   cancel(commandId: string, actor: string, reason: string): CommandRow {
@@ -83,121 +114,183 @@ export class CommandService {
     if (command.state !== 'queued') throw new AppError('CONFLICT', `command ${commandId} is ${command.state}; only queued commands can be cancelled`);
     const at = this.now();
     this.repos.transaction(() => {
-      this.repos.commands.finish(commandId, 'cancelled', 'cancelled', at);
-      this.repos.journal.audit(actor, 'command-cancelled', commandId, { reason }, at);
+      if (!this.repos.commands.finish(commandId, 'cancelled', 'cancelled', at)) return;
+      this.repos.journal.audit(actor, 'command-cancelled', command.meterId, { commandId, action: command.action, reason }, at);
     });
+    this.metrics.commandsTotal.inc({ action: command.action, state: 'cancelled', outcome: 'cancelled' });
     return this.repos.commands.get(commandId)!;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const wake of this.wakers) wake();
-    await Promise.allSettled(this.running.values());
+    this.queue.clearWaiting();
+    this.sleeper.wakeAll();
+    await Promise.allSettled([...this.runs]);
   }
 
+  /** Whether keep-power holds can be mirrored to this meter (0x1C N1 = 3A / 3B or the protocol's equivalent). */
+  keepPowerCapable(meter: MeterRow): boolean {
+    return meter.supportsKeepPower === 1 && typeof this.executors[meter.protocol]?.keepPower === 'function';
+  }
+
+  /** Commands waiting for their link or running. */
   get inFlight(): number {
-    return this.running.size;
+    return this.queue.size;
   }
 
-  private kick(commandId: string): void {
-    if (this.running.has(commandId) || this.stopped) return;
-    const run = this.run(commandId)
-      .catch((err) => this.logger.error({ err, commandId }, 'command run failed'))
-      .finally(() => this.running.delete(commandId));
-    this.running.set(commandId, run);
+  private create(req: CommandRequest, at: number): CommandRow {
+    const meter = this.repos.meters.get(req.meterId);
+    if (!meter) throw new AppError('METER_NOT_FOUND', `meter ${req.meterId} does not exist`);
+    const hold = req.origin === 'operator' && isRelay(req.action) ? holdBlocking(this.repos, meter, req.action, at) : undefined;
+    if (hold) {
+      throw new AppError('CONFLICT', `meter ${meter.id} is under a ${hold.kind} hold (${hold.id}, ${hold.actor}: ${hold.reason}); release it before a ${req.action}`, { holdId: hold.id });
+    }
+    const active = this.repos.commands.activeFor(req.meterId);
+    if (active) {
+      if (active.action === req.action) return active;
+      const supersedable = active.state === 'queued'
+        && (isRelay(active.action) === isRelay(req.action) || (active.action === 'disconnect' && req.action === 'keep-power'));
+      if (!supersedable) {
+        throw new AppError('CONFLICT', `meter ${req.meterId} has a ${active.action} command ${active.state} (${active.id}); try again when it finishes`, { commandId: active.id });
+      }
+      this.repos.commands.finish(active.id, 'cancelled', 'superseded', at, `superseded by ${req.action}`);
+      this.repos.journal.audit(req.actor, 'command-cancelled', req.meterId, { commandId: active.id, supersededBy: req.action, reason: req.reason }, at);
+    }
+    const id = randomUUID();
+    this.repos.commands.insert({
+      id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
+      createdAt: at, expiresAt: req.expiresAt ?? at + this.options.commandExpiryMs, bulkId: req.bulkId ?? null,
+    });
+    if (req.triggerAt !== undefined) this.triggers.set(id, req.triggerAt);
+    const detail = { commandId: id, action: req.action, origin: req.origin, reason: req.reason, bulkId: req.bulkId ?? null, triggerAt: req.triggerAt ?? null };
+    this.repos.journal.audit(req.actor, `command-${req.action}`, req.meterId, detail, at);
+    this.repos.journal.appendEvent('command-queued', meter.accountId, meter.id, detail, at);
+    return this.repos.commands.get(id)!;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakers.add(done);
+  private kick(command: CommandRow): void {
+    if (this.stopped || this.queue.has(command.id)) return;
+    const meter = this.repos.meters.get(command.meterId);
+    if (!meter) return;
+    this.queue.enqueue({
+      id: command.id, link: linkOf(meter), priority: priorityOf(command.action, command.bulkId !== null),
+      start: () => {
+        const run = this.run(command.id).catch((err) => this.logger.error({ err, commandId: command.id }, 'command run failed'));
+        this.runs.add(run);
+        return run.finally(() => this.runs.delete(run));
+      },
     });
   }
 
   private async run(commandId: string): Promise<void> {
     let command = this.repos.commands.get(commandId);
-    if (!command) return;
+    if (!command || this.stopped || (command.state !== 'queued' && command.state !== 'sent')) return;
     const meter = this.repos.meters.get(command.meterId)!;
     const executor = this.executors[meter.protocol];
-    if (!executor) {
-      this.finish(command, meter, 'failed', 'unsupported-protocol', `no relay executor for protocol ${meter.protocol}`);
-      return;
+    if (!executor) return this.finish(command, meter, 'failed', 'unsupported-protocol', `no relay executor for protocol ${meter.protocol}`);
+    const target = targetOf(command.action);
+    if (target.kind === 'keep-power' && (!executor.keepPower || !meter.supportsKeepPower)) {
+      return this.finish(command, meter, 'failed', 'unsupported-action', `meter ${meter.id} (${meter.protocol}) does not take keep-power commands`);
     }
-    const wanted = command.action === 'disconnect' ? 'open' : 'closed';
     // Resumed after a restart with the command already sent: look before sending again.
-    if (command.state === 'sent' && (await this.confirmed(command, meter, executor, wanted, 1))) return;
+    if (command.state === 'sent' && (await this.confirm(command, meter, executor, target, 1))) return;
 
     while (!this.stopped) {
       command = this.repos.commands.get(commandId)!;
       if (command.state !== 'queued' && command.state !== 'sent') return; // cancelled meanwhile
-      if (this.now() >= command.expiresAt) {
-        this.finish(command, meter, 'expired', 'expired', `not confirmed before ${new Date(command.expiresAt).toISOString()}`);
-        return;
-      }
+      if (this.now() >= command.expiresAt) return this.expire(command, meter);
       if (command.attempts >= this.options.maxAttempts) {
-        this.finish(command, meter, 'failed', 'no-confirmation', `relay not confirmed ${wanted} after ${command.attempts} attempts${command.lastError ? `: ${command.lastError}` : ''}`);
-        return;
+        return this.finish(command, meter, 'failed', 'no-confirmation',
+          `not confirmed after ${command.attempts} attempts${command.lastError ? `: ${command.lastError}` : ''}`);
       }
-      this.repos.commands.markSent(commandId, this.now());
+      if (!(await this.sentMarks.add(commandId))) return;
+      const deadline = new Date(command.expiresAt);
       try {
-        const result = await executor.send(meter, command.action, new Date(command.expiresAt));
-        if (!result.accepted) {
-          this.finish(command, meter, 'failed', result.outcome, result.message);
-          return;
-        }
+        const result: SendResult = await within(target.kind === 'relay'
+          ? executor.send(meter, command.action as 'disconnect' | 'reconnect', deadline)
+          : executor.keepPower!(meter, target.on, deadline), command.expiresAt - this.now(), `${command.action} of meter ${meter.id}`);
+        if (!result.accepted) return this.finish(command, meter, 'failed', result.outcome, result.message);
         if (result.note) this.repos.commands.noteError(commandId, result.note, this.now());
       } catch (err) {
         // A lost reply does not mean a lost command: read back before sending again.
         this.repos.commands.noteError(commandId, (err as Error).message, this.now());
       }
-      if (await this.confirmed(command, meter, executor, wanted, READBACKS_PER_ATTEMPT)) return;
+      if (await this.confirm(command, meter, executor, target, READBACKS_PER_ATTEMPT)) return;
     }
   }
 
-  /** Reads the relay back up to `tries` times; finishes the command when it shows the wanted state. */
-  private async confirmed(command: CommandRow, meter: MeterRow, executor: RelayExecutor, wanted: 'open' | 'closed', tries: number): Promise<boolean> {
-    for (let i = 0; i < tries && !this.stopped; i++) {
+  /**
+   * Reads the meter back until it shows the wanted state (→ confirmed), the expiry passes
+   * (→ expired) or `tries` read-backs showed no progress (→ false: send again). A trip the meter
+   * delays, or a close waiting for the customer's button, is progress: noted, and waited for.
+   */
+  private async confirm(command: CommandRow, meter: MeterRow, executor: RelayExecutor, target: Target, tries: number): Promise<boolean> {
+    let misses = 0;
+    while (misses < tries && !this.stopped) {
       try {
-        const state = await executor.readBack(meter);
-        this.repos.meters.setRelayState(meter.id, state.relay, this.now());
-        if (state.relay === wanted) {
+        const rb = await within(executor.readBack(meter), Math.max(command.expiresAt - this.now(), this.options.confirmIntervalMs), `read-back of meter ${meter.id}`);
+        if (this.stopped) return false;
+        this.repos.meters.setRelayState(meter.id, rb.relay, this.now());
+        if (reached(target, rb)) {
           this.finish(command, meter, 'confirmed', 'confirmed', undefined);
           return true;
         }
-        if (wanted === 'closed' && state.closePermitted) {
-          this.repos.commands.noteError(command.id, 'close permitted: waiting for the customer to press the meter button', this.now());
-        } else if (wanted === 'open' && state.tripPending) {
-          this.repos.commands.noteError(command.id, 'accepted but trip delayed by the meter', this.now());
-          i--; // a delayed trip is progress, not a failed read-back; the expiry still bounds it
+        if (target.kind === 'relay' && target.state === 'open' && rb.tripPending) {
+          this.progress(command, meter, 'trip-delayed', 'accepted but trip delayed by the meter');
+        } else if (target.kind === 'relay' && target.state === 'closed' && rb.closePermitted) {
+          this.progress(command, meter, 'close-permitted', 'close permitted: waiting for the customer to press the meter button');
+        } else {
+          misses++;
         }
       } catch (err) {
         this.repos.commands.noteError(command.id, `read-back failed: ${(err as Error).message}`, this.now());
+        misses++;
       }
-      if (this.now() >= command.expiresAt) return false;
-      await this.sleep(this.options.confirmIntervalMs);
+      if (this.now() >= command.expiresAt) {
+        this.expire(this.repos.commands.get(command.id) ?? command, meter);
+        return true;
+      }
+      if (misses < tries) await this.sleeper.sleep(this.options.confirmIntervalMs);
     }
     return false;
+  }
+
+  /** Notes an intermediate outcome once, with an event the first time (a customer may need to act). */
+  private progress(command: CommandRow, meter: MeterRow, outcome: string, message: string): void {
+    const current = this.repos.commands.get(command.id);
+    if (!current || current.outcome === outcome) return;
+    const at = this.now();
+    this.repos.transaction(() => {
+      this.repos.commands.noteOutcome(command.id, outcome, message, at);
+      this.repos.journal.appendEvent(outcome, meter.accountId, meter.id, { commandId: command.id, action: command.action, message }, at);
+    });
+  }
+
+  private expire(command: CommandRow, meter: MeterRow): void {
+    const outcome = command.outcome ?? 'expired';
+    const why = outcome === 'trip-delayed' ? 'accepted but the meter had not opened the relay'
+      : outcome === 'close-permitted' ? 'close permitted but the customer did not press the button'
+        : 'not confirmed';
+    this.finish(command, meter, 'expired', outcome, `${why} before ${new Date(command.expiresAt).toISOString()}`);
   }
 
   private finish(command: CommandRow, meter: MeterRow, state: 'confirmed' | 'failed' | 'expired', outcome: string, error: string | undefined): void {
     const at = this.now();
     const changed = this.repos.transaction(() => {
       if (!this.repos.commands.finish(command.id, state, outcome, at, error)) return false;
-      const type = state === 'confirmed' ? (command.action === 'disconnect' ? 'disconnected' : 'reconnected') : `command-${state}`;
-      this.repos.journal.appendEvent(type, meter.accountId, meter.id, { commandId: command.id, action: command.action, outcome, error: error ?? null }, at);
-      this.repos.journal.audit('feikong', `command-${state}`, command.id, { meterId: meter.id, outcome, error: error ?? null }, at);
+      const type = state === 'confirmed' ? CONFIRMED_EVENT[command.action] : `command-${state}`;
+      const detail = { commandId: command.id, action: command.action, outcome, error: error ?? null };
+      this.repos.journal.appendEvent(type, meter.accountId, meter.id, detail, at);
+      this.repos.journal.audit('feikong', `command-${state}`, meter.id, detail, at);
       return true;
     });
+    const triggerAt = this.triggers.get(command.id);
+    this.triggers.delete(command.id);
     if (!changed) return;
     this.metrics.commandsTotal.inc({ action: command.action, state, outcome });
-    if (state === 'confirmed') {
-      const seconds = (at - command.createdAt) / 1000;
-      (command.action === 'reconnect' ? this.metrics.restoreLatency : this.metrics.cutoffLatency).observe(seconds);
+    if (state === 'confirmed' && isRelay(command.action)) {
+      if (command.action === 'reconnect') this.metrics.restoreLatency.observe((at - (triggerAt ?? command.createdAt)) / 1000);
+      else this.metrics.cutoffLatency.observe((at - command.createdAt) / 1000);
       this.events.emit('relay-state', meter.id, command.action === 'disconnect' ? 'open' : 'closed');
     }
     this.logger.info({ commandId: command.id, meter: meter.id, action: command.action, state, outcome, error }, 'command finished');

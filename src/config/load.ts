@@ -6,7 +6,7 @@
 //   overrides (tests, demo)            ─┘
 import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { ConfigSchema, SerialBus, TcpBus, type Config } from './schema.js';
+import { ConfigSchema, ModbusTcpBus, SerialBus, TcpBus, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -101,7 +101,9 @@ export function validateConfig(raw: Json): Config {
   const copy = structuredClone(raw);
   // Defaults inside a union are not applied by the schema walk: fill each bus by its kind.
   if (Array.isArray(copy.buses)) {
-    const branches: Record<string, typeof SerialBus | typeof TcpBus> = { serial: SerialBus, tcp: TcpBus };
+    const branches: Record<string, typeof SerialBus | typeof TcpBus | typeof ModbusTcpBus> = {
+      serial: SerialBus, tcp: TcpBus, 'modbus-tcp': ModbusTcpBus,
+    };
     copy.buses = copy.buses.map((b: unknown) => {
       const branch = isPlainObject(b) && typeof b.kind === 'string' ? branches[b.kind] : undefined;
       return branch ? Value.Convert(branch, Value.Default(branch, b)) : b;

@@ -2,6 +2,11 @@
 // Every timeout, interval and limit lives here with its default and allowed range.
 import { Type, type Static } from '@sinclair/typebox';
 
+const Framing = Type.Array(Type.Union([Type.Literal('dlt645'), Type.Literal('modbus-rtu')]), {
+  minItems: 1, uniqueItems: true,
+  description: "frame formats on the line, default [\"dlt645\"]; one RS-485 line may carry DL/T 645 and Modbus RTU meters together (both 8E1), sharing one queue",
+});
+
 export const SerialBus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'bus id, referenced by meters' }),
   kind: Type.Literal('serial'),
@@ -11,6 +16,7 @@ export const SerialBus = Type.Object({
     default: 'auto',
     description: "'auto' = even (8E1, DL/T 645) on real ports, none on pseudo-terminals",
   }),
+  framing: Type.Optional(Framing),
 }, { additionalProperties: false });
 
 export const TcpBus = Type.Object({
@@ -19,7 +25,23 @@ export const TcpBus = Type.Object({
   host: Type.String({ minLength: 1 }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   baudRate: Type.Integer({ minimum: 300, maximum: 115200, default: 2400, description: 'line rate behind the DTU' }),
+  framing: Type.Optional(Framing),
 }, { additionalProperties: false });
+
+export const ModbusTcpBus = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  kind: Type.Literal('modbus-tcp'),
+  host: Type.String({ minLength: 1 }),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Modbus TCP port; default 502 (Modbus Messaging on TCP/IP Implementation Guide V1.0b §4.4.1)' })),
+}, { additionalProperties: false, description: 'a Modbus TCP endpoint (a meter with Ethernet, or a Modbus TCP gateway): meters on it are protocol modbus-tcp, address = unit id' });
+
+/** Frame formats a serial line or DTU carries when its `framing` is not given. */
+export const DEFAULT_FRAMING: ReadonlyArray<'dlt645' | 'modbus-rtu'> = ['dlt645'];
+
+/** The frame formats a bus carries: a serial line or DTU its `framing`; a Modbus TCP endpoint Modbus TCP. */
+export function busFraming(bus: Static<typeof SerialBus> | Static<typeof TcpBus> | Static<typeof ModbusTcpBus>): ReadonlyArray<'dlt645' | 'modbus-rtu' | 'modbus-tcp'> {
+  return bus.kind === 'modbus-tcp' ? ['modbus-tcp'] : bus.framing ?? DEFAULT_FRAMING;
+}
 
 const NoCutWindows = Type.Object({
   nights: Type.Boolean({ default: true, description: 'no automatic cut-off at night' }),
@@ -27,6 +49,39 @@ const NoCutWindows = Type.Object({
   nightEnd: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: '08:00' }),
   weekends: Type.Boolean({ default: true, description: 'no automatic cut-off on Saturdays and Sundays (make-up workdays excepted)' }),
   holidays: Type.Boolean({ default: true, description: "no automatic cut-off on China's public holidays" }),
+  makeUpWorkdays: Type.Optional(Type.Boolean({ default: true, description: 'a make-up workday (调休) on a weekend counts as a workday; false keeps it a no-cut weekend' })),
+}, { default: {}, additionalProperties: false });
+
+// Money levels and credit grades (src/domain/thresholds.ts); the ledger's group commit and limits;
+// webhook delivery (src/notify/).
+const LevelSpec = Type.Union([
+  Type.Object({ fen: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 }) }, { additionalProperties: false }),
+  Type.Object({ days: Type.Number({ minimum: -365, maximum: 365 }) }, { additionalProperties: false }),
+], { description: "a level in money (fen) or in days of supply at the account's recent consumption" });
+/** Levels set per account category, or per account (accounts.level_overrides). */
+export const LevelOverridesSchema = Type.Object({
+  alarmLevel1: Type.Optional(LevelSpec), alarmLevel2: Type.Optional(LevelSpec), cutoffLevel: Type.Optional(LevelSpec), restoreLevel: Type.Optional(LevelSpec),
+}, { additionalProperties: false });
+const CreditGradePolicy = (overdraftFen?: number, graceMs?: number) => Type.Object({
+  overdraftFen: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'how far below zero before cut-off: the cut-off level is minus this (defaults.cutoffLevelFen when absent)' })),
+  graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, description: 'time between alarm level 2 and a cut-off (engine.graceMs when absent)' })),
+}, { additionalProperties: false, default: { ...(overdraftFen === undefined ? {} : { overdraftFen }), ...(graceMs === undefined ? {} : { graceMs }) } });
+const LedgerOptions = Type.Object({
+  groupCommit: Type.Boolean({ default: true, description: 'payments arriving within one event-loop tick are posted in one transaction (one fsync), each answered after it commits' }),
+  groupCommitMaxItems: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'payments in one group commit at most' }),
+  batchMaxItems: Type.Integer({ minimum: 1, maximum: 20_000, default: 5000, description: 'items in one POST /v1/payments/batch at most' }),
+  consumptionWindowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'days of consumption charges behind the average daily charge (levels in days, days-remaining forecast)' }),
+  levelsRefreshIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'how often levels set in days are recomputed from recent consumption' }),
+  emergencyCreditFen: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 1000, description: 'emergency credit an account may take once until its next payment; 0 = none' }),
+}, { default: {}, additionalProperties: false });
+const WebhookOptions = Type.Object({
+  pollIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000, description: 'how often the outbox is read for new events and due deliveries' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'bound on one delivery request' }),
+  maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 12, description: 'attempts before a delivery is marked failed' }),
+  backoffBaseMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'wait after the first failure; doubles with each further failure' }),
+  backoffMaxMs: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 3_600_000, description: 'longest wait between attempts' }),
+  concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'delivery requests in flight at once (one per subscriber at a time)' }),
+  fanOutBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'outbox events turned into deliveries per transaction' }),
 }, { default: {}, additionalProperties: false });
 
 export const ConfigSchema = Type.Object({
@@ -39,19 +94,54 @@ export const ConfigSchema = Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 50 * 1024 * 1024, default: 1024 * 1024 }),
+    rateLimit: Type.Object({
+      max: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 6000, description: 'requests per API key per window; 0 = no limit' }),
+      timeWindowMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+    }, { default: {}, additionalProperties: false }),
+    sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'comment line sent on idle event streams' }),
   }, { default: {}, additionalProperties: false }),
   mqtt: Type.Object({
     url: Type.Optional(Type.String({ pattern: '^(mqtts?|tcp|ssl|wss?)://', description: 'external broker; omit to run the embedded one' })),
     embeddedHost: Type.String({ default: '127.0.0.1' }),
     embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
-    topicPrefix: Type.String({ minLength: 1, default: 'feikong/v1' }),
+    topicPrefix: Type.String({ minLength: 1, pattern: '^[^#+$]+$', default: 'feikong/v1' }),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: "stem of the daemon's MQTT client ids; stable across restarts, distinct per daemon (default feikong-<hostname>)" })),
+    sharedGroup: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.-]*$', default: 'feikong', description: 'readings through the shared subscription $share/<group>/…: daemons in one group split the ingest (external broker); "" = a plain subscription' }),
+    sessionExpirySec: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 604_800, description: "how long an external broker keeps the daemon's sessions and unacknowledged readings while it is away" }),
+    keepaliveSec: Type.Integer({ minimum: 5, maximum: 1200, default: 30 }),
+    reconnectMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'pause before reconnecting to the broker' }),
+    publishTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'bound on one command publish (QoS 1 PUBACK from the broker)' }),
+    readBackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'wait for the reading after a command ack that shows the relay state' }),
+    ingest: Type.Object({
+      connections: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'subscriber connections for readings on an external broker, each holding one message until its batch commits; above 1 needs sharedGroup' }),
+      inFlightWindow: Type.Integer({ minimum: 1, maximum: 65_535, default: 1000, description: 'unacknowledged readings messages a broker may send to one connection (MQTT 5 receive maximum)' }),
+      batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100_000, default: 2000, description: 'readings committed in one transaction at most (bounds how long one commit holds the event loop)' }),
+      lingerMs: Type.Integer({ minimum: 0, maximum: 1000, default: 0, description: 'wait for more messages before committing a small batch; 0 = as soon as the event loop is idle' }),
+      maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'larger messages are dead letters' }),
+      maxReadingsPerMessage: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }),
+      futureToleranceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: "readings stamped later than now + this are impossible (a concentrator's clock far ahead)" }),
+    }, { default: {}, additionalProperties: false }),
   }, { default: {}, additionalProperties: false }),
-  buses: Type.Array(Type.Union([SerialBus, TcpBus]), { default: [] }),
+  buses: Type.Array(Type.Union([SerialBus, TcpBus, ModbusTcpBus]), { default: [] }),
+  modbus: Type.Object({
+    registerMapsDir: Type.Optional(Type.String({ minLength: 1, description: 'directory of register maps (*.json); default: the maps shipped in registermaps/' })),
+    responseTimeoutMs: Type.Integer({ minimum: 20, maximum: 10_000, default: 1000, description: 'how long a Modbus meter may take to start its reply (Modbus over Serial Line V1.02 §2.4.1 response time-out; on TCP, from sending)' }),
+    connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'bound on opening a Modbus TCP connection' }),
+  }, { default: {}, additionalProperties: false }),
   polling: Type.Object({
     intervalMs: Type.Integer({ minimum: 200, maximum: 86_400_000, default: 900_000, description: 'scheduled read of every meter' }),
     retries: Type.Integer({ minimum: 0, maximum: 5, default: 1, description: 'extra attempts after a timeout' }),
     responseDelayMaxMs: Type.Integer({ minimum: 20, maximum: 2000, default: 500, description: 'DL/T 645-2007 §5.3.3 Td upper bound' }),
-    offlineAfterFailures: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+    offlineAfterFailures: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'consecutive unanswered reads after which a meter is marked offline' }),
+    interByteTimeoutMs: Type.Integer({ minimum: 10, maximum: 2000, default: 500, description: 'DL/T 645-2007 §5.3.3 Tb: longest pause between the bytes of a reply once it has started' }),
+    serialLatencyMs: Type.Integer({ minimum: 0, maximum: 5000, default: 20, description: 'added to reply timeouts on serial buses (USB adapter and scheduling latency)' }),
+    dtuLatencyMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 300, description: 'added to reply timeouts on TCP DTU buses (network round trip)' }),
+    offlineBackoffMaxMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'longest pause between reads of an offline meter; the pause doubles from twice intervalMs' }),
+    reconnectMinMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000, description: 'first pause before reopening a failed serial port or DTU connection; doubles on each failure' }),
+    reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000, description: 'longest pause between attempts to reopen a link' }),
+    linkWaitMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'how long a queued exchange waits for a link that is down before failing with BUS_CLOSED' }),
+    timeSyncIntervalMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'broadcast time sync (DL/T 645 08H) at start and then at this interval; 0 = off' }),
+    readTou: Type.Boolean({ default: false, description: 'also read the time-of-use registers (DL/T 645 00010100..00010400, 1997: 9011..9014)' }),
   }, { default: {}, additionalProperties: false }),
   engine: Type.Object({
     sweepIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
@@ -60,6 +150,17 @@ export const ConfigSchema = Type.Object({
     confirmIntervalMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 2000, description: 'pause between read-backs of a sent command' }),
     maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
     noCut: NoCutWindows,
+    commandsInFlightMax: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'relay commands running at once in all; restores are never held back by it' }),
+    commandsPerLink: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'relay commands running at once per bus or concentrator; the rest wait queued, reconnects first' }),
+    accountStatesMaxAgeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'how long the accounts-by-state gauge is reused between scrapes' }),
+    safety: Type.Object({
+      minIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000, description: 'no automatic cut-off sooner than this after the last relay operation on the meter' }),
+      dailyCap: Type.Integer({ minimum: 1, maximum: 1000, default: 6, description: 'relay commands per meter in any 24 hours before cut-offs stop' }),
+      flapWindowMs: Type.Integer({ minimum: 60_000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'window of the flapping guard' }),
+      flapMaxSwitchings: Type.Integer({ minimum: 2, maximum: 1000, default: 4, description: 'confirmed switchings within the window that count as flapping (keep-power hold and review)' }),
+      flapHoldMs: Type.Integer({ minimum: 60_000, maximum: 30 * 86_400_000, default: 86_400_000, description: 'expiry of the keep-power hold the flapping guard places' }),
+      failureBackoffMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 900_000, description: 'no automatic cut-off or keep-power mirror retry sooner than this after one failed' }),
+    }, { default: {}, additionalProperties: false }),
   }, { default: {}, additionalProperties: false }),
   defaults: Type.Object({
     alarmLevel1Fen: Type.Integer({ default: 2000 }),
@@ -67,7 +168,13 @@ export const ConfigSchema = Type.Object({
     cutoffLevelFen: Type.Integer({ default: 0 }),
     restoreLevelFen: Type.Integer({ default: 0 }),
     pricePerKwh: Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,6})?$', default: '0.5283', description: 'yuan per kWh of the default flat tariff' }),
+    categories: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), LevelOverridesSchema, { default: {}, description: 'levels per account category, in money or days, e.g. {"residential":{"alarmLevel1":{"days":5}}}' }),
+    creditGrades: Type.Object({
+      A: CreditGradePolicy(5000, 3 * 86_400_000), B: CreditGradePolicy(), C: CreditGradePolicy(), D: CreditGradePolicy(),
+    }, { default: {}, additionalProperties: false, description: 'overdraft (cut-off level = -overdraftFen) and grace per credit grade' }),
   }, { default: {}, additionalProperties: false }),
+  ledger: LedgerOptions,
+  webhooks: WebhookOptions,
   seedFile: Type.Optional(Type.String({ description: 'JSON file of accounts and meters loaded at start (demo)' })),
   shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 10_000 }),
 }, { additionalProperties: false });

@@ -1,5 +1,10 @@
 // The no-cut calendar: nights, weekends and China's public holidays with their make-up workdays
 // (调休), from the maintained `chinese-days` calendar. Pure: the caller passes the time.
+//
+// A make-up workday is a Saturday or Sunday declared a working day to make up for a holiday;
+// by default it counts as a workday (cut-offs allowed), `makeUpWorkdays: false` keeps it a
+// weekend. `calendarCovers(year)` tells whether the calendar has the official holidays of a year
+// at all: without them every public holiday of that year would be treated as a workday.
 import chineseDays from 'chinese-days';
 import type { NoCutConfig } from '../config/schema.js';
 
@@ -38,6 +43,24 @@ export function noCutVerdict(at: number, config: NoCutConfig, utcOffsetMinutes: 
   // Festival days are named "English,中文,n"; plain days carry only the weekday's name.
   const named = detail.name.includes(',') ? detail.name.split(',')[1] ?? detail.name : null;
   if (config.holidays && !detail.work && named) return { noCut: true, reason: `holiday:${named}` };
-  if (config.weekends && isWeekend && !detail.work) return { noCut: true, reason: 'weekend' };
+  const makeUpWorkday = isWeekend && detail.work;
+  if (config.weekends && isWeekend && (!makeUpWorkday || config.makeUpWorkdays === false)) return { noCut: true, reason: 'weekend' };
   return { noCut: false };
+}
+
+const covered = new Map<number, boolean>();
+
+/** True when the calendar lists official public holidays (not only weekends) in `year`. */
+export function calendarCovers(year: number): boolean {
+  let known = covered.get(year);
+  if (known === undefined) {
+    known = chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
+    covered.set(year, known);
+  }
+  return known;
+}
+
+/** The local calendar year of an instant. */
+export function localYear(at: number, utcOffsetMinutes: number): number {
+  return Number(localParts(at, utcOffsetMinutes).date.slice(0, 4));
 }

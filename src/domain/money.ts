@@ -20,6 +20,21 @@ export function chargeForEnergyFen(energyWh: number, priceMicroYuanPerKwh: bigin
   return Number((numerator + 5_000_000n) / 10_000_000n);
 }
 
+/**
+ * Exact charge for energy at one price, in units of 1e-7 fen (Wh × micro-yuan/kWh = 1e-9 yuan).
+ * Sums of these are exact; round once with `unitsToFen` (DESIGN.md "Money and energy").
+ */
+export function chargeUnits(energyWh: number, priceMicroYuanPerKwh: bigint): bigint {
+  if (!Number.isSafeInteger(energyWh) || energyWh < 0) throw new RangeError(`energy ${energyWh} Wh must be a non-negative integer`);
+  return BigInt(energyWh) * priceMicroYuanPerKwh;
+}
+
+/** 1e-7 fen units to fen, rounded half up (the same rounding as `chargeForEnergyFen`). */
+export function unitsToFen(units: bigint): number {
+  if (units < 0n) throw new RangeError('a charge is never negative');
+  return Number((units + 5_000_000n) / 10_000_000n);
+}
+
 /** Formats fen as yuan for people: 12345 → "123.45", -5 → "-0.05". */
 export function formatYuan(fen: number): string {
   const sign = fen < 0 ? '-' : '';

@@ -1,10 +1,24 @@
 // The engine's decision: from an account's balance, levels, flags and holds and its meter's relay
 // state, the relay state it should have and why (DESIGN.md "The cut-off / restore engine").
-// Pure and total: every input gives a decision with a trace a person can read.
+// Pure and total: every input gives a decision with a rule code and a reason a person can read,
+// and `traceOf` lists every condition the rules look at, met or not.
+//
+//   manual-off hold ─▶ supply off (keep-power hold wins over it)
+//   balance > restore level ─▶ reconnect, at any hour, no grace
+//   balance ≤ cut-off level ─▶ disconnect only if: no keep-power hold, warned (alarm level 2),
+//       grace over, not protected (else review), outside the no-cut windows, relay safety allows
 import type { Levels } from './thresholds.js';
 import type { NoCutVerdict } from './calendar.js';
 
 export type RelayState = 'open' | 'closed' | 'unknown';
+
+/** What relay safety (src/domain/relay-safety.ts) says about switching supply off now. */
+export interface SafetyGate {
+  disconnectAllowed: boolean;
+  reason: string;
+  /** the block is one an operator's manual-off hold may override (minimum interval, failure backoff, open fault) */
+  overridable?: boolean;
+}
 
 export interface DecisionInput {
   now: number;
@@ -17,48 +31,131 @@ export interface DecisionInput {
   graceMs: number;
   noCut: NoCutVerdict;
   relayState: RelayState;
-  /** A command already in flight for the meter, if any. */
+  /** A relay command already in flight for the meter, if any. */
   pendingAction: 'disconnect' | 'reconnect' | null;
+  /** An operator's manual-off hold: supply stays off whatever the balance. */
+  manualOffHold?: boolean;
+  /** Relay safety; absent = not yet looked at (the engine looks only when a disconnect is due). */
+  safety?: SafetyGate;
+  /** The meter's latest relay command is an operator's disconnect, created then: it stands until a later payment. */
+  operatorDisconnectAt?: number | null;
+  /** When the account's latest standing payment was committed. */
+  latestPaymentAt?: number | null;
+  /** The meter's latest relay command is an operator's reconnect, created then: a cut-off needs a fresh grace period after it. */
+  operatorReconnectAt?: number | null;
 }
 
 export type DecisionAction = 'disconnect' | 'reconnect' | 'review' | 'none';
 
+/** Stable codes of the rule that decided, for machines (dry run, metrics, the console). */
+export type DecisionRule =
+  | 'relay-unknown'
+  | 'manual-off-hold'
+  | 'restore'
+  | 'operator-override'
+  | 'supply-on'
+  | 'reconnect-pending'
+  | 'between-levels'
+  | 'supply-off'
+  | 'keep-power-hold'
+  | 'not-warned'
+  | 'in-grace'
+  | 'protected'
+  | 'no-cut-window'
+  | 'relay-safety'
+  | 'cut-off';
+
 export interface Decision {
   action: DecisionAction;
   desired: 'open' | 'closed' | 'unchanged';
+  rule: DecisionRule;
   reason: string;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule, reason: string): Decision {
+  return { action, desired, rule, reason };
+}
+
+/** When the grace period ends: after alarm level 2, or after an operator's later reconnect. */
+export function graceEndsOf(input: DecisionInput): number | null {
+  if (input.alarm2At === null) return null;
+  return Math.max(input.alarm2At, input.operatorReconnectAt ?? -Infinity) + input.graceMs;
+}
+
 export function decide(input: DecisionInput): Decision {
-  const { balanceFen, levels } = input;
-  if (input.relayState === 'unknown' && input.pendingAction === null) {
-    return { action: 'none', desired: 'unchanged', reason: 'relay state not read yet' };
+  const { balanceFen, levels, relayState, pendingAction } = input;
+  if (relayState === 'unknown' && pendingAction === null) {
+    return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet');
+  }
+  if (input.manualOffHold && !input.keepPowerHold) {
+    if (relayState === 'open' || pendingAction === 'disconnect') return d('none', 'open', 'manual-off-hold', 'manual-off hold: supply stays off');
+    if (relayState === 'unknown') return d('none', 'open', 'manual-off-hold', 'manual-off hold: waiting for the relay state before switching');
+    if (input.safety && !input.safety.disconnectAllowed && !input.safety.overridable) {
+      return d('none', 'open', 'relay-safety', `manual-off hold, but ${input.safety.reason}`);
+    }
+    return d('disconnect', 'open', 'manual-off-hold', 'manual-off hold: supply must be off');
   }
   if (balanceFen > levels.restoreLevelFen) {
-    // Restore at any hour: no window, no grace.
-    if (input.relayState === 'closed' || input.pendingAction === 'reconnect') {
-      return { action: 'none', desired: 'closed', reason: 'balance above restore level; supply on' };
+    // Restore at any hour: no window, no grace, no relay-safety gate (supply on is the safe side).
+    if (pendingAction === 'reconnect') return d('none', 'closed', 'reconnect-pending', 'balance above restore level; reconnect in flight');
+    if (relayState === 'closed' && pendingAction !== 'disconnect') return d('none', 'closed', 'supply-on', 'balance above restore level; supply on');
+    const byOperator = input.operatorDisconnectAt ?? null;
+    const paidAt = input.latestPaymentAt ?? null;
+    if (byOperator !== null && (paidAt === null || paidAt < byOperator)) {
+      return d('none', 'open', 'operator-override',
+        `disconnected by an operator at ${iso(byOperator)}; supply returns after a payment made since or an operator reconnect`);
     }
-    return { action: 'reconnect', desired: 'closed', reason: `balance ${balanceFen} fen above restore level ${levels.restoreLevelFen} fen` };
+    const what = pendingAction === 'disconnect' ? ' (countermands the pending disconnect)' : '';
+    return d('reconnect', 'closed', 'restore', `balance ${balanceFen} fen above restore level ${levels.restoreLevelFen} fen${what}`);
   }
   if (balanceFen > levels.cutoffLevelFen) {
-    return { action: 'none', desired: 'unchanged', reason: `balance ${balanceFen} fen between cut-off level ${levels.cutoffLevelFen} and restore level ${levels.restoreLevelFen}` };
+    return d('none', 'unchanged', 'between-levels',
+      `balance ${balanceFen} fen between cut-off level ${levels.cutoffLevelFen} fen and restore level ${levels.restoreLevelFen} fen`);
   }
   // At or below the cut-off level.
-  if (input.relayState === 'open' || input.pendingAction === 'disconnect') {
-    return { action: 'none', desired: 'open', reason: 'balance at or below cut-off level; supply already off' };
+  if (relayState === 'open' || pendingAction === 'disconnect') {
+    return d('none', 'open', 'supply-off', 'balance at or below cut-off level; supply already off');
   }
-  if (input.keepPowerHold) return { action: 'none', desired: 'unchanged', reason: 'keep-power hold applies' };
-  if (input.alarm2At === null) return { action: 'none', desired: 'unchanged', reason: 'alarm level 2 not sent yet' };
-  const graceEnds = input.alarm2At + input.graceMs;
+  if (relayState === 'unknown') return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet; a reconnect is in flight');
+  if (input.keepPowerHold) return d('none', 'unchanged', 'keep-power-hold', 'keep-power hold applies');
+  if (input.alarm2At === null) return d('none', 'unchanged', 'not-warned', 'alarm level 2 not sent yet');
+  const graceEnds = graceEndsOf(input)!;
   if (input.now < graceEnds) {
-    return { action: 'none', desired: 'unchanged', reason: `grace period runs until ${new Date(graceEnds).toISOString()}` };
+    const after = graceEnds - input.graceMs === input.alarm2At ? '' : " (restarted by an operator's reconnect)";
+    return d('none', 'unchanged', 'in-grace', `grace period runs until ${iso(graceEnds)}${after}`);
   }
-  if (input.noCut.noCut) return { action: 'none', desired: 'unchanged', reason: `no-cut window: ${input.noCut.reason ?? 'configured'}` };
-  if (input.protected) return { action: 'review', desired: 'unchanged', reason: 'protected customer at cut-off level: manual review' };
-  return {
-    action: 'disconnect',
-    desired: 'open',
-    reason: `balance ${balanceFen} fen at or below cut-off level ${levels.cutoffLevelFen} fen, warned at ${new Date(input.alarm2At).toISOString()}`,
-  };
+  if (input.protected) return d('review', 'unchanged', 'protected', 'protected customer at cut-off level: manual review');
+  if (input.noCut.noCut) return d('none', 'unchanged', 'no-cut-window', `no-cut window: ${input.noCut.reason ?? 'configured'}`);
+  if (input.safety && !input.safety.disconnectAllowed) return d('none', 'unchanged', 'relay-safety', input.safety.reason);
+  return d('disconnect', 'open', 'cut-off',
+    `balance ${balanceFen} fen at or below cut-off level ${levels.cutoffLevelFen} fen, warned at ${iso(input.alarm2At)}`);
+}
+
+export interface TraceStep {
+  check: string;
+  /** true when the condition lets a cut-off go ahead (or, for the restore check, a restore) */
+  passed: boolean;
+  detail: string;
+}
+
+/** Every condition the rules look at, in the order they are weighed, met or not. */
+export function traceOf(input: DecisionInput): TraceStep[] {
+  const { balanceFen, levels } = input;
+  const graceEnds = graceEndsOf(input);
+  return [
+    { check: 'relay state known', passed: input.relayState !== 'unknown', detail: `relay ${input.relayState}` },
+    { check: 'no manual-off hold', passed: !input.manualOffHold, detail: input.manualOffHold ? 'manual-off hold in force' : 'none' },
+    { check: 'balance above restore level', passed: balanceFen > levels.restoreLevelFen, detail: `${balanceFen} fen vs restore level ${levels.restoreLevelFen} fen` },
+    { check: 'balance at or below cut-off level', passed: balanceFen <= levels.cutoffLevelFen, detail: `${balanceFen} fen vs cut-off level ${levels.cutoffLevelFen} fen` },
+    { check: 'no keep-power hold', passed: !input.keepPowerHold, detail: input.keepPowerHold ? 'keep-power hold in force' : 'none' },
+    { check: 'alarm level 2 sent', passed: input.alarm2At !== null, detail: input.alarm2At === null ? 'not sent' : `sent at ${iso(input.alarm2At)}` },
+    { check: 'grace period over', passed: graceEnds !== null && input.now >= graceEnds,
+      detail: graceEnds === null ? `grace ${input.graceMs} ms starts with alarm level 2` : `grace ${input.graceMs} ms ends ${iso(graceEnds)}` },
+    { check: 'not protected', passed: !input.protected, detail: input.protected ? 'protected customer: review instead of cut-off' : 'not protected' },
+    { check: 'outside no-cut windows', passed: !input.noCut.noCut, detail: input.noCut.noCut ? `in window: ${input.noCut.reason ?? 'configured'}` : 'no window applies' },
+    { check: 'relay safety allows a cut-off', passed: input.safety?.disconnectAllowed ?? true, detail: input.safety?.reason ?? 'not checked' },
+    { check: 'no command in flight', passed: input.pendingAction === null, detail: input.pendingAction ?? 'none' },
+  ];
 }

@@ -1,7 +1,13 @@
-// Tariffs: how consumption turns into money. Charges are computed on cumulative energy and
-// differenced (DESIGN.md "Money and energy"), so per-reading charges always sum to the charge on
-// the total energy: no rounding drift however many readings there are.
-import { chargeForEnergyFen, parsePricePerKwh } from './money.js';
+// Tariffs: how consumption turns into money — flat, tiered (阶梯电价: a ladder of prices by the
+// energy used in a month or a year) and time-of-use (峰/平/谷/尖 bands by local time of day).
+// Definitions are JSON in the tariffs table. Charges are computed on cumulative energy and
+// differenced (DESIGN.md "Money and energy"): within a charging period the per-reading charges
+// always sum to the charge on the period's total energy, so there is no rounding drift however
+// many readings there are. Time (periods, bands) lives in tariff-time.ts.
+import { chargeForEnergyFen, chargeUnits, parsePricePerKwh, unitsToFen } from './money.js';
+
+export const TOU_BANDS = ['critical', 'peak', 'flat', 'valley'] as const;
+export type TouBand = (typeof TOU_BANDS)[number];
 
 export interface FlatTariff {
   kind: 'flat';
@@ -9,20 +15,163 @@ export interface FlatTariff {
   pricePerKwh: string;
 }
 
-export type Tariff = FlatTariff;
-
-export function parseTariff(json: string): Tariff {
-  const value = JSON.parse(json) as Partial<Tariff>;
-  if (value.kind !== 'flat' || typeof value.pricePerKwh !== 'string') {
-    throw new RangeError(`tariff definition ${json} is not a known tariff (expected {"kind":"flat","pricePerKwh":"0.5283"})`);
-  }
-  parsePricePerKwh(value.pricePerKwh);
-  return { kind: 'flat', pricePerKwh: value.pricePerKwh };
+/** The period a ladder (or a time-of-use bill) counts energy in, and the local day it resets on. */
+export interface PeriodSpec {
+  period: 'month' | 'year';
+  /** month of the year the annual period starts (1–12, default 1) */
+  resetMonth?: number;
+  /** day of the month the period starts (1–28, default 1) */
+  resetDay?: number;
 }
 
-/** Cumulative charge for `energyWh` consumed since the meter's charging base. */
+export interface TieredTariff extends PeriodSpec {
+  kind: 'tiered';
+  /** In order; every step but the last ends at `upToKwh` of the period's cumulative energy. */
+  steps: Array<{ upToKwh?: number; pricePerKwh: string }>;
+}
+
+export interface TouRange {
+  band: TouBand;
+  /** local time of day "HH:MM", inclusive */
+  from: string;
+  /** local time of day "HH:MM", exclusive; earlier than `from` wraps past midnight */
+  to: string;
+  /** months (1–12) the range applies in, e.g. a summer critical peak; all months when absent */
+  months?: number[];
+}
+
+export interface TouTariff extends Partial<PeriodSpec> {
+  kind: 'tou';
+  /** yuan per kWh per band; `flat` is required, a band without a price is charged at `flat` */
+  prices: Partial<Record<TouBand, string>> & { flat: string };
+  /** The first range containing a time gives its band; times no range covers are `flat`. */
+  bands: TouRange[];
+}
+
+export type Tariff = FlatTariff | TieredTariff | TouTariff;
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function fail(json: string, why: string): never {
+  throw new RangeError(`tariff definition ${json} is not a known tariff: ${why}`);
+}
+
+function checkPrice(json: string, price: unknown, where: string): string {
+  if (typeof price !== 'string') fail(json, `${where} must be a decimal string such as "0.5283"`);
+  try {
+    parsePricePerKwh(price);
+  } catch (err) {
+    fail(json, `${where}: ${(err as Error).message}`);
+  }
+  return price;
+}
+
+function checkPeriod(json: string, v: Partial<PeriodSpec>, required: boolean): PeriodSpec | undefined {
+  if (v.period === undefined && !required) return undefined;
+  if (v.period !== 'month' && v.period !== 'year') fail(json, 'period must be "month" or "year"');
+  const out: PeriodSpec = { period: v.period };
+  if (v.resetMonth !== undefined) {
+    if (!Number.isInteger(v.resetMonth) || v.resetMonth < 1 || v.resetMonth > 12) fail(json, 'resetMonth must be 1–12');
+    out.resetMonth = v.resetMonth;
+  }
+  if (v.resetDay !== undefined) {
+    if (!Number.isInteger(v.resetDay) || v.resetDay < 1 || v.resetDay > 28) fail(json, 'resetDay must be 1–28');
+    out.resetDay = v.resetDay;
+  }
+  return out;
+}
+
+/** Validates a parsed definition; the error names what is wrong. */
+export function validateTariff(value: unknown, json = JSON.stringify(value)): Tariff {
+  if (typeof value !== 'object' || value === null) fail(json, 'expected an object');
+  const v = value as Record<string, unknown>;
+  if (v.kind === 'flat') return { kind: 'flat', pricePerKwh: checkPrice(json, v.pricePerKwh, 'pricePerKwh') };
+  if (v.kind === 'tiered') {
+    const period = checkPeriod(json, v as Partial<PeriodSpec>, true)!;
+    if (!Array.isArray(v.steps) || v.steps.length === 0) fail(json, 'steps must be a non-empty array');
+    let previous = 0;
+    const steps = (v.steps as Array<Record<string, unknown>>).map((s, i, all) => {
+      const pricePerKwh = checkPrice(json, s?.pricePerKwh, `steps[${i}].pricePerKwh`);
+      if (i === all.length - 1) {
+        if (s.upToKwh !== undefined && s.upToKwh !== null) fail(json, 'the last step has no upToKwh (it has no end)');
+        return { pricePerKwh };
+      }
+      const upTo = s.upToKwh;
+      if (typeof upTo !== 'number' || !Number.isInteger(upTo) || upTo <= previous) {
+        fail(json, `steps[${i}].upToKwh must be a whole number of kWh above ${previous}`);
+      }
+      previous = upTo;
+      return { upToKwh: upTo, pricePerKwh };
+    });
+    return { kind: 'tiered', ...period, steps };
+  }
+  if (v.kind === 'tou') {
+    const period = checkPeriod(json, v as Partial<PeriodSpec>, false);
+    const rawPrices = v.prices as Record<string, unknown> | undefined;
+    if (typeof rawPrices !== 'object' || rawPrices === null) fail(json, 'prices must be an object of band → price');
+    const prices: Partial<Record<TouBand, string>> = {};
+    for (const [band, price] of Object.entries(rawPrices)) {
+      if (!(TOU_BANDS as readonly string[]).includes(band)) fail(json, `unknown band "${band}" (bands: ${TOU_BANDS.join(', ')})`);
+      prices[band as TouBand] = checkPrice(json, price, `prices.${band}`);
+    }
+    if (!prices.flat) fail(json, 'prices.flat is required (times no band covers are flat)');
+    if (!Array.isArray(v.bands)) fail(json, 'bands must be an array of {band, from, to}');
+    const bands = (v.bands as Array<Record<string, unknown>>).map((r, i): TouRange => {
+      if (!(TOU_BANDS as readonly string[]).includes(r?.band as string)) fail(json, `bands[${i}].band must be one of ${TOU_BANDS.join(', ')}`);
+      if (typeof r.from !== 'string' || !HHMM.test(r.from) || typeof r.to !== 'string' || !HHMM.test(r.to)) {
+        fail(json, `bands[${i}] needs from and to as "HH:MM"`);
+      }
+      if (r.from === r.to) fail(json, `bands[${i}] is empty (from equals to)`);
+      const range: TouRange = { band: r.band as TouBand, from: r.from, to: r.to };
+      if (r.months !== undefined) {
+        if (!Array.isArray(r.months) || r.months.length === 0 || !r.months.every((m) => Number.isInteger(m) && m >= 1 && m <= 12)) {
+          fail(json, `bands[${i}].months must be a non-empty list of months 1–12`);
+        }
+        range.months = [...(r.months as number[])];
+      }
+      return range;
+    });
+    return { kind: 'tou', ...(period ?? {}), prices: prices as TouTariff['prices'], bands };
+  }
+  throw new RangeError(`tariff definition ${json} is not a known tariff (expected kind "flat", "tiered" or "tou", e.g. {"kind":"flat","pricePerKwh":"0.5283"})`);
+}
+
+export function parseTariff(json: string): Tariff {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new RangeError(`tariff definition ${json} is not JSON`);
+  }
+  return validateTariff(value, json);
+}
+
+/** Exact cumulative charge (1e-7 fen units) for `energyWh` used within one ladder period. */
+export function ladderUnits(tariff: TieredTariff, energyWh: number): bigint {
+  let units = 0n;
+  let from = 0;
+  for (const step of tariff.steps) {
+    const to = step.upToKwh === undefined ? Infinity : step.upToKwh * 1000;
+    if (energyWh <= from) break;
+    units += chargeUnits(Math.min(energyWh, to) - from, parsePricePerKwh(step.pricePerKwh));
+    from = to;
+  }
+  return units;
+}
+
+/** The price of a band; a band without its own price is charged at flat. */
+export function bandPrice(tariff: TouTariff, band: TouBand): string {
+  return tariff.prices[band] ?? tariff.prices.flat;
+}
+
+/**
+ * Cumulative charge for `energyWh` since the start of charging (flat) or of the ladder period
+ * (tiered). A time-of-use tariff needs the energy per band: use `segmentChargeFen`.
+ */
 export function cumulativeChargeFen(tariff: Tariff, energyWh: number): number {
-  return chargeForEnergyFen(energyWh, parsePricePerKwh(tariff.pricePerKwh));
+  if (tariff.kind === 'flat') return chargeForEnergyFen(energyWh, parsePricePerKwh(tariff.pricePerKwh));
+  if (tariff.kind === 'tiered') return unitsToFen(ladderUnits(tariff, energyWh));
+  throw new RangeError('a time-of-use charge depends on the energy per band; use segmentChargeFen');
 }
 
 /**
@@ -32,4 +181,34 @@ export function cumulativeChargeFen(tariff: Tariff, energyWh: number): number {
 export function chargeBetweenFen(tariff: Tariff, fromWh: number, toWh: number): number {
   if (toWh <= fromWh) return 0;
   return cumulativeChargeFen(tariff, toWh) - cumulativeChargeFen(tariff, fromWh);
+}
+
+export type BandEnergy = Record<TouBand, number>;
+
+export const noBandEnergy = (): BandEnergy => ({ critical: 0, peak: 0, flat: 0, valley: 0 });
+
+/** The energy of one charging segment: its total, the ladder energy before it, and per band. */
+export interface SegmentEnergy {
+  totalWh: number;
+  /** tiered: energy of the same ladder period before the segment (a tariff change mid-period) */
+  priorWh: number;
+  /** time-of-use: energy per band */
+  bandWh: BandEnergy;
+}
+
+/**
+ * The charge of one charging segment on its cumulative energy: flat on the total, tiered on the
+ * ladder position (after the prior energy), time-of-use per band, each rounded once.
+ */
+export function segmentChargeFen(tariff: Tariff, energy: SegmentEnergy): number {
+  if (tariff.kind === 'flat') return cumulativeChargeFen(tariff, energy.totalWh);
+  if (tariff.kind === 'tiered') {
+    return unitsToFen(ladderUnits(tariff, energy.priorWh + energy.totalWh)) - unitsToFen(ladderUnits(tariff, energy.priorWh));
+  }
+  let fen = 0;
+  for (const band of TOU_BANDS) {
+    const wh = energy.bandWh[band];
+    if (wh > 0) fen += unitsToFen(chargeUnits(wh, parsePricePerKwh(bandPrice(tariff, band))));
+  }
+  return fen;
 }

@@ -1,30 +1,63 @@
-// The cut-off / restore engine: a reconciler. For an account it derives the desired relay state
-// from balance, policy and holds (src/domain/policy.ts), compares it with the meter's last known
-// state and asks the command lifecycle to converge them. It reacts at once to balance changes and
-// sweeps every account periodically, so a restart or a lost event heals by itself.
+// The cut-off / restore engine: a reconciler. For every supply point it derives the desired relay
+// state from balance, policy and holds (src/domain/policy.ts), compares it with the meter's last
+// known state and asks the command lifecycle to converge them. It reacts at once to balance
+// changes and relay read-backs, and sweeps every account periodically — set-based, acting only on
+// the few that need it — so a restart, a lost command or a missed event heals by itself.
+//
+//   'balance-changed' ─┐                       ┌─▶ commands (one transaction per batch)
+//   'command-finished' ─┼─▶ evaluate(account) ──┼─▶ review items (protected, relay fault)
+//   sweep timer ────────┘   scan(due ones) ─────┴─▶ flapping guard (keep-power hold)
 import type { Logger } from 'pino';
-import type { Repositories, AccountRow, MeterRow } from '../db/repo/index.js';
+import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import type { CommandService } from '../commands/service.js';
-import { decide, type Decision, type DecisionInput } from '../domain/policy.js';
-import { noCutVerdict } from '../domain/calendar.js';
+import { calendarCovers, localYear, noCutVerdict } from '../domain/calendar.js';
+import { HoldService } from '../holds/service.js';
+import { HoldIndex } from '../holds/hold-index.js';
+import { evaluateSupplyPoint, type DecisionContext, type Evaluation } from './evaluate.js';
+import { scanSupplyPoints } from './scan.js';
+import { EngineActions } from './actions.js';
+import { ReviewService } from './reviews.js';
+import { BulkService } from './bulk.js';
+import { graceMsOf } from './grace.js';
 
-export interface Explanation extends Decision {
-  accountId: string;
-  meterId: string;
-  input: DecisionInput;
+export interface SweepStats {
+  evaluated: number;
+  commands: number;
+  reviews: number;
+  ms: number;
 }
 
-const SWEEP_PAGE = 1000;
+export interface DryRunResult {
+  at: number;
+  evaluated: number;
+  cut: Evaluation[];
+  restore: Evaluation[];
+  review: Evaluation[];
+  /** due a cut-off by balance but held back, counted by rule */
+  heldBack: Record<string, number>;
+}
+
+/** rowids per sweep step: bounds how long one step holds the event loop */
+const SWEEP_CHUNK = 25_000;
+/** supply points acted on per transaction in a sweep */
+const ACT_BATCH = 2_000;
 
 export class Engine {
+  readonly holds: HoldService;
+  readonly reviews: ReviewService;
+  readonly bulk: BulkService;
+  private readonly actions: EngineActions;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly pendingAccounts = new Set<string>();
   private flushScheduled = false;
   private stopped = false;
+  private sweeping: Promise<SweepStats> | null = null;
+  private warnedYear = -1;
+  private stateCache: { at: number; counts: Record<string, number> } | null = null;
 
   constructor(
     private readonly repos: Repositories,
@@ -34,17 +67,26 @@ export class Engine {
     private readonly logger: Logger,
     private readonly config: Config,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.reviews = new ReviewService(repos, now);
+    this.holds = new HoldService(repos, commands, logger.child({ component: 'holds' }), now);
+    this.bulk = new BulkService(repos, commands, now);
+    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
+    this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
+  }
 
   start(): void {
+    this.stopped = false;
+    this.checkCalendar();
+    this.metrics.watchAccountStates(() => this.accountStates());
     this.unsubscribe.push(this.events.on('balance-changed', (accountId) => this.schedule(accountId)));
-    this.unsubscribe.push(this.events.on('command-finished', (_commandId, meterId) => {
-      const meter = this.repos.meters.get(meterId);
-      if (meter) this.schedule(meter.accountId);
-    }));
+    this.unsubscribe.push(this.events.on('command-finished', (commandId) => this.onCommandFinished(commandId)));
     const loop = () => {
-      this.sweep();
-      if (!this.stopped) this.sweepTimer = setTimeout(loop, this.config.engine.sweepIntervalMs);
+      this.sweep()
+        .catch((err) => this.logger.error({ err }, 'engine sweep failed'))
+        .finally(() => {
+          if (!this.stopped) this.sweepTimer = setTimeout(loop, this.config.engine.sweepIntervalMs);
+        });
     };
     this.sweepTimer = setTimeout(loop, 0);
   }
@@ -68,69 +110,144 @@ export class Engine {
     });
   }
 
-  /** One pass over every account. */
-  sweep(): number {
-    let after = '';
-    let count = 0;
-    for (;;) {
-      const ids = this.repos.accounts.idsAfter(after, SWEEP_PAGE);
-      for (const id of ids) this.evaluate(id);
-      count += ids.length;
-      if (ids.length < SWEEP_PAGE) return count;
-      after = ids[ids.length - 1]!;
-    }
-  }
-
-  explain(accountId: string, at = this.now()): Explanation[] {
-    const account = this.repos.accounts.get(accountId);
-    if (!account) return [];
-    return this.repos.meters.forAccount(accountId).map((meter) => {
-      const input = this.inputFor(account, meter, at);
-      return { accountId, meterId: meter.id, input, ...decide(input) };
-    });
-  }
-
-  private inputFor(account: AccountRow, meter: MeterRow, at: number): DecisionInput {
-    const pending = this.repos.commands.activeFor(meter.id);
-    return {
-      now: at,
-      balanceFen: account.balanceFen,
-      levels: account,
-      protected: account.protected === 1,
-      keepPowerHold: false,
-      alarm2At: account.alarm2At,
-      graceMs: this.config.engine.graceMs,
-      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes),
-      relayState: meter.relayState,
-      pendingAction: pending ? pending.action : null,
-    };
-  }
-
+  /** Evaluates one account's supply points now and acts on what they need. */
   evaluate(accountId: string): void {
     if (this.stopped) return;
     try {
-      for (const explanation of this.explain(accountId)) this.act(explanation);
+      const evaluations = this.explain(accountId);
+      if (evaluations.length > 0) this.actions.apply(evaluations);
     } catch (err) {
       this.logger.error({ err, accountId }, 'engine evaluation failed');
     }
   }
 
-  private act(e: Explanation): void {
-    if (e.action === 'none') return;
-    this.metrics.engineDecisions.inc({ action: e.action });
-    if (e.action === 'review') {
-      const account = this.repos.accounts.get(e.accountId)!;
-      if (account.reviewAt !== null) return;
-      const at = this.now();
-      this.repos.transaction(() => {
-        this.repos.accounts.setReviewAt(e.accountId, at);
-        this.repos.journal.appendEvent('manual-review', e.accountId, e.meterId, { reason: e.reason, balanceFen: e.input.balanceFen }, at);
+  /** One pass over every account; concurrent callers share the pass in progress. */
+  sweep(): Promise<SweepStats> {
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  /** What a sweep at `at` would do, without doing any of it. */
+  async dryRun(at: number): Promise<DryRunResult> {
+    const index = new HoldIndex(this.repos.holds.inForce(at));
+    const active = new Map(this.repos.commands.allActive().map((c) => [c.meterId, c]));
+    const out: DryRunResult = { at, evaluated: 0, cut: [], restore: [], review: [], heldBack: {} };
+    out.evaluated = await scanSupplyPoints(this.repos, this.context(at, index, active), this.config.engine.safety,
+      { chunk: SWEEP_CHUNK, meterIds: [...index.meterIds, ...active.keys()], accountIds: index.accountIds, enrich: true },
+      (evaluations) => {
+        for (const ev of evaluations) {
+          const { action, rule } = ev.decision;
+          if (action === 'disconnect') out.cut.push(ev);
+          else if (action === 'reconnect') out.restore.push(ev);
+          else if (action === 'review') out.review.push(ev);
+          else if (ev.row.balanceFen <= ev.row.cutoffLevelFen && ev.row.relayState !== 'open') out.heldBack[rule] = (out.heldBack[rule] ?? 0) + 1;
+        }
       });
-      return;
+    return out;
+  }
+
+  /** The full evaluation of every meter of an account (inputs, decision, relay safety). */
+  explain(accountId: string, at = this.now()): Evaluation[] {
+    const ctx = this.context(at);
+    return this.repos.sweep.forAccount(accountId).map((row) => evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety, true));
+  }
+
+  explainMeter(meterId: string, at = this.now()): Evaluation | undefined {
+    const row = this.repos.sweep.forMeter(meterId);
+    return row ? evaluateSupplyPoint(row, this.context(at), this.repos, this.config.engine.safety, true) : undefined;
+  }
+
+  /** Supply points by state, recomputed at most every `accountStatesMaxAgeMs`. */
+  accountStates(): Record<string, number> {
+    const at = Date.now();
+    if (!this.stateCache || at - this.stateCache.at >= this.config.engine.accountStatesMaxAgeMs) {
+      this.stateCache = { at, counts: this.repos.sweep.countByState() };
     }
-    const active = this.repos.commands.activeFor(e.meterId);
-    if (active?.state === 'sent') return; // converge after it finishes
-    this.logger.info({ account: e.accountId, meter: e.meterId, action: e.action, reason: e.reason }, 'engine decision');
-    this.commands.request({ meterId: e.meterId, action: e.action, origin: 'engine', actor: 'engine', reason: e.reason });
+    return this.stateCache.counts;
+  }
+
+  private async runSweep(): Promise<SweepStats> {
+    const t0 = performance.now();
+    const at = this.now();
+    this.checkCalendar();
+    this.holds.releaseLapsed();
+    this.holds.reconcileMirrors(this.config.engine.safety.failureBackoffMs);
+    this.bulk.settleAll();
+    const index = new HoldIndex(this.repos.holds.inForce(at));
+    const active = new Map(this.repos.commands.allActive().map((c) => [c.meterId, c]));
+    const stats: SweepStats = { evaluated: 0, commands: 0, reviews: 0, ms: 0 };
+    // Supply points that need something are collected and acted on in batches (one transaction
+    // each), each re-evaluated from fresh rows first: the scan yields between steps, and a
+    // payment or a read-back may have changed things since it looked.
+    let due: string[] = [];
+    const flush = () => {
+      const ids = due;
+      due = [];
+      if (ids.length === 0 || this.stopped) return;
+      const ctx = this.context(this.now());
+      const fresh: Evaluation[] = [];
+      for (const id of ids) {
+        const row = this.repos.sweep.forMeter(id);
+        if (row) fresh.push(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety));
+      }
+      const done = this.actions.apply(fresh);
+      stats.commands += done.commands;
+      stats.reviews += done.reviews;
+    };
+    stats.evaluated = await scanSupplyPoints(this.repos, this.context(at, index, active), this.config.engine.safety,
+      { chunk: SWEEP_CHUNK, meterIds: [...index.meterIds, ...active.keys()], accountIds: index.accountIds, enrich: false },
+      (evaluations) => {
+        for (const ev of evaluations) if (ev.decision.action !== 'none') due.push(ev.row.meterId);
+        if (due.length >= ACT_BATCH) flush();
+      });
+    flush();
+    stats.ms = performance.now() - t0;
+    this.metrics.engineSweepSeconds.observe(stats.ms / 1000);
+    this.logger.debug(stats, 'engine sweep done');
+    return stats;
+  }
+
+  /**
+   * The decision context at `at`. A sweep passes in-memory indexes of holds and active commands
+   * (read once); a single evaluation reads them per meter. Commands are read live either way,
+   * so a command created earlier in the same sweep is seen.
+   */
+  private context(at: number, index?: HoldIndex, active?: Map<string, unknown>): DecisionContext {
+    return {
+      now: at,
+      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes),
+      graceMsOf: (grade) => graceMsOf(grade, this.config),
+      holdsFor: index ? (m, a) => index.for(m, a) : (m, a) => this.repos.holds.inForceFor(m, a, at),
+      activeFor: active ? (m) => (active.has(m) ? this.repos.commands.activeFor(m) : undefined) : (m) => this.repos.commands.activeFor(m),
+    };
+  }
+
+  private onCommandFinished(commandId: string): void {
+    const command = this.repos.commands.get(commandId);
+    if (!command) return;
+    if (command.bulkId) this.bulk.settle(command.bulkId);
+    const meter = this.repos.meters.get(command.meterId);
+    if (!meter) return;
+    if (command.outcome === 'refused-keep-power' && command.action === 'disconnect') {
+      this.reviews.raise({
+        kind: 'meter-keep-power', accountId: meter.accountId, meterId: meter.id,
+        reason: `meter refused a trip under its own keep-power${command.lastError ? `: ${command.lastError}` : ''}`,
+      });
+    }
+    // A confirmed command may leave the next step due (e.g. a restore after a cut-off); a failed
+    // one is retried by the next sweep, not at once, so a dead meter is not hammered.
+    if (command.state === 'confirmed') this.schedule(meter.accountId);
+  }
+
+  /** Warns once a year when the holiday calendar has no data for the current year. */
+  private checkCalendar(): void {
+    const year = localYear(this.now(), this.config.utcOffsetMinutes);
+    if (year === this.warnedYear) return;
+    this.warnedYear = year;
+    if (this.config.engine.noCut.holidays && !calendarCovers(year)) {
+      this.logger.warn({ year }, `the holiday calendar has no public holidays for ${year}: holidays are not no-cut days until chinese-days is updated`);
+    }
   }
 }

@@ -1,5 +1,7 @@
-// API keys and roles. Keys are random secrets shown once; only their SHA-256 is stored. Every
-// route declares the roles that may call it; admin may call everything.
+// API keys, roles and the audit of writes. Keys are random secrets shown once; only their SHA-256
+// is stored. Every /v1 route declares the roles that may call it (admin may call everything); the
+// declarations are collected at registration into a table (`app.routeAccess`) that tests and the
+// OpenAPI document are checked against. Every write by a key is audited with its identity.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Repositories } from '../db/repo/index.js';
@@ -14,15 +16,29 @@ export interface Principal {
   role: Role;
 }
 
+/** Who may call a route: the roles allowed (admin always included), or 'public'. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  allowed: readonly Role[] | 'public';
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    routeAccess: RouteAccess[];
+  }
   interface FastifyContextConfig {
-    /** roles allowed besides admin; undefined = public route */
+    /** roles allowed besides admin; undefined = public route (not allowed under /v1) */
     roles?: readonly Role[];
+    /** a POST that only reads (a query with a large body): not audited as a write */
+    query?: boolean;
   }
 }
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -35,7 +51,29 @@ export function createApiKey(repos: Repositories, name: string, role: Role, now:
   return { id, secret };
 }
 
-export function registerAuth(app: FastifyInstance, repos: Repositories): void {
+/**
+ * Collects every route's access rule as it is registered, and refuses a /v1 route that declares
+ * no roles or lets read-only keys write. Call before any route is registered.
+ */
+export function registerRouteTable(app: FastifyInstance): void {
+  const table: RouteAccess[] = [];
+  app.decorate('routeAccess', table);
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
+    const roles = (route.config as { roles?: readonly Role[] } | undefined)?.roles;
+    if (roles === undefined && route.url.startsWith('/v1')) {
+      throw new Error(`route ${methods.join(',')} ${route.url} declares no roles (config.roles)`);
+    }
+    if (roles?.includes('read-only') && methods.some((m) => !READ_METHODS.has(m))) {
+      throw new Error(`route ${methods.join(',')} ${route.url} lets read-only keys write`);
+    }
+    for (const method of methods) {
+      table.push({ method, url: route.url, allowed: roles === undefined ? 'public' : ['admin', ...roles.filter((r) => r !== 'admin')] });
+    }
+  });
+}
+
+export function registerAuth(app: FastifyInstance, repos: Repositories, now: () => number): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const roles = request.routeOptions.config?.roles;
@@ -46,11 +84,27 @@ export function registerAuth(app: FastifyInstance, repos: Repositories): void {
     const key = repos.journal.apiKeyByHash(hashSecret(secret));
     if (!key || key.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
     const principal: Principal = { keyId: key.id, name: key.name, role: key.role as Role };
+    request.principal = principal;
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
       throw new AppError('FORBIDDEN', `role ${principal.role} may not call ${request.method} ${request.routeOptions.url}`);
     }
-    request.principal = principal;
   });
+  // Every write by a key — done, refused or failed — lands in the audit trail with the key's identity.
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.principal || READ_METHODS.has(request.method) || request.routeOptions.config?.query === true) return;
+    try {
+      repos.journal.audit(actorOf(request), `http ${request.method} ${request.routeOptions.url ?? request.url}`, targetOf(request), {
+        keyId: request.principal.keyId, role: request.principal.role, status: reply.statusCode, params: request.params, ip: request.ip,
+      }, now());
+    } catch (err) {
+      request.log.error({ err }, 'audit write failed');
+    }
+  });
+}
+
+function targetOf(request: FastifyRequest): string {
+  const params = request.params as Record<string, string> | undefined;
+  return params?.id ?? params?.accountId ?? request.url.split('?')[0]!;
 }
 
 /** The identity written to the ledger and the audit trail for a request. */

@@ -3,6 +3,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { HTTP_STATUS, isAppError } from '../errors.js';
 
+const CLIENT_CODES: Record<number, string> = {
+  404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 406: 'NOT_ACCEPTABLE', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED',
+};
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isAppError(error)) {
@@ -11,14 +15,15 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       const first = error.validation[0];
       const field = first ? `${error.validationContext ?? 'body'}${first.instancePath.replace(/\//g, '.')}` : error.validationContext;
-      const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-      const name = missing ? `${field}.${missing}` : field;
+      const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+      const extra = params?.missingProperty ?? params?.additionalProperty;
+      const name = extra ? `${field}.${extra}` : field;
       return reply.status(400).send({
         error: { code: 'VALIDATION', message: `${name}: ${first?.message ?? error.message}`, details: { field: name, errors: error.validation } },
       });
     }
     if (error.statusCode && error.statusCode < 500) {
-      const code = error.statusCode === 429 ? 'RATE_LIMITED' : error.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : error.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+      const code = CLIENT_CODES[error.statusCode] ?? 'BAD_REQUEST';
       return reply.status(error.statusCode).send({ error: { code, message: error.message, details: {} } });
     }
     request.log.error({ err: error }, 'unhandled error');

@@ -1,5 +1,7 @@
 // Request and response schemas shared by the routes; the OpenAPI document is generated from them.
-import { Type } from '@sinclair/typebox';
+// Lists are paged by cursor: a request takes `after` (and `limit`), a response gives `next`, null
+// on the last page.
+import { Type, type TSchema } from '@sinclair/typebox';
 
 export const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Any()) }),
@@ -9,6 +11,19 @@ export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0
 export const Fen = Type.Integer({ minimum: -1_000_000_000_000, maximum: 1_000_000_000_000, description: 'money in fen (0.01 yuan)' });
 export const Iso = Type.String({ format: 'date-time' });
 export const NullableIso = Type.Union([Iso, Type.Null()]);
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** A page size: at least 1, at most `max` (a resource limit), `fallback` when absent. */
+export const Limit = (max: number, fallback: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: max, default: fallback }));
+/** An opaque cursor from a previous page's `next`. */
+export const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the `next` of the previous page' }));
+export const NextCursor = Nullable(Type.String({ description: 'pass as `after` for the next page; null on the last page' }));
+
+export const AccountState = Type.Union([
+  Type.Literal('normal'), Type.Literal('alarm-1'), Type.Literal('alarm-2'), Type.Literal('cut-off'), Type.Literal('review'),
+], {
+  description: "review > cut-off (a meter's relay open) > alarm-2 > alarm-1 > normal",
+});
 
 export const MeterView = Type.Object({
   id: Type.String(),
@@ -38,6 +53,7 @@ export const AccountView = Type.Object({
   restoreLevelFen: Type.Integer(),
   alarmState: Type.Integer({ minimum: 0, maximum: 2 }),
   alarm2At: NullableIso,
+  state: Type.Optional(AccountState),
   meters: Type.Array(MeterView),
 });
 
@@ -69,4 +85,29 @@ export const PaymentView = Type.Object({
   reversedAt: NullableIso,
 });
 
-export const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+export const EventView = Type.Object({
+  id: Type.Integer(),
+  type: Type.String(),
+  accountId: Nullable(Type.String()),
+  meterId: Nullable(Type.String()),
+  data: Type.Record(Type.String(), Type.Any()),
+  createdAt: Iso,
+});
+
+export const KeyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  createdAt: Iso,
+  revokedAt: NullableIso,
+});
+
+export const BalanceView = Type.Object({
+  accountId: Type.String(),
+  balanceFen: Type.Integer(),
+  alarmState: Type.Integer({ minimum: 0, maximum: 2 }),
+});
+
+export const errorResponses = {
+  400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody,
+};

@@ -1,6 +1,9 @@
 // Turns rows into API views: times as ISO 8601 with offset, flags as booleans.
 import type { AccountRow, MeterRow, CommandRow, PaymentRow } from '../db/repo/index.js';
+import type { AccountState } from '../db/repo/accounts.js';
+import type { EventRow, ApiKeyRow } from '../db/repo/journal.js';
 import { isoAt } from './services.js';
+import { AppError } from '../errors.js';
 
 export function meterView(m: MeterRow, tz: number) {
   return {
@@ -10,11 +13,12 @@ export function meterView(m: MeterRow, tz: number) {
   };
 }
 
-export function accountView(a: AccountRow, meters: MeterRow[], tz: number) {
+export function accountView(a: AccountRow, meters: MeterRow[], tz: number, state?: AccountState) {
   return {
     id: a.id, name: a.name, category: a.category, creditGrade: a.creditGrade, protected: a.protected === 1, tariffId: a.tariffId,
     balanceFen: a.balanceFen, alarmLevel1Fen: a.alarmLevel1Fen, alarmLevel2Fen: a.alarmLevel2Fen, cutoffLevelFen: a.cutoffLevelFen,
     restoreLevelFen: a.restoreLevelFen, alarmState: a.alarmState, alarm2At: isoAt(a.alarm2At, tz),
+    ...(state ? { state } : {}),
     meters: meters.map((m) => meterView(m, tz)),
   };
 }
@@ -32,4 +36,28 @@ export function paymentView(p: PaymentRow, tz: number) {
     id: p.id, channel: p.channel, channelTxnId: p.channelTxnId, accountId: p.accountId, amountFen: p.amountFen,
     paidAt: isoAt(p.paidAt, tz)!, createdAt: isoAt(p.createdAt, tz)!, reversedAt: isoAt(p.reversedAt, tz),
   };
+}
+
+export function eventView(e: EventRow, tz: number) {
+  return { id: e.id, type: e.type, accountId: e.accountId, meterId: e.meterId, data: JSON.parse(e.data) as Record<string, unknown>, createdAt: isoAt(e.createdAt, tz)! };
+}
+
+export function keyView(k: ApiKeyRow, tz: number) {
+  return { id: k.id, name: k.name, role: k.role, createdAt: isoAt(k.createdAt, tz)!, revokedAt: isoAt(k.revokedAt, tz) };
+}
+
+/** Cursor over a composite key (time, id): opaque to clients. */
+export function encodeCursor(at: number, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): { at: number; id: string } | null {
+  if (cursor === undefined) return null;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at === 'number' && Number.isSafeInteger(at) && typeof id === 'string') return { at, id };
+  } catch {
+    /* fall through */
+  }
+  throw new AppError('VALIDATION', 'querystring.after: not a cursor from this API', { field: 'querystring.after' });
 }

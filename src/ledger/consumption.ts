@@ -1,15 +1,34 @@
-// Turns meter readings into consumption charges. Readings are stored once per (meter, time);
-// charges follow the highest register value seen, so duplicates and late or out-of-order
-// readings are charged exactly once; a register that goes backwards raises an event and charges
-// nothing (DESIGN.md "Money and energy").
+// Turns meter readings into consumption charges (DESIGN.md "Money and energy"). Readings are
+// stored once per (meter, time). What a meter is charged depends only on the set of its readings
+// (src/ledger/charging.ts), never on the order they arrive in: charging starts at the earliest
+// reading in time, a reading older than all others moves the base back and charges the gap, a
+// late reading between two others charges nothing new (it may move energy into its own ladder
+// period or time-of-use band). Duplicates charge nothing; a register that goes backwards raises
+// an event and charges nothing.
 import type { Repositories } from '../db/repo/index.js';
-import { parseTariff, chargeBetweenFen } from '../domain/tariff.js';
+import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
+import { FOREVER } from '../domain/tariff-time.js';
 import { applyEntry } from './ledger.js';
+import { chargeOf, type ChargingView } from './charging.js';
+import { scheduleForAccount } from './tariffs.js';
+
+/** The meters' local time when the caller does not say (config.utcOffsetMinutes' default, UTC+8). */
+export const DEFAULT_UTC_OFFSET_MINUTES = 480;
+
+/** A reading's per-tariff (time-of-use) registers, Wh; null where the meter has no such register. */
+export interface TouRegisters {
+  criticalWh?: number | null;
+  peakWh?: number | null;
+  flatWh?: number | null;
+  valleyWh?: number | null;
+}
 
 export interface ReadingInput {
   meterId: string;
   ts: number;
   energyWh: number;
+  /** per-tariff registers where the meter has them: time-of-use is then charged by them */
+  tou?: TouRegisters | null;
 }
 
 export interface ReadingResult {
@@ -20,16 +39,32 @@ export interface ReadingResult {
   backwards: boolean;
 }
 
+function checkTou(tou: TouRegisters): void {
+  for (const [band, wh] of Object.entries(tou)) {
+    if (wh !== null && wh !== undefined && (!Number.isSafeInteger(wh) || wh < 0)) throw new RangeError(`${band} ${wh} Wh is not a register value`);
+  }
+}
+
 /** Records one reading and charges its consumption. Call inside a transaction. */
-export function recordReading(repos: Repositories, input: ReadingInput, now: number): ReadingResult {
+export function recordReading(repos: Repositories, input: ReadingInput, now: number, utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES): ReadingResult {
   const meter = repos.meters.get(input.meterId);
   if (!meter) throw new RangeError(`meter ${input.meterId} does not exist`);
   if (!Number.isSafeInteger(input.energyWh) || input.energyWh < 0) throw new RangeError(`energy ${input.energyWh} Wh is not a register value`);
+  if (!Number.isSafeInteger(input.ts)) throw new RangeError(`reading time ${input.ts} is not a time`);
+  if (input.tou) checkTou(input.tou);
   const result: ReadingResult = { stored: false, chargedFen: 0, accountId: meter.accountId, balanceChanged: false, backwards: false };
   const { previous, next } = repos.meters.neighbours(input.meterId, input.ts);
-  result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
-  if (!result.stored) return result;
+  const storeTou = () => {
+    if (input.tou) {
+      repos.tariffs.insertTou(meter.id, {
+        ts: input.ts, criticalWh: input.tou.criticalWh ?? null, peakWh: input.tou.peakWh ?? null, flatWh: input.tou.flatWh ?? null, valleyWh: input.tou.valleyWh ?? null,
+      });
+    }
+  };
+
   if ((previous && input.energyWh < previous.energyWh) || (next && input.energyWh > next.energyWh)) {
+    result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
+    if (!result.stored) return result;
     result.backwards = true;
     repos.journal.appendEvent('register-backwards', meter.accountId, meter.id, {
       ts: input.ts, energyWh: input.energyWh, previous: previous ?? null, next: next ?? null,
@@ -38,18 +73,51 @@ export function recordReading(repos: Repositories, input: ReadingInput, now: num
   }
   if (meter.chargeBaseWh === null || meter.chargedEnergyWh === null) {
     // The first reading sets the charging base: energy before it was never ours to charge.
+    result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
+    if (!result.stored) return result;
+    storeTou();
     repos.meters.setCharged(meter.id, input.energyWh, input.energyWh);
     return result;
   }
-  if (input.energyWh <= meter.chargedEnergyWh) return result;
-  const definition = repos.accounts.tariffDefinition(repos.accounts.get(meter.accountId)!.tariffId)!;
-  const tariff = parseTariff(definition);
-  const fen = chargeBetweenFen(tariff, meter.chargedEnergyWh - meter.chargeBaseWh, input.energyWh - meter.chargeBaseWh);
-  repos.meters.setCharged(meter.id, meter.chargeBaseWh, input.energyWh);
-  if (fen > 0) {
+
+  const account = repos.accounts.get(meter.accountId)!;
+  const schedule = scheduleForAccount(repos, account);
+  const byRegisters = schedule.some((a) => a.tariff.kind === 'tou') && (Boolean(input.tou) || repos.tariffs.touFirst(meter.id) !== undefined);
+  // The segments this reading can change: its own, and the one of the reading after it.
+  const segments = new Map<string, ChargingSegment>();
+  const add = (ts: number) => {
+    const s = segmentAt(schedule, ts, utcOffsetMinutes);
+    segments.set(s.key, s);
+  };
+  add(input.ts);
+  if (next) add(next.ts);
+  if (byRegisters && input.tou) {
+    const nextTou = repos.tariffs.touAfter(meter.id, input.ts);
+    if (nextTou) add(nextTou.ts);
+  }
+  const affected = [...segments.values()];
+  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes });
+  const lastTs = meter.lastReadingAt ?? -FOREVER;
+  const before = chargeOf(view({ baseWh: meter.chargeBaseWh, chargedWh: meter.chargedEnergyWh, lastTs }), affected);
+
+  result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
+  if (!result.stored) return result;
+  storeTou();
+  const envelope = {
+    baseWh: previous ? meter.chargeBaseWh : Math.min(meter.chargeBaseWh, input.energyWh),
+    chargedWh: Math.max(meter.chargedEnergyWh, input.energyWh),
+    lastTs: Math.max(lastTs, input.ts),
+  };
+  if (envelope.baseWh !== meter.chargeBaseWh || envelope.chargedWh !== meter.chargedEnergyWh) {
+    repos.meters.setCharged(meter.id, envelope.baseWh, envelope.chargedWh);
+  }
+  const after = chargeOf(view(envelope), affected);
+  const fen = after.fen - before.fen;
+  if (fen !== 0) {
+    const energyWh = after.energyWh - before.energyWh;
     applyEntry(repos, {
-      accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now,
-      meterId: meter.id, energyWh: input.energyWh - meter.chargedEnergyWh,
+      accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now, meterId: meter.id, energyWh,
+      ...(energyWh === 0 ? { reason: 'late reading moved energy into its own charging period or band' } : {}),
     });
     result.chargedFen = fen;
     result.balanceChanged = true;

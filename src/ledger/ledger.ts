@@ -1,7 +1,8 @@
 // Appends ledger entries and keeps the cached balance and the alarm state in step, in the caller's
-// transaction. Every change of balance goes through `applyEntry`.
-import type { Repositories, LedgerKind } from '../db/repo/index.js';
-import { alarmTransition, type AlarmState } from '../domain/thresholds.js';
+// transaction. Every change of balance goes through `applyEntry`; the alarm events it raises go to
+// the outbox in the same transaction.
+import type { Repositories, LedgerKind, AccountRow } from '../db/repo/index.js';
+import { alarmTransition, type AlarmState, type Levels } from '../domain/thresholds.js';
 
 export interface EntryInput {
   accountId: string;
@@ -23,9 +24,14 @@ export interface EntryResult {
 }
 
 export function applyEntry(repos: Repositories, input: EntryInput): EntryResult {
-  if (!Number.isSafeInteger(input.amountFen)) throw new RangeError(`amount ${input.amountFen} fen is not an integer`);
   const account = repos.accounts.get(input.accountId);
   if (!account) throw new RangeError(`account ${input.accountId} does not exist`);
+  return applyEntryTo(repos, account, input);
+}
+
+/** `applyEntry` for a caller that has just read the account row in the same transaction. */
+export function applyEntryTo(repos: Repositories, account: AccountRow, input: EntryInput): EntryResult {
+  if (!Number.isSafeInteger(input.amountFen)) throw new RangeError(`amount ${input.amountFen} fen is not an integer`);
   const balanceFen = repos.accounts.addToBalance(input.accountId, input.amountFen);
   const entryId = repos.ledger.appendEntry({
     accountId: input.accountId,
@@ -39,22 +45,28 @@ export function applyEntry(repos: Repositories, input: EntryInput): EntryResult 
     actor: input.actor,
     createdAt: input.at,
   });
-  const events: EntryResult['events'] = [];
-  const transition = alarmTransition(account.alarmState as AlarmState, balanceFen, account);
-  if (transition.next !== account.alarmState) {
-    const alarm2At = transition.next === 2 ? (account.alarm2At ?? input.at) : null;
-    repos.accounts.setAlarmState(input.accountId, transition.next, alarm2At);
-    for (const level of transition.raised) {
-      const type = `alarm-level-${level}`;
-      const threshold = level === 1 ? account.alarmLevel1Fen : account.alarmLevel2Fen;
-      const id = repos.journal.appendEvent(type, input.accountId, null, { balanceFen, levelFen: threshold }, input.at);
-      events.push({ id, type });
-    }
-    if (transition.next < account.alarmState) {
-      const id = repos.journal.appendEvent('alarm-rearmed', input.accountId, null, { balanceFen, alarmState: transition.next }, input.at);
-      events.push({ id, type: 'alarm-rearmed' });
-    }
-  }
+  const events = evaluateAlarms(repos, account, account, balanceFen, input.at);
   if (account.reviewAt !== null && balanceFen > account.cutoffLevelFen) repos.accounts.setReviewAt(input.accountId, null);
   return { entryId, balanceFen, events };
+}
+
+/**
+ * Moves the account's alarm state to where `balanceFen` is against `levels`: each level newly
+ * reached raises its event once; a rise re-arms. Used after an entry and after levels change.
+ */
+export function evaluateAlarms(repos: Repositories, account: AccountRow, levels: Levels, balanceFen: number, at: number): Array<{ id: number; type: string }> {
+  const events: Array<{ id: number; type: string }> = [];
+  const transition = alarmTransition(account.alarmState as AlarmState, balanceFen, levels);
+  if (transition.next === account.alarmState) return events;
+  const alarm2At = transition.next === 2 ? (account.alarm2At ?? at) : null;
+  repos.accounts.setAlarmState(account.id, transition.next, alarm2At);
+  for (const level of transition.raised) {
+    const type = `alarm-level-${level}`;
+    const threshold = level === 1 ? levels.alarmLevel1Fen : levels.alarmLevel2Fen;
+    events.push({ id: repos.journal.appendEvent(type, account.id, null, { balanceFen, levelFen: threshold }, at), type });
+  }
+  if (transition.next < account.alarmState) {
+    events.push({ id: repos.journal.appendEvent('alarm-rearmed', account.id, null, { balanceFen, alarmState: transition.next }, at), type: 'alarm-rearmed' });
+  }
+  return events;
 }

@@ -1,93 +1,124 @@
-// DL/T 645-2007 meter driver: turns "read energy of meter X", "read status word 3" and "trip /
-// close the relay" into exchanges on a bus, and frames back into values. Knows no accounts.
+// DL/T 645 meter driver: turns "read a register of meter X" (2007 or 1997), "trip / close the
+// relay" and "broadcast the time" into exchanges on a bus, and reply frames back into values.
+// Knows no accounts.
+//
+//   read(address, DI) ─▶ 68 A 68 11 04 DI CS 16 ─▶ bus ─▶ Dlt645ReplyReceiver ─▶ 91 DI value ─▶ payload
+//                                    └─ timeout: retried up to `retries` times, each one timeout long
 import {
-  Dlt645Parser, encodeReadRequest, decodeReadResponse, encodeControlRequest, decodeControlResponse,
-  parseControl, FunctionCode, DataIdentifier, decodeEnergyWh, decodeStatusWord3, plaintextControl,
-  type Dlt645Frame, type ControlAction, type ControlOutcome, type ControlPayloadStrategy, type StatusWord3,
+  BROADCAST_ADDRESS, DEFAULT_PREAMBLE, FRAME_OVERHEAD, FunctionCode, FunctionCode1997, DataIdentifier, catalogueEntry,
+  decode1997ReadResponse, decodeControlResponse, decodeEnergyWh, decodeReadResponse, decodeStatusWord3, encode1997ReadRequest,
+  encodeBroadcastTimeRequest, encodeControlRequest, encodeReadRequest, isDlt645Error, plaintextControl,
+  type ControlAction, type ControlOutcome, type ControlPayloadStrategy, type Dlt645Frame, type StatusWord3,
 } from '../../protocols/dlt645/index.js';
-import type { Bus, Priority, Receiver } from './bus.js';
+import { AppError } from '../errors.js';
+import type { Bus, Priority } from './bus.js';
+import { Dlt645ReplyReceiver, type AwaitedReply } from './dlt645-receiver.js';
 
 export interface Dlt645DriverOptions {
   /** DL/T 645-2007 §5.3.3: the meter answers within Td ≤ 500 ms */
   responseDelayMaxMs: number;
+  /** Extra attempts after a timeout. */
   retries: number;
   controlStrategy?: ControlPayloadStrategy;
   utcOffsetMinutes: number;
 }
 
-/** Longest reply we wait for, in characters: 4 FE + 12 envelope + up to 32 data bytes. */
-const MAX_REPLY_BYTES = 48;
-
-/** Waits for the reply of `address` to `functionCode`; frames from other meters are counted and skipped. */
-class ReplyReceiver implements Receiver<Dlt645Frame> {
-  private readonly parser = new Dlt645Parser();
-  constructor(private readonly bus: Bus, private readonly address: string, private readonly functionCode: number) {}
-  push(chunk: Buffer): Dlt645Frame | undefined {
-    for (const event of this.parser.push(chunk)) {
-      if (event.kind === 'discarded') {
-        this.bus.stats.discardedBytes += event.bytes.length;
-        if (event.reason === 'checksum') this.bus.stats.checksumFailures++;
-        continue;
-      }
-      const control = parseControl(event.frame.control);
-      if (control.fromMeter && event.frame.address === this.address && control.functionCode === this.functionCode) return event.frame;
-      this.bus.stats.foreignFrames++;
-    }
-    return undefined;
-  }
+export interface ReadOptions {
+  /** Overrides the driver's retries (an offline meter is probed once). */
+  retries?: number;
 }
+
+/** Data bytes of a 1CH reply (normal: none; abnormal: up to a two-byte error word). */
+const CONTROL_REPLY_DATA = 2;
+/** Payload length assumed for a DI the catalogue does not know. */
+const UNKNOWN_PAYLOAD = 16;
 
 export class Dlt645Driver {
   private readonly strategy: ControlPayloadStrategy;
-  constructor(private readonly bus: Bus, private readonly options: Dlt645DriverOptions) {
+
+  constructor(readonly bus: Bus, private readonly options: Dlt645DriverOptions) {
     this.strategy = options.controlStrategy ?? plaintextControl();
   }
 
-  /** Reply timeout derived from the line rate and the standard's Td limit, not a flat number. */
+  /** First-byte timeout: Td max + the line's latency allowance + one character (not a flat number). */
   get timeoutMs(): number {
-    return this.options.responseDelayMaxMs + this.bus.wireTimeMs(MAX_REPLY_BYTES) + 50;
+    return this.bus.firstByteTimeoutMs(this.options.responseDelayMaxMs);
   }
 
-  private async exchange(address: string, request: Buffer, functionCode: number, label: string, priority: Priority): Promise<Dlt645Frame> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
-      try {
-        const frame = await this.bus.request({
-          label: `${label} of meter ${address}`, request, receiver: new ReplyReceiver(this.bus, address, functionCode),
-          timeoutMs: this.timeoutMs, priority,
-        });
-        return frame!;
-      } catch (err) {
-        lastError = err;
-        if ((err as { code?: string }).code !== 'BUS_TIMEOUT') throw err;
-      }
-    }
-    throw lastError;
+  /** DL/T 645-2007 §7.1 (读数据): the payload of DI from a 91H reply. */
+  async read(address: string, di: number, priority: Priority = 'poll', options: ReadOptions = {}): Promise<Uint8Array> {
+    const payloadBytes = catalogueEntry(di)?.length ?? UNKNOWN_PAYLOAD;
+    const frame = await this.exchange(encodeReadRequest(address, di), `read DI ${hex(di, 8)} of meter ${address}`, {
+      address, functionCode: FunctionCode.Read, di: { value: di, bytes: 4 }, frameBytes: FRAME_OVERHEAD + 4 + payloadBytes,
+    }, priority, options.retries);
+    return refusedAsAppError(() => decodeReadResponse(frame).payload, address, di);
   }
 
-  async read(address: string, di: number, priority: Priority = 'poll'): Promise<Uint8Array> {
-    const label = `read DI ${di.toString(16).padStart(8, '0').toUpperCase()}`;
-    const frame = await this.exchange(address, encodeReadRequest(address, di), FunctionCode.Read, label, priority);
-    return decodeReadResponse(frame).payload;
+  /** DL/T 645-1997 read (01H / 81H, two-byte DI): the payload of DI. */
+  async read1997(address: string, di: number, priority: Priority = 'poll', options: ReadOptions = {}): Promise<Uint8Array> {
+    const frame = await this.exchange(encode1997ReadRequest(address, di, { preamble: DEFAULT_PREAMBLE }), `1997 read DI ${hex(di, 4)} of meter ${address}`, {
+      address, functionCode: FunctionCode1997.Read, di: { value: di, bytes: 2 }, frameBytes: FRAME_OVERHEAD + 2 + 4,
+    }, priority, options.retries);
+    return refusedAsAppError(() => decode1997ReadResponse(frame).payload, address, di);
   }
 
-  async readEnergyWh(address: string, priority: Priority = 'poll'): Promise<number> {
-    return decodeEnergyWh(await this.read(address, DataIdentifier.forwardActiveTotal, priority));
+  async readEnergyWh(address: string, priority: Priority = 'poll', options: ReadOptions = {}): Promise<number> {
+    return decodeEnergyWh(await this.read(address, DataIdentifier.forwardActiveTotal, priority, options));
   }
 
-  async readStatusWord3(address: string, priority: Priority = 'poll'): Promise<StatusWord3> {
-    return decodeStatusWord3(await this.read(address, DataIdentifier.statusWord3, priority));
+  async readStatusWord3(address: string, priority: Priority = 'poll', options: ReadOptions = {}): Promise<StatusWord3> {
+    return decodeStatusWord3(await this.read(address, DataIdentifier.statusWord3, priority, options));
   }
 
   /** Sends 0x1C with a validity deadline; the outcome says whether the meter accepted it. */
   async control(address: string, action: ControlAction, deadline: Date): Promise<ControlOutcome> {
     const request = encodeControlRequest(address, { action, deadline, utcOffsetMinutes: this.options.utcOffsetMinutes }, this.strategy);
-    // A control command is not retried blindly on timeout here: the command lifecycle reads the
-    // relay back first, so a command that did reach the meter is never sent twice.
-    const frame = await this.bus.request({
-      label: `control ${action} of meter ${address}`, request, receiver: new ReplyReceiver(this.bus, address, FunctionCode.Control),
-      timeoutMs: this.timeoutMs, priority: 'command',
+    // Not retried blindly on timeout: the command lifecycle reads the relay back first, so a
+    // command that did reach the meter is never sent twice.
+    const frame = await this.exchange(request, `control ${action} of meter ${address}`, {
+      address, functionCode: FunctionCode.Control, frameBytes: FRAME_OVERHEAD + CONTROL_REPLY_DATA,
+    }, 'command', 0);
+    return decodeControlResponse(frame);
+  }
+
+  /**
+   * DL/T 645-2007 §7.6 (广播校时): 08H to 999999999999, no reply. The time is taken when the
+   * broadcast's turn on the bus comes, not when it was queued.
+   */
+  async broadcastTime(time: () => Date, priority: Priority = 'read'): Promise<void> {
+    await this.bus.request({
+      label: 'broadcast time',
+      request: () => encodeBroadcastTimeRequest(time(), { utcOffsetMinutes: this.options.utcOffsetMinutes, address: BROADCAST_ADDRESS }),
+      receiver: null, timeoutMs: 0, priority,
     });
-    return decodeControlResponse(frame!);
+  }
+
+  private async exchange(request: Buffer, label: string, awaited: AwaitedReply, priority: Priority, retries = this.options.retries): Promise<Dlt645Frame> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const frame = await this.bus.request({
+          label, request, receiver: new Dlt645ReplyReceiver(this.bus.stats, awaited), timeoutMs: this.timeoutMs, priority,
+        });
+        return frame!;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'BUS_TIMEOUT' || attempt >= retries) throw err;
+      }
+    }
+  }
+}
+
+function hex(value: number, digits: number): string {
+  return value.toString(16).padStart(digits, '0').toUpperCase();
+}
+
+/** An abnormal reply is the meter refusing (no such data, unauthorised …): METER_REFUSED. */
+function refusedAsAppError<T>(decode: () => T, address: string, di: number): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (isDlt645Error(err) && err.code === 'METER_ABNORMAL') {
+      throw new AppError('METER_REFUSED', `meter ${address} refused to read DI ${di.toString(16).toUpperCase()}: ${err.message}`, { address, di, ...err.context });
+    }
+    throw err;
   }
 }

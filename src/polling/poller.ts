@@ -1,43 +1,70 @@
-// Scheduled collection (采集) on one bus: reads every meter's forward active energy and status
-// word 3 at the configured interval, at the lowest priority, and hands the values to the ledger.
-// A silent meter costs the bus one timeout per attempt and is marked offline after repeated
-// failures; it never stalls the others.
+// Scheduled collection (采集) on one bus, for every protocol that has a reader: each cycle reads
+// every due meter at the lowest priority and hands the values to the ledger. A silent meter costs
+// the bus one timeout per attempt and never stalls the others; after repeated failures it is
+// marked offline (an outbox event) and polled less often, and it is back online (another event)
+// on its next good reply. A link that is down fails reads without blaming the meters.
+//
+//   cycle: meters on the bus ─▶ due? (offline backoff) ─▶ reader.read(meter, 'poll') all queued at once
+//          ─▶ bus serialises them ─▶ recordReading + relay state ─▶ collection success ratio
 import type { Logger } from 'pino';
 import type { Repositories, MeterRow } from '../db/repo/index.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import { recordReading } from '../ledger/consumption.js';
-import type { Dlt645Driver } from './dlt645-driver.js';
+import type { Priority } from './bus.js';
+import type { MeterReader, MeterValues } from './meter-reader.js';
+import { MeterHealth } from './meter-health.js';
 
 export interface PollerOptions {
   intervalMs: number;
   offlineAfterFailures: number;
+  /** Longest pause between reads of an offline meter, ms. */
+  offlineBackoffMaxMs: number;
+  /** The meters' local time, for time-of-use charging; default UTC+8. */
+  utcOffsetMinutes?: number;
+}
+
+export interface CollectionStats {
+  cycles: number;
+  /** Meters with a reader on the bus in the last complete cycle. */
+  lastCycleMeters: number;
+  /** Of those, meters read successfully in that cycle. */
+  lastCycleRead: number;
+  /** Offline meters skipped by backoff in that cycle (counted as not collected). */
+  lastCycleSkipped: number;
+  /** Share of the last complete cycle's meters that were read (采集成功率); null before the first. */
+  successRatio: number | null;
 }
 
 export class BusPoller {
+  readonly stats: CollectionStats = { cycles: 0, lastCycleMeters: 0, lastCycleRead: 0, lastCycleSkipped: 0, successRatio: null };
+  private readonly health: MeterHealth;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private cycle: Promise<void> | null = null;
-  private readonly failures = new Map<string, number>();
 
   constructor(
-    private readonly busId: string,
-    private readonly driver: Dlt645Driver,
+    readonly busId: string,
+    private readonly readers: ReadonlyMap<string, MeterReader>,
     private readonly repos: Repositories,
     private readonly events: EventBus,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly options: PollerOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.health = new MeterHealth(options);
+  }
 
   start(): void {
     const loop = () => {
       if (this.stopped) return;
-      const started = this.now();
-      this.cycle = this.pollAll().finally(() => {
+      const started = Date.now();
+      this.cycle = this.pollAll().catch((err: unknown) => {
+        this.logger.error({ err, bus: this.busId }, 'poll cycle failed');
+      }).finally(() => {
         this.cycle = null;
-        if (!this.stopped) this.timer = setTimeout(loop, Math.max(0, this.options.intervalMs - (this.now() - started)));
+        if (!this.stopped) this.timer = setTimeout(loop, Math.max(0, this.options.intervalMs - (Date.now() - started)));
       });
     };
     this.timer = setTimeout(loop, 0);
@@ -49,42 +76,110 @@ export class BusPoller {
     await this.cycle?.catch(() => {});
   }
 
-  async pollAll(): Promise<void> {
-    const meters = this.repos.meters.onBus(this.busId).filter((m) => m.protocol === 'dlt645');
-    // Queue every meter at once: the bus serialises them and keeps commands ahead.
-    await Promise.all(meters.map((m) => this.pollMeter(m)));
+  /** Whether this bus has a reader for `protocol`. */
+  reads(protocol: string): boolean {
+    return this.readers.has(protocol);
   }
 
-  async pollMeter(meter: MeterRow, priority: 'poll' | 'read' = 'poll'): Promise<void> {
+  /** Meters with a reader on this bus that are marked offline. */
+  offlineCount(): number {
+    return this.repos.meters.onBus(this.busId).filter((m) => this.readers.has(m.protocol) && !m.online).length;
+  }
+
+  /** One cycle: every due meter queued at once; the bus serialises them and keeps commands ahead. */
+  async pollAll(): Promise<void> {
+    const meters = this.repos.meters.onBus(this.busId).filter((m) => this.readers.has(m.protocol));
+    this.health.retain(new Set(meters.map((m) => m.id)));
+    const at = this.now();
+    const due = meters.filter((m) => this.health.due(m.id, m.online === 1, at));
+    const results = await Promise.all(due.map((m) => this.pollMeter(m, 'poll').then(() => true, () => false)));
+    if (this.stopped) return;
+    const read = results.filter(Boolean).length;
+    const skipped = meters.length - due.length;
+    if (skipped > 0) this.metrics.pollsTotal.inc({ bus: this.busId, result: 'skipped' }, skipped);
+    Object.assign(this.stats, {
+      cycles: this.stats.cycles + 1, lastCycleMeters: meters.length, lastCycleRead: read, lastCycleSkipped: skipped,
+      successRatio: meters.length > 0 ? read / meters.length : null,
+    });
+  }
+
+  /**
+   * Reads one meter now and records the values. Scheduled polls use priority 'poll'; on-demand
+   * reads use 'read' and get the values or the coded error (BUS_TIMEOUT, BUS_CLOSED, METER_REFUSED).
+   */
+  async pollMeter(meter: MeterRow, priority: Priority = 'poll'): Promise<MeterValues> {
+    const reader = this.readers.get(meter.protocol);
+    if (!reader) throw new RangeError(`no reader for protocol '${meter.protocol}' on bus ${this.busId}`);
+    let values: MeterValues;
     try {
-      const energyWh = await this.driver.readEnergyWh(meter.address, priority);
-      const status = await this.driver.readStatusWord3(meter.address, priority);
-      if (this.stopped && priority === 'poll') return;
-      const at = this.now();
-      const result = this.repos.transaction(() => {
-        const r = recordReading(this.repos, { meterId: meter.id, ts: at, energyWh }, at);
-        this.repos.meters.setRelayState(meter.id, status.relayOpen ? 'open' : 'closed', at);
-        if (!meter.online) this.repos.meters.setOnline(meter.id, true);
-        return r;
-      });
-      this.failures.delete(meter.id);
-      this.metrics.pollsTotal.inc({ bus: this.busId, result: 'ok' });
-      this.metrics.readingsTotal.inc({ source: 'poll', result: result.stored ? 'stored' : 'duplicate' });
-      if (result.balanceChanged || meter.relayState !== (status.relayOpen ? 'open' : 'closed')) this.events.emit('balance-changed', meter.accountId);
+      values = await reader.read(meter, priority);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'BUS_CLOSED') return;
-      const n = (this.failures.get(meter.id) ?? 0) + 1;
-      this.failures.set(meter.id, n);
-      this.metrics.pollsTotal.inc({ bus: this.busId, result: code === 'BUS_TIMEOUT' ? 'timeout' : 'error' });
-      this.logger.warn({ meter: meter.id, address: meter.address, bus: this.busId, err: (err as Error).message, failures: n }, 'meter read failed');
-      if (n === this.options.offlineAfterFailures && meter.online) {
-        const at = this.now();
-        this.repos.transaction(() => {
-          this.repos.meters.setOnline(meter.id, false);
-          this.repos.journal.appendEvent('meter-offline', meter.accountId, meter.id, { failures: n, error: (err as Error).message }, at);
-        });
-      }
+      this.failed(meter, err as Error, priority);
+      throw err;
     }
+    this.record(meter, values, priority);
+    return values;
+  }
+
+  private record(meter: MeterRow, values: MeterValues, priority: Priority): void {
+    const at = this.now();
+    const current = this.repos.meters.get(meter.id) ?? meter;
+    const relayChanged = values.relay !== null && current.relayState !== values.relay;
+    const cameOnline = this.health.success(meter.id, current.online === 1);
+    const outcome = this.repos.transaction(() => {
+      const r = recordReading(this.repos, { meterId: meter.id, ts: at, energyWh: values.energyWh, tou: values.touWh ?? null }, at, this.options.utcOffsetMinutes);
+      if (values.relay !== null) this.repos.meters.setRelayState(meter.id, values.relay, at);
+      return { r, eventId: cameOnline ? this.backOnline(meter, at) : null };
+    });
+    if (priority === 'poll') this.metrics.pollsTotal.inc({ bus: this.busId, result: 'ok' });
+    this.metrics.readingsTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand', result: outcome.r.stored ? 'stored' : 'duplicate' });
+    this.announceOnline(meter, outcome.eventId);
+    if (relayChanged) this.events.emit('relay-state', meter.id, values.relay!);
+    if (outcome.r.balanceChanged || relayChanged) this.events.emit('balance-changed', meter.accountId);
+  }
+
+  /** Marks the meter online with an outbox event; call inside a transaction. */
+  private backOnline(meter: MeterRow, at: number): number {
+    this.repos.meters.setOnline(meter.id, true);
+    return this.repos.journal.appendEvent('meter-online', meter.accountId, meter.id, { busId: this.busId, address: meter.address }, at);
+  }
+
+  private announceOnline(meter: MeterRow, eventId: number | null): void {
+    if (eventId === null) return;
+    this.logger.info({ meter: meter.id, address: meter.address, bus: this.busId }, 'meter back online');
+    this.events.emit('event-recorded', eventId, 'meter-online');
+  }
+
+  private failed(meter: MeterRow, err: Error, priority: Priority): void {
+    const count = (result: string) => {
+      if (priority === 'poll') this.metrics.pollsTotal.inc({ bus: this.busId, result });
+    };
+    const code = (err as { code?: string }).code;
+    const reason = (err as { context?: { reason?: string } }).context?.reason;
+    if (code === 'BUS_CLOSED') {
+      // The bus is closing, the read was cancelled, or the link is down: not the meter's fault.
+      if (reason !== 'closed' && reason !== 'cancelled') count('link-down');
+      return;
+    }
+    const at = this.now();
+    const current = this.repos.meters.get(meter.id) ?? meter;
+    const online = current.online === 1;
+    if (code !== 'BUS_TIMEOUT') {
+      // The meter answered, but not with a usable value (refused, malformed): it is online.
+      count('error');
+      this.logger.warn({ meter: meter.id, address: meter.address, bus: this.busId, err: err.message, priority }, 'meter read failed');
+      if (this.health.success(meter.id, online)) this.announceOnline(meter, this.repos.transaction(() => this.backOnline(meter, at)));
+      return;
+    }
+    const { failures, wentOffline, nextProbeInMs } = this.health.failure(meter.id, online, at);
+    count('timeout');
+    this.logger.warn({ meter: meter.id, address: meter.address, bus: this.busId, err: err.message, failures, nextProbeInMs }, 'meter did not answer');
+    if (!wentOffline || !online) return;
+    const eventId = this.repos.transaction(() => {
+      this.repos.meters.setOnline(meter.id, false);
+      return this.repos.journal.appendEvent('meter-offline', meter.accountId, meter.id, { busId: this.busId, address: meter.address, failures, error: err.message }, at);
+    });
+    this.logger.warn({ meter: meter.id, address: meter.address, bus: this.busId, failures }, 'meter offline');
+    this.events.emit('event-recorded', eventId, 'meter-offline');
   }
 }

@@ -17,7 +17,7 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startTestDaemon(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestDaemon> {
+export async function startTestDaemon(overrides: Record<string, unknown> = {}, dataDir?: string, clock: () => number = Date.now): Promise<TestDaemon> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'feikong-test-'));
   const config = validateConfig(deepMerge({
     dataDir: dir,
@@ -25,7 +25,7 @@ export async function startTestDaemon(overrides: Record<string, unknown> = {}, d
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { embeddedHost: '127.0.0.1', embeddedPort: 0 },
   }, overrides));
-  const daemon = await startDaemon(config, createLogger(config.log.level, process.stderr));
+  const daemon = await startDaemon(config, createLogger(config.log.level, process.stderr), clock);
   const now = Date.now();
   const keys = {} as Record<Role, string>;
   for (const role of ['admin', 'operator', 'billing', 'read-only'] as const) {

@@ -43,6 +43,29 @@ export function accountsRepository(db: Sqlite) {
   const insertTariff = db.prepare(`INSERT INTO tariffs (id, name, definition, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING`);
   const tariffById = db.prepare(`SELECT definition FROM tariffs WHERE id = ?`).pluck();
+  // Fleet management (the HTTP API's list, update, delete and balance queries).
+  const listPage = db.prepare(`SELECT ${ACCOUNT_COLUMNS}, ${ACCOUNT_STATE} AS state FROM accounts a WHERE id > @after
+    AND (@q IS NULL OR id LIKE @q ESCAPE '\\' OR name LIKE @q ESCAPE '\\') AND (@category IS NULL OR category = @category)
+    AND (@creditGrade IS NULL OR credit_grade = @creditGrade) AND (@protected IS NULL OR protected = @protected)
+    AND (@state IS NULL OR ${ACCOUNT_STATE} = @state) ORDER BY id LIMIT @limit`);
+  const stateCounts = db.prepare(`SELECT ${ACCOUNT_STATE} AS state, COUNT(*) AS count FROM accounts a GROUP BY 1`);
+  const stateOf = db.prepare(`SELECT ${ACCOUNT_STATE} FROM accounts a WHERE id = ?`).pluck();
+  const updateFields = db.prepare(`UPDATE accounts SET name = @name, category = @category, credit_grade = @creditGrade,
+    protected = @protected, alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
+    cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
+  const usage = db.prepare(`SELECT (SELECT COUNT(*) FROM ledger_entries WHERE account_id = @id) AS ledgerEntries,
+    (SELECT COUNT(*) FROM payments WHERE account_id = @id) AS payments,
+    (SELECT COUNT(*) FROM meters WHERE account_id = @id) AS meters`);
+  const remove = db.prepare(`DELETE FROM accounts WHERE id = ?`);
+  const balances = db.prepare(`SELECT id AS accountId, balance_fen AS balanceFen, alarm_state AS alarmState FROM accounts
+    WHERE id IN (SELECT value FROM json_each(?))`);
+  // Money: emergency credit, last payment, levels (src/ledger/).
+  const setEmergency = db.prepare(`UPDATE accounts SET emergency_credit_fen = ? WHERE id = ?`);
+  const notePayment = db.prepare(`UPDATE accounts SET last_payment_at = MAX(COALESCE(last_payment_at, ?), ?) WHERE id = ?`);
+  const setLevels = db.prepare(`UPDATE accounts SET alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
+    cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
+  const setOverrides = db.prepare(`UPDATE accounts SET level_overrides = ? WHERE id = ?`);
+  const levelInputsPage = db.prepare(`SELECT id, category, level_overrides AS levelOverrides FROM accounts WHERE id > ? ORDER BY id LIMIT ?`);
 
   return {
     insert(account: NewAccount): void {
@@ -71,7 +94,69 @@ export function accountsRepository(db: Sqlite) {
     tariffDefinition(id: string): string | undefined {
       return tariffById.get(id) as string | undefined;
     },
+    /** Keyset pagination over account ids with filters; `q` matches id or name anywhere. */
+    list(filter: AccountFilter, afterId: string, limit: number): Array<AccountRow & { state: AccountState }> {
+      const q = filter.q ? `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      return listPage.all({
+        after: afterId, limit, q, category: filter.category ?? null, creditGrade: filter.creditGrade ?? null,
+        protected: filter.protected === undefined || filter.protected === null ? null : filter.protected ? 1 : 0, state: filter.state ?? null,
+      }) as Array<AccountRow & { state: AccountState }>;
+    },
+    stateCounts(): Record<AccountState, number> {
+      const out: Record<AccountState, number> = { normal: 0, 'alarm-1': 0, 'alarm-2': 0, 'cut-off': 0, review: 0 };
+      for (const r of stateCounts.all() as Array<{ state: AccountState; count: number }>) out[r.state] = r.count;
+      return out;
+    },
+    state(id: string): AccountState | undefined {
+      return stateOf.get(id) as AccountState | undefined;
+    },
+    update(id: string, fields: Pick<AccountRow, 'name' | 'category' | 'creditGrade' | 'protected' | 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>): void {
+      updateFields.run({ ...fields, id });
+    },
+    usage(id: string): { ledgerEntries: number; payments: number; meters: number } {
+      return usage.get({ id }) as { ledgerEntries: number; payments: number; meters: number };
+    },
+    delete(id: string): boolean {
+      return remove.run(id).changes === 1;
+    },
+    /** Balances of many accounts in one prepared statement (ids as a JSON array); unknown ids are absent. */
+    balances(ids: readonly string[]): Array<{ accountId: string; balanceFen: number; alarmState: number }> {
+      return balances.all(JSON.stringify(ids)) as Array<{ accountId: string; balanceFen: number; alarmState: number }>;
+    },
+    /** Emergency credit taken and not yet repaid. Call inside the ledger's transaction. */
+    setEmergencyCredit(id: string, outstandingFen: number): void {
+      setEmergency.run(outstandingFen, id);
+    },
+    /** Remembers a payment's time (the latest one stays). */
+    notePayment(id: string, paidAt: number): void {
+      notePayment.run(paidAt, paidAt, id);
+    },
+    setLevels(id: string, levels: Pick<AccountRow, 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>): void {
+      setLevels.run({ ...levels, id });
+    },
+    setLevelOverrides(id: string, json: string | null): void {
+      setOverrides.run(json, id);
+    },
+    /** What the levels come from, a page of accounts at a time (the levels refresher's sweep). */
+    levelInputsAfter(afterId: string, limit: number): Array<{ id: string; category: string; levelOverrides: string | null }> {
+      return levelInputsPage.all(afterId, limit) as Array<{ id: string; category: string; levelOverrides: string | null }>;
+    },
   };
 }
 
 export type AccountsRepository = ReturnType<typeof accountsRepository>;
+
+/** An account's state for operators: review > cut off (a meter's relay open) > alarm 2 > alarm 1 > normal. */
+export type AccountState = 'normal' | 'alarm-1' | 'alarm-2' | 'cut-off' | 'review';
+
+export interface AccountFilter {
+  q?: string | null;
+  category?: string | null;
+  creditGrade?: string | null;
+  protected?: boolean | null;
+  state?: AccountState | null;
+}
+
+const ACCOUNT_STATE = `(CASE WHEN a.review_at IS NOT NULL THEN 'review'
+  WHEN EXISTS (SELECT 1 FROM meters m WHERE m.account_id = a.id AND m.relay_state = 'open') THEN 'cut-off'
+  WHEN a.alarm_state = 2 THEN 'alarm-2' WHEN a.alarm_state = 1 THEN 'alarm-1' ELSE 'normal' END)`;

@@ -1,9 +1,11 @@
-// Repository functions for relay commands and their lifecycle (requested → queued → sent →
-// confirmed | failed | expired | cancelled).
+// Repository functions for relay commands and their lifecycle (queued → sent → confirmed |
+// failed | expired | cancelled). Relay commands switch the relay (disconnect, reconnect); keep-power
+// commands mirror a keep-power hold to the meter (0x1C N1 = 3A / 3B) and leave the relay alone.
 import type { Sqlite } from '../connection.js';
 
-export type CommandAction = 'disconnect' | 'reconnect';
+export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
 export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled';
+export type CommandOrigin = 'engine' | 'operator' | 'hold';
 export const ACTIVE_STATES: readonly CommandState[] = ['queued', 'sent'];
 
 export interface CommandRow {
@@ -11,10 +13,11 @@ export interface CommandRow {
   meterId: string;
   action: CommandAction;
   state: CommandState;
-  origin: 'engine' | 'operator';
+  origin: CommandOrigin;
   actor: string;
   reason: string;
   attempts: number;
+  /** final outcome; while active, the latest intermediate one (e.g. 'trip-delayed') or null */
   outcome: string | null;
   lastError: string | null;
   createdAt: number;
@@ -22,29 +25,48 @@ export interface CommandRow {
   finishedAt: number | null;
   expiresAt: number;
   updatedAt: number;
+  bulkId: string | null;
 }
+
+export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin' | 'actor' | 'reason' | 'createdAt' | 'expiresAt'> & { bulkId?: string | null };
 
 const COMMAND_COLUMNS = `id, meter_id AS meterId, action, state, origin, actor, reason, attempts, outcome,
   last_error AS lastError, created_at AS createdAt, sent_at AS sentAt, finished_at AS finishedAt,
-  expires_at AS expiresAt, updated_at AS updatedAt`;
+  expires_at AS expiresAt, updated_at AS updatedAt, bulk_id AS bulkId`;
 
 export function commandsRepository(db: Sqlite) {
   const insert = db.prepare(`INSERT INTO commands (id, meter_id, action, state, origin, actor, reason, attempts,
-    created_at, expires_at, updated_at)
-    VALUES (@id, @meterId, @action, 'queued', @origin, @actor, @reason, 0, @createdAt, @expiresAt, @createdAt)`);
+    created_at, expires_at, updated_at, bulk_id)
+    VALUES (@id, @meterId, @action, 'queued', @origin, @actor, @reason, 0, @createdAt, @expiresAt, @createdAt, @bulkId)`);
   const byId = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = ?`);
   const activeFor = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? AND state IN ('queued', 'sent')`);
   const allActive = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE state IN ('queued', 'sent') ORDER BY created_at`);
   const forMeter = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? ORDER BY created_at DESC, id LIMIT ?`);
+  const relaySince = db.prepare(`SELECT action, state, sent_at AS sentAt, finished_at AS finishedAt, origin FROM commands
+    WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') AND (created_at >= ? OR state IN ('queued', 'sent'))
+    ORDER BY created_at DESC, id`);
+  const lastRelay = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
+    WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') ORDER BY created_at DESC, id LIMIT 1`);
+  const lastKeepPower = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
+    WHERE meter_id = ? AND action IN ('keep-power', 'keep-power-release') ORDER BY created_at DESC, id LIMIT 1`);
+  const forBulk = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE bulk_id = ? ORDER BY meter_id`);
+  const bulkCounts = db.prepare(`SELECT state, COUNT(*) AS n FROM commands WHERE bulk_id = ? GROUP BY state`);
+  const queuedOfBulk = db.prepare(`SELECT id FROM commands WHERE bulk_id = ? AND state = 'queued'`).pluck();
   const markSent = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
     last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
   const noteError = db.prepare(`UPDATE commands SET last_error = @error, updated_at = @at WHERE id = @id`);
+  const noteOutcome = db.prepare(`UPDATE commands SET outcome = @outcome, last_error = @error, updated_at = @at
+    WHERE id = @id AND state IN ('queued', 'sent')`);
   const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome, last_error = COALESCE(@error, last_error),
     finished_at = @at, updated_at = @at WHERE id = @id AND state IN ('queued', 'sent')`);
+  const listPage = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
+    WHERE (created_at, id) < (@beforeAt, @beforeId) AND (@states IS NULL OR state IN (SELECT value FROM json_each(@states)))
+    AND (@meterId IS NULL OR meter_id = @meterId) AND (@origin IS NULL OR origin = @origin)
+    AND (@since IS NULL OR created_at >= @since) ORDER BY created_at DESC, id DESC LIMIT @limit`);
 
   return {
-    insert(command: Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin' | 'actor' | 'reason' | 'createdAt' | 'expiresAt'>): void {
-      insert.run(command);
+    insert(command: NewCommand): void {
+      insert.run({ bulkId: null, ...command });
     },
     get(id: string): CommandRow | undefined {
       return byId.get(id) as CommandRow | undefined;
@@ -58,15 +80,51 @@ export function commandsRepository(db: Sqlite) {
     forMeter(meterId: string, limit: number): CommandRow[] {
       return forMeter.all(meterId, limit) as CommandRow[];
     },
+    /** Relay commands created since `since` plus any still active, newest first (relay safety's history). */
+    relayHistory(meterId: string, since: number): Array<{ action: 'disconnect' | 'reconnect'; state: string; sentAt: number | null; finishedAt: number | null; origin: string }> {
+      return relaySince.all(meterId, since) as Array<{ action: 'disconnect' | 'reconnect'; state: string; sentAt: number | null; finishedAt: number | null; origin: string }>;
+    },
+    /** The newest relay command (disconnect or reconnect) of the meter, in any state. */
+    lastRelay(meterId: string): CommandRow | undefined {
+      return lastRelay.get(meterId) as CommandRow | undefined;
+    },
+    /** The newest keep-power or keep-power-release command of the meter. */
+    lastKeepPower(meterId: string): CommandRow | undefined {
+      return lastKeepPower.get(meterId) as CommandRow | undefined;
+    },
+    forBulk(bulkId: string): CommandRow[] {
+      return forBulk.all(bulkId) as CommandRow[];
+    },
+    bulkCounts(bulkId: string): Record<string, number> {
+      const out: Record<string, number> = {};
+      for (const r of bulkCounts.all(bulkId) as Array<{ state: string; n: number }>) out[r.state] = r.n;
+      return out;
+    },
+    queuedOfBulk(bulkId: string): string[] {
+      return queuedOfBulk.all(bulkId) as string[];
+    },
     markSent(id: string, at: number): boolean {
       return markSent.run({ id, at }).changes === 1;
     },
     noteError(id: string, error: string, at: number): void {
       noteError.run({ id, error, at });
     },
+    /** Records an intermediate outcome of an active command ('trip-delayed', 'close-permitted'). */
+    noteOutcome(id: string, outcome: string, error: string | null, at: number): void {
+      noteOutcome.run({ id, outcome, error, at });
+    },
     /** Moves an active command to a final state; false when it was already final. */
     finish(id: string, state: Exclude<CommandState, 'queued' | 'sent'>, outcome: string, at: number, error?: string): boolean {
       return finish.run({ id, state, outcome, at, error: error ?? null }).changes === 1;
+    },
+    /** Commands newest first, before the cursor (createdAt, id), filtered by state, meter and origin. */
+    list(filter: { states?: CommandState[] | null; meterId?: string | null; origin?: string | null; since?: number | null },
+      before: { createdAt: number; id: string } | null, limit: number): CommandRow[] {
+      return listPage.all({
+        beforeAt: before?.createdAt ?? Number.MAX_SAFE_INTEGER, beforeId: before?.id ?? '', limit,
+        states: filter.states && filter.states.length > 0 ? JSON.stringify(filter.states) : null,
+        meterId: filter.meterId ?? null, origin: filter.origin ?? null, since: filter.since ?? null,
+      }) as CommandRow[];
     },
   };
 }

@@ -4,7 +4,15 @@ import { accountsRepository } from './accounts.js';
 import { metersRepository } from './meters.js';
 import { ledgerRepository } from './ledger.js';
 import { commandsRepository } from './commands.js';
+import { holdsRepository } from './holds.js';
+import { reviewsRepository } from './reviews.js';
+import { bulkRepository } from './bulk.js';
+import { sweepRepository } from './sweep.js';
+import { auditRepository } from './audit.js';
 import { journalRepository } from './journal.js';
+import { ingestRepository } from './ingest.js';
+import { tariffsRepository } from './tariffs.js';
+import { webhooksRepository } from './webhooks.js';
 
 export function createRepositories(db: Sqlite) {
   return {
@@ -13,7 +21,15 @@ export function createRepositories(db: Sqlite) {
     meters: metersRepository(db),
     ledger: ledgerRepository(db),
     commands: commandsRepository(db),
+    holds: holdsRepository(db),
+    reviews: reviewsRepository(db),
+    bulk: bulkRepository(db),
+    sweep: sweepRepository(db),
+    auditLog: auditRepository(db),
     journal: journalRepository(db),
+    ingest: ingestRepository(db),
+    tariffs: tariffsRepository(db),
+    webhooks: webhooksRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
@@ -24,5 +40,9 @@ export function createRepositories(db: Sqlite) {
 export type Repositories = ReturnType<typeof createRepositories>;
 export type { AccountRow } from './accounts.js';
 export type { MeterRow, RelayState } from './meters.js';
-export type { CommandRow, CommandAction, CommandState } from './commands.js';
+export type { CommandRow, CommandAction, CommandState, CommandOrigin } from './commands.js';
+export type { HoldRow, HoldKind, HoldScope } from './holds.js';
+export type { ReviewRow, ReviewKind } from './reviews.js';
+export type { BulkRow, BulkSkip } from './bulk.js';
+export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';

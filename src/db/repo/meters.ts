@@ -45,6 +45,21 @@ export interface NewMeter {
   createdAt: number;
 }
 
+export interface MeterFilter {
+  accountId?: string | null;
+  busId?: string | null;
+  relayState?: RelayState | null;
+  online?: boolean | null;
+}
+
+export type MeterPatch = Partial<Pick<MeterRow, 'busId' | 'address' | 'supportsDirectClose' | 'supportsKeepPower' | 'edition'>>;
+
+export interface BusCollection {
+  busId: string | null;
+  meters: number;
+  online: number;
+}
+
 export function metersRepository(db: Sqlite) {
   const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, concentrator_id, register_map, edition,
     supports_keep_power, supports_direct_close, created_at)
@@ -66,6 +81,21 @@ export function metersRepository(db: Sqlite) {
     ORDER BY ts ASC LIMIT 1`);
   const readingsPage = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?
     ORDER BY ts ASC LIMIT ?`);
+  const page = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id > @after
+    AND (@accountId IS NULL OR account_id = @accountId) AND (@busId IS NULL OR bus_id = @busId)
+    AND (@relayState IS NULL OR relay_state = @relayState) AND (@online IS NULL OR online = @online)
+    ORDER BY id LIMIT @limit`);
+  const update = db.prepare(`UPDATE meters SET bus_id = @busId, address = @address, supports_direct_close = @supportsDirectClose,
+    supports_keep_power = @supportsKeepPower, edition = @edition WHERE id = @id`);
+  const remove = db.prepare(`DELETE FROM meters WHERE id = ?`);
+  const history = db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id) AS readings,
+    (SELECT COUNT(*) FROM commands WHERE meter_id = @id) AS commands,
+    (SELECT COUNT(*) FROM ledger_entries WHERE meter_id = @id) AS ledgerEntries`);
+  const byBusCounts = db.prepare(`SELECT bus_id AS busId, COUNT(*) AS meters, SUM(online) AS online FROM meters
+    WHERE concentrator_id IS NULL GROUP BY bus_id ORDER BY bus_id`);
+  const byConcentrator = db.prepare(`SELECT c.id AS id, c.status AS status, c.status_at AS statusAt,
+    COUNT(m.id) AS meters, COALESCE(SUM(m.online), 0) AS online, COALESCE(SUM(m.stale), 0) AS stale
+    FROM concentrators c LEFT JOIN meters m ON m.concentrator_id = c.id GROUP BY c.id ORDER BY c.id`);
 
   return {
     insert(meter: NewMeter): void {
@@ -103,6 +133,32 @@ export function metersRepository(db: Sqlite) {
     },
     readings(meterId: string, from: number, to: number, limit: number): Array<{ ts: number; energyWh: number }> {
       return readingsPage.all(meterId, from, to, limit) as Array<{ ts: number; energyWh: number }>;
+    },
+    /** Keyset pagination over meter ids with optional filters. */
+    list(filter: MeterFilter, afterId: string, limit: number): MeterRow[] {
+      return page.all({
+        after: afterId, limit, accountId: filter.accountId ?? null, busId: filter.busId ?? null, relayState: filter.relayState ?? null,
+        online: filter.online === undefined || filter.online === null ? null : filter.online ? 1 : 0,
+      }) as MeterRow[];
+    },
+    update(id: string, patch: MeterPatch): void {
+      const current = byId.get(id) as MeterRow | undefined;
+      if (!current) return;
+      update.run({ ...current, ...patch, id });
+    },
+    delete(id: string): boolean {
+      return remove.run(id).changes === 1;
+    },
+    /** What a meter has accumulated; a meter with any history is kept. */
+    history(id: string): { readings: number; commands: number; ledgerEntries: number } {
+      return history.get({ id }) as { readings: number; commands: number; ledgerEntries: number };
+    },
+    /** Meters and online meters per bus (meters behind concentrators excluded). */
+    countsByBus(): BusCollection[] {
+      return byBusCounts.all() as BusCollection[];
+    },
+    concentrators(): Array<{ id: string; status: string; statusAt: number | null; meters: number; online: number; stale: number }> {
+      return byConcentrator.all() as Array<{ id: string; status: string; statusAt: number | null; meters: number; online: number; stale: number }>;
     },
   };
 }

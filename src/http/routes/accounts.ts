@@ -1,26 +1,34 @@
-// Accounts: create, read (balance, relay state, last reading), ledger and the engine's "why".
+// Accounts: list (filters, cursor), create, read (balance, levels, state, meters), change
+// (category, credit grade, protection, levels — audited), delete (only without money history),
+// counts by state for the fleet overview, and the ledger (the engine's "why" is in routes/engine.ts).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
-import { AccountView, Fen, Id, errorResponses } from '../schemas.js';
+import { AccountState, AccountView, Cursor, Id, Limit, NextCursor, errorResponses } from '../schemas.js';
 import { accountView } from '../views.js';
 import { actorOf } from '../auth.js';
-import { createAccount } from '../../fleet.js';
+import { AccountInputSchema, AccountPatchSchema, CreditGrade, createAccount, deleteAccount, updateAccount } from '../../fleet.js';
+import type { AccountState as State } from '../../db/repo/accounts.js';
 import { AppError } from '../../errors.js';
+import { thresholdsOf } from '../../ledger/levels.js';
 
-const AccountCreate = Type.Object({
-  id: Id,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  creditGrade: Type.Optional(Type.Union(['A', 'B', 'C', 'D'].map((g) => Type.Literal(g as 'A')))),
-  protected: Type.Optional(Type.Boolean()),
-  pricePerKwh: Type.Optional(Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,6})?$' })),
-  alarmLevel1Fen: Type.Optional(Fen),
-  alarmLevel2Fen: Type.Optional(Fen),
-  cutoffLevelFen: Type.Optional(Fen),
-  restoreLevelFen: Type.Optional(Fen),
-}, { additionalProperties: false });
+const LevelDetail = Type.Object({
+  fen: Type.Integer({ description: 'the level the engine acts on' }),
+  spec: Type.Union([Type.Object({ fen: Type.Integer() }), Type.Object({ days: Type.Number() })], { description: 'what it was set in: money, or days of supply' }),
+  source: Type.Union([Type.Literal('override'), Type.Literal('category'), Type.Literal('credit-grade'), Type.Literal('default')]),
+});
+/** The account view with its money outlook: emergency credit, consumption rate, days remaining, where each level comes from. */
+const AccountDetail = Type.Composite([AccountView, Type.Object({
+  emergencyCreditFen: Type.Integer({ description: 'emergency credit outstanding; the next payment repays it first' }),
+  lastPaymentAt: Type.Union([Type.String(), Type.Null()]),
+  averageDailyChargeFen: Type.Integer({ description: 'average daily consumption charge over the recent window' }),
+  daysRemaining: Type.Union([Type.Number(), Type.Null()], { description: 'days until the cut-off level at that rate; null without consumption' }),
+  expectedCutoffAt: Type.Union([Type.String(), Type.Null()]),
+  thresholds: Type.Object({ alarmLevel1: LevelDetail, alarmLevel2: LevelDetail, cutoffLevel: LevelDetail, restoreLevel: LevelDetail }),
+})]);
+
+const READERS = ['operator', 'billing', 'read-only'] as const;
 
 export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos, config } = services;
@@ -29,28 +37,101 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   const load = (id: string) => {
     const account = repos.accounts.get(id);
     if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `account ${id} does not exist`);
-    return accountView(account, repos.meters.forAccount(id), tz);
+    const outlook = thresholdsOf(repos, account, config, services.now());
+    return {
+      ...accountView(account, repos.meters.forAccount(id), tz, repos.accounts.state(id)),
+      emergencyCreditFen: account.emergencyCreditFen, lastPaymentAt: isoAt(account.lastPaymentAt, tz),
+      averageDailyChargeFen: outlook.averageDailyChargeFen, daysRemaining: outlook.daysRemaining,
+      expectedCutoffAt: isoAt(outlook.expectedCutoffAt, tz), thresholds: outlook.levels,
+    };
   };
+
+  app.get('/v1/accounts', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['accounts'], summary: 'Accounts in id order, filtered, paged by cursor (the last id)',
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'part of the id or the name' })),
+        state: Type.Optional(AccountState),
+        category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        creditGrade: Type.Optional(CreditGrade),
+        protected: Type.Optional(Type.Boolean()),
+        after: Cursor,
+        limit: Limit(500, 50),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ accounts: Type.Array(AccountView), next: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ?? 50;
+    const rows = repos.accounts.list({
+      q: q.q ?? null, state: (q.state as State | undefined) ?? null, category: q.category ?? null, creditGrade: q.creditGrade ?? null,
+      protected: q.protected ?? null,
+    }, q.after ?? '', limit);
+    return {
+      accounts: rows.map((a) => accountView(a, repos.meters.forAccount(a.id), tz, a.state)),
+      next: rows.length === limit ? rows[rows.length - 1]!.id : null,
+    };
+  });
+
+  app.get('/v1/account-states', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['accounts'], summary: 'How many accounts are in each state (fleet overview)',
+      response: { 200: Type.Object({
+        normal: Type.Integer(), 'alarm-1': Type.Integer(), 'alarm-2': Type.Integer(), 'cut-off': Type.Integer(), review: Type.Integer(), total: Type.Integer(),
+      }), ...errorResponses },
+    },
+  }, async () => {
+    const counts = repos.accounts.stateCounts();
+    return { ...counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+  });
 
   app.post('/v1/accounts', {
     config: { roles: ['admin'] },
-    schema: { tags: ['accounts'], summary: 'Create an account', body: AccountCreate, response: { 201: AccountView, ...errorResponses } },
+    schema: { tags: ['accounts'], summary: 'Create an account', body: AccountInputSchema, response: { 201: AccountView, ...errorResponses } },
   }, async (request, reply) => {
     const account = createAccount(repos, config, request.body, actorOf(request), services.now());
-    return reply.status(201).send(accountView(account, [], tz));
+    return reply.status(201).send(accountView(account, [], tz, repos.accounts.state(account.id)));
   });
 
   app.get('/v1/accounts/:id', {
-    config: { roles: ['operator', 'billing', 'read-only'] },
-    schema: { tags: ['accounts'], summary: 'An account with its balance, levels and meters', params: Type.Object({ id: Id }), response: { 200: AccountView, ...errorResponses } },
+    config: { roles: READERS },
+    schema: { tags: ['accounts'], summary: 'An account with its balance, levels (and where they come from), days remaining, state and meters', params: Type.Object({ id: Id }), response: { 200: AccountDetail, ...errorResponses } },
   }, async (request) => load(request.params.id));
 
-  app.get('/v1/accounts/:id/ledger', {
-    config: { roles: ['operator', 'billing', 'read-only'] },
+  app.patch('/v1/accounts/:id', {
+    config: { roles: ['admin'] },
     schema: {
-      tags: ['accounts'], summary: 'Ledger entries of an account, oldest first, paged by cursor',
+      tags: ['accounts'], summary: 'Change name, category, credit grade, protection or levels (audited; the engine re-evaluates at once)',
+      params: Type.Object({ id: Id }), body: AccountPatchSchema, response: { 200: AccountDetail, ...errorResponses },
+    },
+  }, async (request) => {
+    updateAccount(repos, request.params.id, request.body, actorOf(request), services.now());
+    services.engine.schedule(request.params.id);
+    return load(request.params.id);
+  });
+
+  app.delete('/v1/accounts/:id', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['accounts'], summary: 'Delete an account that has no ledger entries and no meters (else 409)',
+      params: Type.Object({ id: Id }), response: { 204: Type.Null(), ...errorResponses },
+    },
+  }, async (request, reply) => {
+    deleteAccount(repos, request.params.id, actorOf(request), services.now());
+    return reply.status(204).send(null);
+  });
+
+  app.get('/v1/accounts/:id/ledger', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['accounts'], summary: 'Ledger entries of an account, oldest first (or newest first), paged by cursor (the last entry id)',
       params: Type.Object({ id: Id }),
-      querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
+      querystring: Type.Object({
+        after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Limit(1000, 100),
+        order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })),
+      }, { additionalProperties: false }),
       response: {
         200: Type.Object({
           entries: Type.Array(Type.Object({
@@ -65,31 +146,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       },
     },
   }, async (request) => {
-    load(request.params.id);
+    if (!repos.accounts.get(request.params.id)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${request.params.id} does not exist`);
     const limit = request.query.limit ?? 100;
-    const entries = repos.ledger.entries(request.params.id, request.query.after ?? 0, limit);
+    const entries = request.query.order === 'desc'
+      ? repos.ledger.entriesNewestFirst(request.params.id, request.query.after ?? Number.MAX_SAFE_INTEGER, limit)
+      : repos.ledger.entries(request.params.id, request.query.after ?? 0, limit);
     return {
       entries: entries.map((e) => ({ ...e, createdAt: isoAt(e.createdAt, tz)! })),
       next: entries.length === limit ? entries[entries.length - 1]!.id : null,
-    };
-  });
-
-  app.get('/v1/accounts/:id/why', {
-    config: { roles: ['operator', 'read-only'] },
-    schema: {
-      tags: ['accounts'], summary: "The engine's decision for each of the account's meters, with its inputs",
-      params: Type.Object({ id: Id }),
-      response: { 200: Type.Object({ decisions: Type.Array(Type.Object({
-        meterId: Type.String(), action: Type.String(), desired: Type.String(), reason: Type.String(), inputs: Type.Record(Type.String(), Type.Any()),
-      })) }), ...errorResponses },
-    },
-  }, async (request) => {
-    load(request.params.id);
-    return {
-      decisions: services.engine.explain(request.params.id).map((e) => ({
-        meterId: e.meterId, action: e.action, desired: e.desired, reason: e.reason,
-        inputs: { ...e.input, now: isoAt(e.input.now, tz), alarm2At: isoAt(e.input.alarm2At, tz) },
-      })),
     };
   });
 };

@@ -1,27 +1,25 @@
-// Meters: create, read, their command history, and operator disconnect / reconnect.
+// Meters: list, register, read, change, delete (only without history); relay commands: a meter's
+// history, operator disconnect / reconnect, one command, cancel, and the list of all commands
+// (e.g. the failed ones for the fleet overview).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
-import { CommandView, Id, MeterView, errorResponses } from '../schemas.js';
-import { commandView, meterView } from '../views.js';
+import { CommandView, Cursor, Id, Iso, Limit, MeterView, NextCursor, errorResponses } from '../schemas.js';
+import { commandView, decodeCursor, encodeCursor, meterView } from '../views.js';
 import { actorOf } from '../auth.js';
-import { createMeter } from '../../fleet.js';
+import { MeterInputSchema, MeterPatchSchema, createMeter, deleteMeter, updateMeter } from '../../fleet.js';
+import type { CommandState } from '../../db/repo/commands.js';
 import { AppError } from '../../errors.js';
 
-const MeterCreate = Type.Object({
-  id: Id,
-  accountId: Id,
-  protocol: Type.Literal('dlt645'),
-  busId: Id,
-  address: Type.String({ pattern: '^\\d{12}$', description: 'DL/T 645 meter address, 12 digits as printed on the meter' }),
-  supportsDirectClose: Type.Optional(Type.Boolean({ description: 'false for meters that only know 0x1C N1=1B (close permitted)' })),
-}, { additionalProperties: false });
+const READERS = ['operator', 'billing', 'read-only'] as const;
 
 const CommandCreate = Type.Object({
   action: Type.Union([Type.Literal('disconnect'), Type.Literal('reconnect')]),
   reason: Type.String({ minLength: 3, maxLength: 500 }),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
+
+const CommandStates = Type.String({ pattern: '^(queued|sent|confirmed|failed|expired|cancelled)(,(queued|sent|confirmed|failed|expired|cancelled))*$', description: 'states, comma-separated' });
 
 export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos, config } = services;
@@ -31,30 +29,73 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
     if (!meter) throw new AppError('METER_NOT_FOUND', `meter ${id} does not exist`);
     return meter;
   };
+  const commandPage = (rows: ReturnType<typeof repos.commands.list>, limit: number) => {
+    const last = rows[rows.length - 1];
+    return { commands: rows.map((c) => commandView(c, tz)), next: rows.length === limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  };
+
+  app.get('/v1/meters', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['meters'], summary: 'Meters in id order, filtered, paged by cursor (the last id)',
+      querystring: Type.Object({
+        accountId: Type.Optional(Id), busId: Type.Optional(Id),
+        relayState: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')])),
+        online: Type.Optional(Type.Boolean()), after: Cursor, limit: Limit(1000, 100),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ meters: Type.Array(MeterView), next: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ?? 100;
+    const rows = repos.meters.list({ accountId: q.accountId ?? null, busId: q.busId ?? null, relayState: q.relayState ?? null, online: q.online ?? null }, q.after ?? '', limit);
+    return { meters: rows.map((m) => meterView(m, tz)), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
+  });
 
   app.post('/v1/meters', {
     config: { roles: ['admin'] },
-    schema: { tags: ['meters'], summary: 'Register a meter', body: MeterCreate, response: { 201: MeterView, ...errorResponses, 422: errorResponses[400] } },
+    schema: { tags: ['meters'], summary: 'Register a meter', body: MeterInputSchema, response: { 201: MeterView, ...errorResponses, 422: errorResponses[400] } },
   }, async (request, reply) => {
     const meter = createMeter(repos, config, request.body, actorOf(request), services.now());
     return reply.status(201).send(meterView(meter, tz));
   });
 
   app.get('/v1/meters/:id', {
-    config: { roles: ['operator', 'billing', 'read-only'] },
+    config: { roles: READERS },
     schema: { tags: ['meters'], summary: 'A meter and its last known state', params: Type.Object({ id: Id }), response: { 200: MeterView, ...errorResponses } },
   }, async (request) => meterView(load(request.params.id), tz));
+
+  app.patch('/v1/meters/:id', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['meters'], summary: "Change a meter's bus, address, edition or capabilities (audited)",
+      params: Type.Object({ id: Id }), body: MeterPatchSchema, response: { 200: MeterView, ...errorResponses, 422: errorResponses[400] },
+    },
+  }, async (request) => meterView(updateMeter(repos, config, request.params.id, request.body, actorOf(request), services.now()), tz));
+
+  app.delete('/v1/meters/:id', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['meters'], summary: 'Delete a meter that has no readings, commands or charges (else 409)',
+      params: Type.Object({ id: Id }), response: { 204: Type.Null(), ...errorResponses },
+    },
+  }, async (request, reply) => {
+    deleteMeter(repos, request.params.id, actorOf(request), services.now());
+    return reply.status(204).send(null);
+  });
 
   app.get('/v1/meters/:id/commands', {
     config: { roles: ['operator', 'read-only'] },
     schema: {
-      tags: ['commands'], summary: 'Relay commands of a meter, newest first', params: Type.Object({ id: Id }),
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }),
-      response: { 200: Type.Object({ commands: Type.Array(CommandView) }), ...errorResponses },
+      tags: ['commands'], summary: 'Relay commands of a meter, newest first, paged by cursor', params: Type.Object({ id: Id }),
+      querystring: Type.Object({ after: Cursor, limit: Limit(500, 50) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ commands: Type.Array(CommandView), next: NextCursor }), ...errorResponses },
     },
   }, async (request) => {
     load(request.params.id);
-    return { commands: repos.commands.forMeter(request.params.id, request.query.limit ?? 50).map((c) => commandView(c, tz)) };
+    const limit = request.query.limit ?? 50;
+    const before = decodeCursor(request.query.after);
+    return commandPage(repos.commands.list({ meterId: request.params.id }, before && { createdAt: before.at, id: before.id }, limit), limit);
   });
 
   app.post('/v1/meters/:id/commands', {
@@ -72,6 +113,26 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     });
     return reply.status(202).send(commandView(command, tz));
+  });
+
+  app.get('/v1/commands', {
+    config: { roles: ['operator', 'read-only'] },
+    schema: {
+      tags: ['commands'], summary: 'Relay commands of all meters, newest first, filtered, paged by cursor',
+      querystring: Type.Object({
+        state: Type.Optional(CommandStates), origin: Type.Optional(Type.Union([Type.Literal('engine'), Type.Literal('operator'), Type.Literal('hold')])),
+        since: Type.Optional(Iso), after: Cursor, limit: Limit(500, 50),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ commands: Type.Array(CommandView), next: NextCursor }), ...errorResponses },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ?? 50;
+    const before = decodeCursor(q.after);
+    const rows = repos.commands.list({
+      states: q.state ? (q.state.split(',') as CommandState[]) : null, origin: q.origin ?? null, since: q.since ? Date.parse(q.since) : null,
+    }, before && { createdAt: before.at, id: before.id }, limit);
+    return commandPage(rows, limit);
   });
 
   app.get('/v1/commands/:id', {

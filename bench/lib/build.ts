@@ -1,0 +1,44 @@
+// The daemon as production runs it (node dist/src/main.js, see Dockerfile): every .ts under src/
+// and protocols/ transpiled to JavaScript (TypeScript's transpileModule, no type check) into a
+// temporary tree whose other top-level entries (node_modules, migrations, registermaps, …) are
+// links to the repository's, so the daemon finds its files as it does in dist/.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+import { ROOT } from './daemon.js';
+
+const COMPILED = ['src', 'protocols'];
+let built: string | null = null;
+
+function* tsFiles(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* tsFiles(p);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) yield p;
+  }
+}
+
+/** Builds once per process; returns the tree's root (run `node <root>/src/main.js`). */
+export function buildDaemon(): string {
+  if (built) return built;
+  const out = mkdtempSync(join(tmpdir(), 'feikong-bench-build-'));
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler,
+    verbatimModuleSyntax: true, esModuleInterop: true, sourceMap: false,
+  };
+  for (const top of COMPILED) {
+    for (const file of tsFiles(join(ROOT, top))) {
+      const target = join(out, relative(ROOT, file)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText);
+    }
+  }
+  for (const e of readdirSync(ROOT)) {
+    if (COMPILED.includes(e) || e === '.git') continue;
+    symlinkSync(join(ROOT, e), join(out, e));
+  }
+  built = out;
+  return out;
+}

@@ -1,0 +1,49 @@
+// The one table of targets, by figure name. A target bounds the figure's value, its ratio to the
+// reference measured in the same run, or both; a figure with no entry is informational.
+
+export interface Bound {
+  min?: number;
+  max?: number;
+}
+
+export interface Target {
+  value?: Bound;
+  ratio?: Bound;
+  /** where the target comes from, printed under the table */
+  why?: string;
+}
+
+export const TARGETS: Record<string, Target> = {
+  'balance-get.rps': { value: { min: 50_000 }, ratio: { min: 0.7 }, why: 'full stack ≥ 50,000 req/s and ≥ 70 % of bare Fastify + SQLite' },
+  'balance-get.p99': { value: { max: 5 }, why: 'p99 ≤ 5 ms at 100 connections' },
+  'balance-batch.1000-ids.median': { value: { max: 10 } },
+  'balance-batch.1000-ids.p99': { value: { max: 10 } },
+  'scale.memory-per-meter': { value: { max: 2048 }, why: 'ThingsBoard publishes ~66 KB per device' },
+  'scale.db-bytes-per-reading': { value: { max: 30 } },
+  'scale.startup-1m-accounts': { value: { max: 5000 } },
+};
+
+/** "≥ 50,000; ratio ≥ 0.7" */
+export function describeTarget(t: Target | undefined): string {
+  if (!t) return '';
+  const parts: string[] = [];
+  const fmt = (b: Bound, prefix: string) => {
+    if (b.min !== undefined) parts.push(`${prefix}≥ ${b.min.toLocaleString('en-US')}`);
+    if (b.max !== undefined) parts.push(`${prefix}≤ ${b.max.toLocaleString('en-US')}`);
+  };
+  if (t.value) fmt(t.value, '');
+  if (t.ratio) fmt(t.ratio, 'ratio ');
+  return parts.join('; ');
+}
+
+function within(x: number | null, b: Bound | undefined): boolean {
+  if (!b) return true;
+  if (x === null || Number.isNaN(x)) return false;
+  return (b.min === undefined || x >= b.min) && (b.max === undefined || x <= b.max);
+}
+
+/** true/false against the target, null when the figure has none. */
+export function meets(t: Target | undefined, value: number, ratio: number | null): boolean | null {
+  if (!t) return null;
+  return within(value, t.value) && within(ratio, t.ratio);
+}

@@ -1,0 +1,116 @@
+// MQTT readings ingest, end to end: the daemon in its own process with its embedded broker, a
+// separate publisher process (bench/mqtt-publisher.ts) with one connection per concentrator
+// publishing at QoS 1. A PUBACK comes back only after the reading is committed, so PUBACKed
+// readings per second is publish → committed → PUBACK throughput. Two shapes: 100 readings per
+// message (batched) and 1 per message (unbatched). Reference: the same publisher against the same
+// broker on a topic the daemon does not ingest (the broker and publisher alone).
+//
+//   tsx bench/mqtt-ingest.ts          (BENCH_SMOKE=1 for a seconds-long check;
+//                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there)
+import { openDatabase } from '../src/db/connection.js';
+import { emit, figure, log, size, type Figure } from './lib/figures.js';
+import { median, spread } from './lib/stats.js';
+import { freePort, spawnTs, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
+import { sampleProcess } from './lib/proc.js';
+import { METERS_PER_CONCENTRATOR, seedFleet, tempDir } from './lib/seed.js';
+import type { PublisherResult, PublisherSpec } from './mqtt-publisher.js';
+
+const meters = size(10_240, 512);
+const durationS = size(8, 2);
+const warmupS = size(3, 1);
+const runs = size(3, 1);
+
+interface Shape {
+  name: string;
+  readingsPerMessage: number;
+  /** unacknowledged messages per connection */
+  window: number;
+  unit: 'readings/s' | 'messages/s';
+  target: number;
+}
+
+const SHAPES: Shape[] = [
+  { name: 'batched-100', readingsPerMessage: 100, window: 8, unit: 'readings/s', target: 100_000 },
+  { name: 'unbatched', readingsPerMessage: 1, window: 100, unit: 'messages/s', target: 20_000 },
+];
+
+const concentrators = Array.from({ length: Math.ceil(meters / METERS_PER_CONCENTRATOR) }, (_, c) => ({
+  id: `dcu-${c}`, firstMeter: c * METERS_PER_CONCENTRATOR, meters: Math.min(METERS_PER_CONCENTRATOR, meters - c * METERS_PER_CONCENTRATOR),
+}));
+
+let round = 1;
+
+async function publish(url: string, shape: Shape, seconds: number, topic: string, daemonPid: number) {
+  const spec: PublisherSpec = {
+    url, topic, concentrators, readingsPerMessage: shape.readingsPerMessage, durationS: seconds, window: shape.window, round0: round, protocolVersion: 4,
+  };
+  const child = spawnTs('bench/mqtt-publisher.ts', [JSON.stringify(spec)]);
+  let out = '';
+  let err = '';
+  let daemon: ReturnType<typeof sampleProcess> | null = null;
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    // Measure the daemon from the moment the publisher starts publishing (not while it loads).
+    if (!daemon && out.includes('"publishing":true')) daemon = sampleProcess(daemonPid);
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const d = (daemon as ReturnType<typeof sampleProcess> | null)?.stop() ?? { cpuPercent: NaN, rssPeakBytes: NaN };
+  if (code !== 0) throw new Error(`publisher exited with ${code}: ${err}`);
+  const result = JSON.parse(out.trim().split('\n').pop()!) as PublisherResult;
+  round = Math.max(round, result.nextRound);
+  const rate = shape.unit === 'readings/s' ? result.readings / result.seconds : result.messages / result.seconds;
+  return { result, rate, daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent };
+}
+
+const data = tempDir('mqtt-ingest');
+const figures: Figure[] = [];
+let daemon: DaemonProcess | null = null;
+try {
+  log(`seeding ${meters} meters behind ${concentrators.length} concentrators`);
+  seedFleet(data.dir, meters);
+  const mqttPort = await freePort();
+  daemon = await startDaemonProcess({
+    dataDir: data.dir,
+    env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_LOG__LEVEL: 'warn' },
+    ...(process.env.BENCH_CPU_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] } : {}),
+  });
+  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  let acked = 0;
+  for (const shape of SHAPES) {
+    const bare = await publish(url, shape, durationS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
+    log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
+    await publish(url, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+    const rates: number[] = [];
+    const cpus: number[] = [];
+    const rss: number[] = [];
+    const p99: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const run = await publish(url, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+      acked += run.result.readings;
+      rates.push(run.rate);
+      cpus.push(run.daemonCpu);
+      rss.push(run.daemonRssMb);
+      p99.push(run.result.latencyP99Ms);
+      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit}, daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
+        + `publisher CPU ${run.publisherCpu.toFixed(0)} %, PUBACK p99 ${run.result.latencyP99Ms.toFixed(1)} ms`);
+    }
+    const note = `${shape.readingsPerMessage} reading(s)/message, ${concentrators.length} connections × ${shape.window} unacknowledged, ${meters} meters, target ${shape.target} ${shape.unit}`;
+    figures.push(figure(`mqtt-ingest.${shape.name}.throughput`, median(rates), shape.unit, bare.rate, { spread: spread(rates, 0), note }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.daemon-cpu`, median(cpus), '% of one core', null, { spread: spread(cpus, 0) }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.daemon-rss-peak`, median(rss), 'MB', null, { spread: spread(rss, 0) }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.puback-p99`, median(p99), 'ms', null, { spread: spread(p99, 1) }));
+  }
+  await daemon.stop();
+  daemon = null;
+  // Every PUBACKed reading must be in the database (a cheap check that the figures count real work).
+  const db = openDatabase(data.dir);
+  const stored = (db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+  db.close();
+  if (stored < acked) throw new Error(`${acked} readings PUBACKed in the measured runs but only ${stored} stored`);
+  log(`${stored} readings stored (${acked} PUBACKed in the measured runs)`);
+} finally {
+  await daemon?.stop();
+  data.remove();
+}
+emit(figures);

@@ -1,0 +1,79 @@
+// Repository functions for concentrator ingest: meters by (concentrator, address), relay state
+// reported with readings, dead letters, and concentrator status with its meters' staleness.
+import type { Sqlite } from '../connection.js';
+
+export interface DeadLetterRow {
+  id: number;
+  source: string;
+  topic: string | null;
+  payload: string;
+  reason: string;
+  createdAt: number;
+}
+
+export interface ConcentratorRow {
+  id: string;
+  status: string;
+  statusAt: number | null;
+  createdAt: number;
+}
+
+export interface MeterRef {
+  id: string;
+  accountId: string;
+}
+
+export function ingestRepository(db: Sqlite) {
+  const meterByAddress = db.prepare(`SELECT id, account_id AS accountId FROM meters WHERE concentrator_id = ? AND address = ?`);
+  const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
+    WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
+  const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
+  const deadLetterPage = db.prepare(`SELECT id, source, topic, payload, reason, created_at AS createdAt FROM dead_letters
+    WHERE id > @after AND (@source IS NULL OR source = @source) ORDER BY id LIMIT @limit`);
+  const concentratorById = db.prepare(`SELECT id, status, status_at AS statusAt, created_at AS createdAt FROM concentrators WHERE id = ?`);
+  const upsertStatus = db.prepare(`INSERT INTO concentrators (id, status, status_at, created_at) VALUES (@id, @status, @at, @at)
+    ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at`);
+  const setStale = db.prepare(`UPDATE meters SET stale = @stale WHERE concentrator_id = @id AND stale <> @stale`);
+  const concentratorsWithStatus = db.prepare(`SELECT id, status, status_at AS statusAt, created_at AS createdAt FROM concentrators
+    WHERE status = ? ORDER BY id`);
+  // Nested inside a transaction, better-sqlite3 runs this as SAVEPOINT … RELEASE (ROLLBACK TO on a throw).
+  const inSavepoint = db.transaction((fn: () => unknown) => fn());
+
+  return {
+    /** The meter a concentrator calls `address`, or undefined when none is registered. */
+    meterByAddress(concentratorId: string, address: string): MeterRef | undefined {
+      return meterByAddress.get(concentratorId, address) as MeterRef | undefined;
+    },
+    /** Records the relay state a reading showed, unless a newer observation is stored; true when it changed. */
+    relayFromReading(meterId: string, state: 'open' | 'closed', ts: number): boolean {
+      return relayFromReading.run({ id: meterId, state, ts }).changes === 1;
+    },
+    deadLetter(source: string, topic: string | null, payload: string, reason: string, at: number): number {
+      return Number(insertDeadLetter.run(source, topic, payload, reason, at).lastInsertRowid);
+    },
+    /** Dead letters after a cursor (the last id seen), oldest first. */
+    deadLetters(afterId: number, limit: number, source: string | null = null): DeadLetterRow[] {
+      return deadLetterPage.all({ after: afterId, limit, source }) as DeadLetterRow[];
+    },
+    concentrator(id: string): ConcentratorRow | undefined {
+      return concentratorById.get(id) as ConcentratorRow | undefined;
+    },
+    concentratorsWithStatus(status: string): ConcentratorRow[] {
+      return concentratorsWithStatus.all(status) as ConcentratorRow[];
+    },
+    /** Stores a concentrator's status (creating the row when new). */
+    setConcentratorStatus(id: string, status: 'online' | 'offline', at: number): void {
+      upsertStatus.run({ id, status, at });
+    },
+    /** Marks the meters behind a concentrator stale (or fresh); returns how many changed. */
+    setMetersStale(concentratorId: string, stale: boolean): number {
+      return setStale.run({ id: concentratorId, stale: stale ? 1 : 0 }).changes;
+    },
+    /** Runs `fn` in a savepoint of the caller's transaction: a throw undoes only its own writes. */
+    savepoint<T>(fn: () => T): T {
+      return inSavepoint(fn) as T;
+    },
+  };
+}
+
+export type IngestRepository = ReturnType<typeof ingestRepository>;

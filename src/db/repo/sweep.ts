@@ -1,0 +1,118 @@
+// Set-based reads for the engine: one row per supply point (an account joined with one of its
+// meters) carrying everything the decision needs, and only for the supply points that may need a
+// command. The sweep walks the tables in rowid ranges so each step is bounded and the event loop
+// gets a turn between them:
+//
+//   accounts (rowid lo..hi) ⋈ meters   where balance ≤ cut-off level and relay not open   → cut-off?
+//   meters   (rowid lo..hi) ⋈ accounts where relay not closed and balance > restore level → restore?
+//
+// Everything else — the few meters with a hold or a command in flight — is fetched by id.
+import type { Sqlite } from '../connection.js';
+import type { RelayState } from './meters.js';
+
+export interface SupplyPointRow {
+  accountId: string;
+  balanceFen: number;
+  alarmLevel1Fen: number;
+  alarmLevel2Fen: number;
+  cutoffLevelFen: number;
+  restoreLevelFen: number;
+  protected: number;
+  creditGrade: string;
+  alarmState: number;
+  alarm2At: number | null;
+  reviewAt: number | null;
+  meterId: string;
+  protocol: string;
+  busId: string | null;
+  concentratorId: string | null;
+  supportsKeepPower: number;
+  relayState: RelayState;
+  relayStateAt: number | null;
+}
+
+export interface BulkTargetFilter {
+  meterIds?: string[];
+  accountIds?: string[];
+  busId?: string;
+  /** accounts whose balance is below this, fen */
+  balanceBelowFen?: number;
+  limit: number;
+}
+
+const COLUMNS = `a.id AS accountId, a.balance_fen AS balanceFen, a.alarm_level1_fen AS alarmLevel1Fen,
+  a.alarm_level2_fen AS alarmLevel2Fen, a.cutoff_level_fen AS cutoffLevelFen, a.restore_level_fen AS restoreLevelFen,
+  a.protected, a.credit_grade AS creditGrade, a.alarm_state AS alarmState, a.alarm2_at AS alarm2At, a.review_at AS reviewAt,
+  m.id AS meterId, m.protocol, m.bus_id AS busId, m.concentrator_id AS concentratorId,
+  m.supports_keep_power AS supportsKeepPower, m.relay_state AS relayState, m.relay_state_at AS relayStateAt`;
+
+/** The supply state of an account's meter, as the accounts-by-state gauge counts it. */
+const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
+  WHEN m.relay_state = 'unknown' THEN 'relay-unknown'
+  WHEN m.relay_state = 'open' AND a.balance_fen > a.restore_level_fen THEN 'awaiting-restore'
+  WHEN m.relay_state = 'open' THEN 'cut-off'
+  WHEN a.balance_fen <= a.cutoff_level_fen THEN 'in-arrears'
+  WHEN a.alarm_state = 2 THEN 'alarm-level-2'
+  WHEN a.alarm_state = 1 THEN 'alarm-level-1'
+  ELSE 'in-credit' END`;
+
+export function sweepRepository(db: Sqlite) {
+  const maxAccountRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM accounts`).pluck();
+  const maxMeterRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM meters`).pluck();
+  const cutoffDue = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id
+    WHERE a.rowid BETWEEN ? AND ? AND a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open'`);
+  const restoreDue = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
+    WHERE m.rowid BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen`);
+  const byMeter = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`);
+  const byAccount = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id WHERE a.id = ? ORDER BY m.id`);
+  const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id GROUP BY 1`);
+  const latestPayment = db.prepare(`SELECT MAX(created_at) FROM payments WHERE account_id = ? AND reversed_at IS NULL`).pluck();
+  const targets = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
+    WHERE (@busId IS NULL OR m.bus_id = @busId) AND (@below IS NULL OR a.balance_fen < @below)
+      AND (@accounts IS NULL OR a.id IN (SELECT value FROM json_each(@accounts)))
+      AND (@meters IS NULL OR m.id IN (SELECT value FROM json_each(@meters)))
+    ORDER BY m.id LIMIT @limit`);
+
+  return {
+    maxAccountRowid(): number {
+      return maxAccountRowid.get() as number;
+    },
+    maxMeterRowid(): number {
+      return maxMeterRowid.get() as number;
+    },
+    /** Supply points of accounts with rowid in [lo, hi] at or below the cut-off level whose relay is not open. */
+    cutoffDue(lo: number, hi: number): SupplyPointRow[] {
+      return cutoffDue.all(lo, hi) as SupplyPointRow[];
+    },
+    /** Supply points of meters with rowid in [lo, hi] whose relay is not closed and whose account is above the restore level. */
+    restoreDue(lo: number, hi: number): SupplyPointRow[] {
+      return restoreDue.all(lo, hi) as SupplyPointRow[];
+    },
+    forMeter(meterId: string): SupplyPointRow | undefined {
+      return byMeter.get(meterId) as SupplyPointRow | undefined;
+    },
+    forAccount(accountId: string): SupplyPointRow[] {
+      return byAccount.all(accountId) as SupplyPointRow[];
+    },
+    /** Supply points counted by state (see STATE above). */
+    countByState(): Record<string, number> {
+      const out: Record<string, number> = {};
+      for (const r of states.all() as Array<{ state: string; n: number }>) out[r.state] = r.n;
+      return out;
+    },
+    /** When the account's latest payment that still stands was committed, or null. */
+    latestPaymentAt(accountId: string): number | null {
+      return (latestPayment.get(accountId) as number | null) ?? null;
+    },
+    /** Supply points an operator's bulk command selects (every given criterion must hold). */
+    bulkTargets(filter: BulkTargetFilter): SupplyPointRow[] {
+      return targets.all({
+        busId: filter.busId ?? null, below: filter.balanceBelowFen ?? null,
+        accounts: filter.accountIds ? JSON.stringify(filter.accountIds) : null,
+        meters: filter.meterIds ? JSON.stringify(filter.meterIds) : null, limit: filter.limit,
+      }) as SupplyPointRow[];
+    },
+  };
+}
+
+export type SweepRepository = ReturnType<typeof sweepRepository>;

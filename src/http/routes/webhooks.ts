@@ -1,0 +1,97 @@
+// Webhook subscribers (admin): subscribe a URL to outbox events, list and stop subscriptions, and
+// see each delivery's state. The secret is shown once, at creation; deliveries are signed with it.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { HttpServices } from '../services.js';
+import { isoAt } from '../services.js';
+import { errorResponses } from '../schemas.js';
+import { actorOf } from '../auth.js';
+import { AppError } from '../../errors.js';
+import type { WebhookRow } from '../../db/repo/webhooks.js';
+import { createWebhook, deleteWebhook } from '../../notify/subscriptions.js';
+
+const WebhookView = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  eventTypes: Type.Array(Type.String()),
+  createdAt: Type.String(),
+});
+
+const DeliveryState = Type.Union(['pending', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s as 'pending')));
+
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
+  const { repos } = services;
+  const tz = services.config.utcOffsetMinutes;
+  const view = (w: WebhookRow) => ({ id: w.id, url: w.url, eventTypes: JSON.parse(w.eventTypes) as string[], createdAt: isoAt(w.createdAt, tz)! });
+  const active = (id: string) => {
+    const w = repos.webhooks.get(id);
+    if (!w || w.active !== 1) throw new AppError('NOT_FOUND', `webhook ${id} does not exist`);
+    return w;
+  };
+
+  app.post('/v1/webhooks', {
+    config: { roles: [] },
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Subscribe a URL to events (all, named types, or prefixes such as "alarm-*"); the answer shows the signing secret once',
+      body: Type.Object({
+        url: Type.String({ minLength: 8, maxLength: 2000, pattern: '^https?://' }),
+        secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'HMAC-SHA256 key; generated when absent' })),
+        eventTypes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 100 })),
+      }, { additionalProperties: false }),
+      response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Type.String() })]), ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const w = createWebhook(repos, request.body, actorOf(request), services.now());
+    return reply.status(201).send({ ...view(w), secret: w.secret });
+  });
+
+  app.get('/v1/webhooks', {
+    config: { roles: [] },
+    schema: { tags: ['webhooks'], summary: 'Active webhook subscriptions', response: { 200: Type.Object({ webhooks: Type.Array(WebhookView) }), ...errorResponses } },
+  }, async () => ({ webhooks: repos.webhooks.active().map(view) }));
+
+  app.delete('/v1/webhooks/:id', {
+    config: { roles: [] },
+    schema: { tags: ['webhooks'], summary: 'Stop a subscription; its pending deliveries are cancelled', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 204: Type.Null(), ...errorResponses } },
+  }, async (request, reply) => {
+    deleteWebhook(repos, request.params.id, actorOf(request), services.now());
+    return reply.status(204).send(null);
+  });
+
+  app.get('/v1/webhooks/:id/deliveries', {
+    config: { roles: [] },
+    schema: {
+      tags: ['webhooks'], summary: "A subscription's deliveries, oldest event first, paged by event id",
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: Type.Object({
+        after: Type.Optional(Type.Integer({ minimum: 0 })),
+        state: Type.Optional(DeliveryState),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+      }),
+      response: {
+        200: Type.Object({
+          deliveries: Type.Array(Type.Object({
+            eventId: Type.Integer(), eventType: Type.String(), state: Type.String(), attempts: Type.Integer(),
+            nextAttemptAt: Type.Union([Type.String(), Type.Null()]), lastStatus: Type.Union([Type.Integer(), Type.Null()]),
+            lastError: Type.Union([Type.String(), Type.Null()]), updatedAt: Type.String(),
+          })),
+          next: Type.Union([Type.Integer(), Type.Null()]),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    active(request.params.id);
+    const limit = request.query.limit ?? 100;
+    const rows = repos.webhooks.deliveries(request.params.id, request.query.after ?? 0, request.query.state ?? null, limit);
+    return {
+      deliveries: rows.map((d) => ({
+        eventId: d.eventId, eventType: d.eventType, state: d.state, attempts: d.attempts,
+        nextAttemptAt: d.state === 'pending' ? isoAt(d.nextAttemptAt, tz) : null, lastStatus: d.lastStatus, lastError: d.lastError,
+        updatedAt: isoAt(d.updatedAt, tz)!,
+      })),
+      next: rows.length === limit ? rows[rows.length - 1]!.eventId : null,
+    };
+  });
+};

@@ -1,0 +1,83 @@
+// Tariffs in the database: defining one, changing an account's tariff from a given time
+// (tariff_assignments), and the account's schedule that consumption charging reads. A change
+// takes effect at its time and never re-prices what was already charged, so it may not start
+// before now or before the account's latest reading.
+import type { Repositories, AccountRow } from '../db/repo/index.js';
+import { AppError } from '../errors.js';
+import { parseTariff, validateTariff, type Tariff } from '../domain/tariff.js';
+import { scheduleOf, type Assignment } from '../domain/tariff-schedule.js';
+
+/** Parsed definitions by their JSON text (definitions never change once stored). */
+const parsed = new Map<string, Tariff>();
+const PARSED_MAX = 10_000;
+
+function parseCached(definition: string): Tariff {
+  let tariff = parsed.get(definition);
+  if (!tariff) {
+    tariff = parseTariff(definition);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(definition, tariff);
+  }
+  return tariff;
+}
+
+/** The account's tariffs over time: its own tariff, then every assignment in time order. */
+export function scheduleForAccount(repos: Repositories, account: AccountRow): Assignment[] {
+  const definition = repos.accounts.tariffDefinition(account.tariffId);
+  if (definition === undefined) throw new RangeError(`tariff ${account.tariffId} of account ${account.id} does not exist`);
+  const later = repos.tariffs.assignments(account.id).map((a) => ({ from: a.effectiveFrom, tariffId: a.tariffId, tariff: parseCached(a.definition) }));
+  return scheduleOf({ tariffId: account.tariffId, tariff: parseCached(definition) }, later);
+}
+
+/** Stores a tariff definition under an id; the same id with another definition is a conflict. */
+export function defineTariff(repos: Repositories, id: string, name: string, definition: unknown, actor: string, now: number): Tariff {
+  let tariff: Tariff;
+  try {
+    tariff = validateTariff(definition);
+  } catch (err) {
+    throw new AppError('VALIDATION', (err as Error).message, { field: 'definition' });
+  }
+  const json = JSON.stringify(tariff);
+  return repos.transaction(() => {
+    const existing = repos.tariffs.get(id);
+    if (existing && existing.definition !== json) {
+      throw new AppError('CONFLICT', `tariff ${id} exists with another definition; a tariff never changes, define a new one`, { field: 'id' });
+    }
+    if (!existing) {
+      repos.tariffs.insert(id, name, json, now);
+      repos.journal.audit(actor, 'tariff-defined', id, tariff, now);
+    }
+    return tariff;
+  });
+}
+
+export interface TariffChange {
+  accountId: string;
+  tariffId: string;
+  effectiveFrom: number;
+  actor: string;
+}
+
+/** Changes an account's tariff from `effectiveFrom` (not in the past, not before its latest reading). */
+export function assignTariff(repos: Repositories, change: TariffChange, now: number): void {
+  repos.transaction(() => {
+    if (!repos.accounts.get(change.accountId)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${change.accountId} does not exist`);
+    if (!repos.tariffs.get(change.tariffId)) throw new AppError('NOT_FOUND', `tariff ${change.tariffId} does not exist`, { field: 'tariffId' });
+    const latestReading = repos.tariffs.latestReadingAt(change.accountId);
+    const earliest = Math.max(now, latestReading === null ? now : latestReading + 1);
+    if (change.effectiveFrom < earliest) {
+      throw new AppError('VALIDATION', `a tariff change takes effect at ${new Date(earliest).toISOString()} at the earliest ` +
+        '(now, and after the latest reading): charges already made are never re-priced', { field: 'effectiveFrom' });
+    }
+    try {
+      repos.tariffs.insertAssignment(change.accountId, change.effectiveFrom, change.tariffId, change.actor, now);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new AppError('CONFLICT', `account ${change.accountId} already has a tariff change at that time`, { field: 'effectiveFrom' });
+      }
+      throw err;
+    }
+    repos.journal.appendEvent('tariff-changed', change.accountId, null, { tariffId: change.tariffId, effectiveFrom: change.effectiveFrom }, now);
+    repos.journal.audit(change.actor, 'tariff-assigned', change.accountId, { tariffId: change.tariffId, effectiveFrom: change.effectiveFrom }, now);
+  });
+}

@@ -1,0 +1,272 @@
+// The readings ingest: decoded messages are held, committed in batches (many messages per
+// transaction, so throughput does not depend on one fsync per message), and acknowledged only
+// after their batch commits. A crash before the commit loses nothing acknowledged: the broker or
+// the concentrator sends the unacknowledged messages again, and storing is idempotent.
+//
+//   source (embedded broker hook | subscriber connections)
+//     └─ submit(topic, payload, ack) ─▶ decode ─▶ held ─▶ flush: one transaction
+//          ├─ per message: recordReading per reading, relay state, dead letters
+//          │   (should one throw, the batch is redone with a savepoint per message)
+//          └─ commit ─▶ ack every message ─▶ balance-changed, committed-reading listeners
+//
+// Holding the ack is the flow control: a connection whose message is not acknowledged delivers
+// no more (mqtt.js handles one message at a time; the embedded broker reads a connection's next
+// chunk only when the previous one is done), so the broker queues and the senders slow down.
+import type { Logger } from 'pino';
+import type { Repositories } from '../db/repo/index.js';
+import type { EventBus } from '../events.js';
+import type { Metrics } from '../metrics.js';
+import { recordReading } from '../ledger/consumption.js';
+import { decodeReadings, type ReadingLimits, type ReadingsMessage, type Rejection } from './payload.js';
+
+export interface IngestOptions extends ReadingLimits {
+  batchMaxReadings: number;
+  lingerMs: number;
+  maxPayloadBytes: number;
+}
+
+/** A reading as committed, for listeners (the relay executor's read-back). */
+export interface CommittedReading {
+  concentratorId: string;
+  meterId: string;
+  accountId: string;
+  ts: number;
+  energyWh: number;
+  relay: 'open' | 'closed' | null;
+}
+
+interface Held {
+  topic: string;
+  concentratorId: string;
+  payload: Buffer;
+  decoded: ReadingsMessage | Rejection;
+  /** readings in the message (1 for a rejected message): the batch-size measure */
+  weight: number;
+  ack: () => void;
+}
+
+/** Dead letters keep at most this much of a payload. */
+const DEAD_LETTER_MAX_CHARS = 65_536;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5000;
+
+export class IngestPipeline {
+  private held: Held[] = [];
+  private heldWeight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private retryMs = 0;
+  private stopped = false;
+  private readonly listeners = new Set<(readings: CommittedReading[]) => void>();
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly events: EventBus,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly options: IngestOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Messages received and not yet acknowledged. */
+  get inFlight(): number {
+    return this.held.length;
+  }
+
+  /** Called after every commit with the readings it stored or found already stored. */
+  onCommitted(listener: (readings: CommittedReading[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Takes one readings message; `ack` is called once, after the message (its readings, or its
+   * dead letter) is committed. After stop() messages are not taken and never acknowledged: the
+   * sender keeps them for the next start.
+   */
+  submit(topic: string, concentratorId: string, payload: Buffer, ack: () => void): void {
+    if (this.stopped) return;
+    const decoded: ReadingsMessage | Rejection = payload.length > this.options.maxPayloadBytes
+      ? { code: 'too-large', detail: `${payload.length} bytes (at most ${this.options.maxPayloadBytes})` }
+      : decodeReadings(payload, this.now(), this.options);
+    const weight = 'readings' in decoded ? Math.max(1, decoded.readings.length + decoded.rejected.length) : 1;
+    this.held.push({ topic, concentratorId, payload, decoded, weight, ack });
+    this.heldWeight += weight;
+    this.metrics.ingestInFlight.set(this.held.length);
+    this.schedule();
+  }
+
+  /** Commits and acknowledges everything held, then takes no more. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearSchedule();
+    while (this.held.length > 0) {
+      if (!this.flush()) break; // the database refuses: leave the rest unacknowledged for redelivery
+    }
+    this.held = [];
+    this.heldWeight = 0;
+    this.metrics.ingestInFlight.set(0);
+    this.listeners.clear();
+  }
+
+  private clearSchedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.retryMs > 0) return;
+    if (this.heldWeight >= this.options.batchMaxReadings || this.options.lingerMs === 0) {
+      // Committing after pending I/O callbacks lets every connection's ready message join the batch.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.immediate ??= setImmediate(() => this.run());
+    } else {
+      this.timer ??= setTimeout(() => this.run(), this.options.lingerMs);
+    }
+  }
+
+  private run(): void {
+    this.immediate = null;
+    this.timer = null;
+    if (this.stopped || this.held.length === 0) return;
+    if (this.flush()) {
+      this.retryMs = 0;
+      if (this.held.length > 0) this.schedule();
+      return;
+    }
+    // The transaction failed as a whole (disk full, I/O error): keep everything held, retry later.
+    this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+    this.timer = setTimeout(() => this.run(), this.retryMs);
+  }
+
+  /** One transaction over the oldest held messages; false when it could not commit. */
+  private flush(): boolean {
+    let count = 0;
+    let weight = 0;
+    while (count < this.held.length && (count === 0 || weight + this.held[count]!.weight <= this.options.batchMaxReadings)) {
+      weight += this.held[count]!.weight;
+      count++;
+    }
+    const batch = this.held.slice(0, count);
+    const at = this.now();
+    const started = process.hrtime.bigint();
+    let outcome = this.commit(batch, at, false);
+    if (outcome instanceof Error) {
+      // Something unexpected inside one message: commit again with a savepoint around each, so
+      // only the failing message is set aside (as a dead letter) and the others go in.
+      this.logger.warn({ err: outcome, messages: batch.length }, 'ingest batch failed; committing message by message');
+      outcome = this.commit(batch, at, true);
+    }
+    if (outcome instanceof Error) {
+      this.logger.error({ err: outcome, messages: batch.length }, 'ingest transaction failed; readings stay unacknowledged and will be retried');
+      return false;
+    }
+    this.held.splice(0, count);
+    this.heldWeight -= weight;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const message of batch) message.ack();
+    const m = this.metrics;
+    m.ingestInFlight.set(this.held.length);
+    m.ingestCommitSeconds.observe(seconds);
+    m.ingestBatchReadings.observe(outcome.stored + outcome.duplicate + outcome.backwards);
+    if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
+    if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
+    if (outcome.backwards) m.readingsTotal.inc({ source: 'mqtt', result: 'backwards' }, outcome.backwards);
+    m.mqttMessagesTotal.inc({ kind: 'readings', result: 'committed' }, batch.length);
+    for (const d of outcome.deadLetters) {
+      m.deadLettersTotal.inc({ source: 'mqtt', reason: d.code });
+      this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
+    }
+    if (outcome.committed.length > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(outcome.committed);
+        } catch (err) {
+          this.logger.error({ err }, 'committed-readings listener failed');
+        }
+      }
+    }
+    for (const accountId of new Set(outcome.accounts)) this.events.emit('balance-changed', accountId);
+    return true;
+  }
+
+  /** Applies a batch in one transaction; with `isolate`, each message in its own savepoint. */
+  private commit(batch: Held[], at: number, isolate: boolean): BatchOutcome | Error {
+    const outcome = new BatchOutcome();
+    try {
+      this.repos.transaction(() => {
+        for (const message of batch) {
+          if (!isolate) {
+            this.applyMessage(message, at, outcome);
+            continue;
+          }
+          const mark = outcome.mark();
+          try {
+            this.repos.ingest.savepoint(() => this.applyMessage(message, at, outcome));
+          } catch (err) {
+            outcome.rewind(mark);
+            this.deadLetter(outcome, message.topic, message.payload.toString('utf8', 0, DEAD_LETTER_MAX_CHARS * 4), 'internal', (err as Error).message, at);
+          }
+        }
+      });
+      return outcome;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  private deadLetter(outcome: BatchOutcome, topic: string, payload: string, code: string, detail: string, at: number): void {
+    const reason = `${code}: ${detail}`;
+    this.repos.ingest.deadLetter('mqtt', topic, payload.length > DEAD_LETTER_MAX_CHARS ? payload.slice(0, DEAD_LETTER_MAX_CHARS) : payload, reason, at);
+    outcome.deadLetters.push({ topic, reason, code });
+  }
+
+  private applyMessage(message: Held, at: number, outcome: BatchOutcome): void {
+    const { decoded, topic, concentratorId } = message;
+    if (!('readings' in decoded)) {
+      this.deadLetter(outcome, topic, message.payload.toString('utf8', 0, DEAD_LETTER_MAX_CHARS * 4), decoded.code, decoded.detail, at);
+      return;
+    }
+    for (const reading of decoded.readings) {
+      const meter = this.repos.ingest.meterByAddress(concentratorId, reading.meter);
+      if (!meter) {
+        this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
+        continue;
+      }
+      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh }, at);
+      if (result.backwards) outcome.backwards++;
+      else if (result.stored) outcome.stored++;
+      else outcome.duplicate++;
+      const relayChanged = reading.relay !== null && this.repos.ingest.relayFromReading(meter.id, reading.relay, reading.ts);
+      if (result.balanceChanged || relayChanged) outcome.accounts.push(meter.accountId);
+      outcome.committed.push({ concentratorId, meterId: meter.id, accountId: meter.accountId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay });
+    }
+    for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
+  }
+}
+
+/** What one transaction did, reported after it commits. */
+class BatchOutcome {
+  stored = 0;
+  duplicate = 0;
+  backwards = 0;
+  readonly deadLetters: Array<{ topic: string; reason: string; code: string }> = [];
+  readonly committed: CommittedReading[] = [];
+  /** accounts whose balance or relay changed (the engine looks at them again) */
+  readonly accounts: string[] = [];
+
+  mark(): number[] {
+    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.committed.length, this.accounts.length];
+  }
+
+  rewind(mark: number[]): void {
+    [this.stored, this.duplicate, this.backwards] = [mark[0]!, mark[1]!, mark[2]!];
+    this.deadLetters.length = mark[3]!;
+    this.committed.length = mark[4]!;
+    this.accounts.length = mark[5]!;
+  }
+}

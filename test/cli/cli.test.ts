@@ -1,0 +1,151 @@
+// The administration CLI. Each command is spawned once as a user would run it (bin/feikong.mjs,
+// through tsx); the finer cases call the same dispatcher in process. Both work on a database
+// named by FEIKONG_* environment variables.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connection.js';
+import { hashSecret } from '../../src/http/auth.js';
+import { runCli } from '../../src/cli/cli.js';
+import { maskSecrets } from '../../src/cli/config-show.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'feikong.mjs');
+const SPAWN_TIMEOUT = 120_000;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, cwd: dir, timeout: SPAWN_TIMEOUT }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
+    });
+  });
+}
+
+function inProcess(args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const sink = (add: (s: string) => void) => new Writable({ write(chunk, _enc, done) { add(String(chunk)); done(); } });
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = runCli(args, { out: sink((s) => (out += s)), err: sink((s) => (err += s)), env: { ...env, ...extraEnv } });
+    return { code, out, err };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+function query<T>(sql: string, ...params: unknown[]): T {
+  const db = openDatabase(join(dir, 'data'));
+  try {
+    return db.prepare(sql).all(...params) as T;
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'feikong-cli-'));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FEIKONG_')));
+  env = { ...clean, FEIKONG_DATA_DIR: join(dir, 'data'), FEIKONG_BUSES: '[{"id":"line-1","kind":"tcp","host":"127.0.0.1","port":9}]', USER: 'tester' };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('feikong, spawned', () => {
+  it('prints help, checks the ledger and shows the configuration', async () => {
+    const [top, keysHelp, ledger, config] = await Promise.all([
+      spawnCli(['help']),
+      spawnCli(['keys', '--help']),
+      spawnCli(['ledger', 'check']),
+      spawnCli(['config', 'show'], { FEIKONG_MQTT__URL: 'mqtt://head-end:s3cr3t-pw@broker.example:1883', FEIKONG_HTTP__PORT: '8099' }),
+    ]);
+    expect(top).toMatchObject({ code: 0 });
+    expect(top.out).toContain('keys create --name N --role R');
+    expect(keysHelp.code).toBe(0);
+    expect(keysHelp.out).toContain('Usage: feikong keys');
+    expect(ledger.code).toBe(0);
+    expect(JSON.parse(ledger.out.trim().split('\n').pop()!)).toMatchObject({ ok: true });
+    expect(config.code).toBe(0);
+    const shown = JSON.parse(config.out);
+    expect(shown).toMatchObject({ http: { port: 8099 }, dataDir: join(dir, 'data') });
+    expect(shown.mqtt.url).toBe('mqtt://head-end:********@broker.example:1883');
+    expect(config.out).not.toContain('s3cr3t-pw');
+  }, SPAWN_TIMEOUT);
+
+  it('creates, lists and revokes an API key, audited with the shell user', async () => {
+    const created = await spawnCli(['keys', 'create', '--name', 'ops desk', '--role', 'operator']);
+    expect(created.code).toBe(0);
+    const secret = /secret: (fk_\S+)/.exec(created.out)![1]!;
+    const id = /created key (\S+)/.exec(created.out)![1]!;
+    expect(query<Array<{ secret_hash: string; role: string }>>('SELECT secret_hash, role FROM api_keys WHERE id = ?', id)).toEqual([{ secret_hash: hashSecret(secret), role: 'operator' }]);
+    const [listed, revoked] = [await spawnCli(['keys', 'list']), await spawnCli(['keys', 'revoke', id])];
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain(id);
+    expect(listed.out).toContain('ops desk');
+    expect(listed.out).not.toContain(secret);
+    expect(revoked.code).toBe(0);
+    expect(revoked.out).toContain(`revoked key ${id}`);
+    expect(query<Array<{ actor: string; action: string }>>('SELECT actor, action FROM audit WHERE target = ? ORDER BY id', id))
+      .toEqual([{ actor: 'cli:tester', action: 'key-created' }, { actor: 'cli:tester', action: 'key-revoked' }]);
+  }, SPAWN_TIMEOUT * 3);
+
+  it('imports accounts, then meters, from CSV files', async () => {
+    writeFileSync(join(dir, 'accounts.csv'), 'id,name,creditGrade\ncli-1,王芳,A\ncli-2,Li Na,\ncli-3,Bad,Z\n');
+    const accounts = await spawnCli(['import', 'accounts', 'accounts.csv']);
+    expect(accounts.code).toBe(1);
+    expect(accounts.out).toContain('created 2 of 3 accounts; 1 refused');
+    expect(accounts.out).toMatch(/row 4 \(cli-3\): VALIDATION creditGrade/);
+    writeFileSync(join(dir, 'meters.csv'), 'id,accountId,protocol,busId,address\ncm-1,cli-1,dlt645,line-1,000000000001\n');
+    const meters = await spawnCli(['import', 'meters', 'meters.csv']);
+    expect(meters.code).toBe(0);
+    expect(query<Array<{ id: string; account_id: string }>>('SELECT id, account_id FROM meters')).toEqual([{ id: 'cm-1', account_id: 'cli-1' }]);
+  }, SPAWN_TIMEOUT * 2);
+});
+
+describe('feikong, in process', () => {
+  it('prints help for every command', () => {
+    for (const command of ['keys', 'import', 'ledger', 'config']) {
+      const res = inProcess([command, '--help']);
+      expect(res.code, command).toBe(0);
+      expect(res.out).toContain(`Usage: feikong ${command}`);
+    }
+  });
+
+  it('refuses unknown commands, options and roles with exit status 2', () => {
+    expect(inProcess(['frobnicate'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "frobnicate"') });
+    expect(inProcess(['keys', 'list', '--colour'])).toMatchObject({ code: 2, err: expect.stringContaining('unknown option --colour') });
+    expect(inProcess(['keys', 'create', '--name', 'x', '--role', 'root']).code).toBe(2);
+    expect(inProcess(['import', 'accounts', 'missing.csv']).code).toBe(2);
+    expect(inProcess(['config', 'show'], { FEIKONG_HTTP__PORT: 'eighty' })).toMatchObject({ code: 2, err: expect.stringContaining('http.port') });
+  });
+
+  it('lists revoked keys only with --all, and keeps the last admin key', () => {
+    const made = inProcess(['keys', 'create', '--name', 'only-admin', '--role', 'admin']);
+    const id = /created key (\S+)/.exec(made.out)![1]!;
+    expect(inProcess(['keys', 'revoke', id])).toMatchObject({ code: 1, err: expect.stringContaining('last active admin key') });
+    const temp = /created key (\S+)/.exec(inProcess(['keys', 'create', '--name', 'temp', '--role', 'billing']).out)![1]!;
+    expect(inProcess(['keys', 'revoke', temp]).code).toBe(0);
+    expect(inProcess(['keys', 'revoke', temp]).code).toBe(1);
+    expect(inProcess(['keys', 'list']).out).not.toContain(temp);
+    expect(inProcess(['keys', 'list', '--all']).out).toContain(temp);
+  });
+
+  it('checks a CSV without creating anything in a dry run, and refuses a bad header', () => {
+    writeFileSync(join(dir, 'more.csv'), 'id,accountId,protocol,busId,address\ncm-9,cli-2,dlt645,line-1,000000000009\n');
+    const dry = inProcess(['import', 'meters', 'more.csv', '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, out: expect.stringContaining('dry run: would create 1 of 1 meters') });
+    expect(query<unknown[]>("SELECT id FROM meters WHERE id = 'cm-9'")).toEqual([]);
+    writeFileSync(join(dir, 'bad-header.csv'), 'id,name,balanceFen\nx,y,1\n');
+    expect(inProcess(['import', 'accounts', 'bad-header.csv'])).toMatchObject({ code: 2, err: expect.stringContaining('balanceFen') });
+  });
+
+  it('masks secret-named keys and URL passwords in the configuration', () => {
+    expect(maskSecrets({ webhook: { secret: 'abc', url: 'https://u:p@x/y' }, token: 't', port: 1, plain: 'mqtt://broker:1883' })).toEqual({
+      webhook: { secret: '********', url: 'https://u:********@x/y' }, token: '********', port: 1, plain: 'mqtt://broker:1883',
+    });
+  });
+});
