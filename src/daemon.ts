@@ -126,7 +126,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   let accepting = true;
   const http = await buildHttp({
-    repos, config, engine, commands, metrics, events, now,
+    repos, config, engine, commands, metrics, events, collection, now,
     ready: () => ({ ready: accepting, checks: { database: db.open, accepting } }),
   }, logger);
 

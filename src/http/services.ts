@@ -5,6 +5,7 @@ import type { Engine } from '../engine/reconciler.js';
 import type { CommandService } from '../commands/service.js';
 import type { Metrics } from '../metrics.js';
 import type { EventBus } from '../events.js';
+import type { Collection } from '../polling/collection.js';
 
 export interface HttpServices {
   repos: Repositories;
@@ -13,6 +14,8 @@ export interface HttpServices {
   commands: CommandService;
   metrics: Metrics;
   events: EventBus;
+  /** on-demand meter reads; absent in daemons without buses */
+  collection?: Collection;
   now: () => number;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
 }

@@ -54,7 +54,7 @@ describe('defaults', () => {
     const config = validateConfig({
       buses: [{ id: 'line-1', kind: 'serial', path: '/dev/ttyUSB0' }, { id: 'dtu-1', kind: 'tcp', host: '10.0.0.5', port: 8899 }],
     });
-    expect(config.buses).toEqual([
+    expect(config.buses).toMatchObject([
       { id: 'line-1', kind: 'serial', path: '/dev/ttyUSB0', baudRate: 2400, parity: 'auto' },
       { id: 'dtu-1', kind: 'tcp', host: '10.0.0.5', port: 8899, baudRate: 2400 },
     ]);
@@ -63,7 +63,7 @@ describe('defaults', () => {
   it('keeps given values next to defaults in the same section, and does not touch its input', () => {
     const raw = { http: { port: 9000 } };
     const config = validateConfig(raw);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 9000, bodyLimitBytes: 1024 * 1024 });
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 9000, bodyLimitBytes: 1024 * 1024 });
     expect(raw).toEqual({ http: { port: 9000 } });
   });
 });

@@ -84,6 +84,12 @@ describe('prepaid loop over a pseudo-terminal', () => {
     expect(repeat.body.created).toBe(false);
     expect(repeat.body.payment.id).toBe(res.body.payment.id);
 
+    // An operator's on-demand read goes ahead of the schedule and returns the meter's own values.
+    const read = await fk.api('POST', '/v1/meters/m-1/read', { role: 'operator' });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ meterId: 'm-1', busId: 'line-1', relay: 'closed' });
+    expect(Math.abs(read.body.energyWh - simMeter.energyWh)).toBeLessThan(1000);
+
     // The cached balance equals the sum of the ledger.
     account = (await fk.api('GET', '/v1/accounts/acc-1', { role: 'billing' })).body;
     expect(fk.daemon.repos.ledger.invariantViolations()).toEqual([]);

@@ -3,7 +3,7 @@
 // (e.g. the failed ones for the fleet overview).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { HttpServices } from '../services.js';
+import { isoAt, type HttpServices } from '../services.js';
 import { CommandView, Cursor, Id, Iso, Limit, MeterView, NextCursor, errorResponses } from '../schemas.js';
 import { commandView, decodeCursor, encodeCursor, meterView } from '../views.js';
 import { actorOf } from '../auth.js';
@@ -64,6 +64,26 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
     config: { roles: READERS },
     schema: { tags: ['meters'], summary: 'A meter and its last known state', params: Type.Object({ id: Id }), response: { 200: MeterView, ...errorResponses } },
   }, async (request) => meterView(load(request.params.id), tz));
+
+  app.post('/v1/meters/:id/read', {
+    config: { roles: ['operator'] },
+    schema: {
+      tags: ['meters'], summary: 'Read a meter now (ahead of scheduled polls); the reading is stored and charged like a scheduled one',
+      params: Type.Object({ id: Id }),
+      response: {
+        200: Type.Object({
+          meterId: Type.String(), busId: Type.String(), at: Iso, energyWh: Type.Integer(),
+          relay: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()]),
+        }),
+        ...errorResponses, 422: errorResponses[400], 502: errorResponses[400], 503: errorResponses[400], 504: errorResponses[400],
+      },
+    },
+  }, async (request) => {
+    load(request.params.id);
+    if (!services.collection) throw new AppError('BUS_UNKNOWN', 'this daemon polls no buses');
+    const read = await services.collection.readMeter(request.params.id);
+    return { meterId: read.meterId, busId: read.busId, at: isoAt(read.at, tz)!, energyWh: read.energyWh, relay: read.relay };
+  });
 
   app.patch('/v1/meters/:id', {
     config: { roles: ['admin'] },
