@@ -1,5 +1,5 @@
 // MQTT readings ingest, end to end: the daemon in its own process with its embedded broker, a
-// separate publisher process (bench/mqtt-publisher.ts) with one connection per concentrator
+// separate publisher process (bench/mqtt/publisher.ts) with one connection per concentrator
 // publishing at QoS 1. A PUBACK comes back only after the reading is committed, so PUBACKed
 // readings per second is publish → committed → PUBACK throughput. Two shapes: 100 readings per
 // message (batched) and 1 per message (unbatched). Reference: the same publisher against the same
@@ -13,7 +13,7 @@ import { median, spread } from './lib/stats.js';
 import { freePort, spawnTs, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
 import { sampleProcess } from './lib/proc.js';
 import { METERS_PER_CONCENTRATOR, seedFleet, tempDir } from './lib/seed.js';
-import type { PublisherResult, PublisherSpec } from './mqtt-publisher.js';
+import type { PublisherResult, PublisherSpec } from './mqtt/publisher.js';
 
 const meters = size(10_240, 512);
 const durationS = size(8, 2);
@@ -44,7 +44,7 @@ async function publish(url: string, shape: Shape, seconds: number, topic: string
   const spec: PublisherSpec = {
     url, topic, concentrators, readingsPerMessage: shape.readingsPerMessage, durationS: seconds, window: shape.window, round0: round, protocolVersion: 4,
   };
-  const child = spawnTs('bench/mqtt-publisher.ts', [JSON.stringify(spec)]);
+  const child = spawnTs('bench/mqtt/publisher.ts', [JSON.stringify(spec)]);
   let out = '';
   let err = '';
   let daemon: ReturnType<typeof sampleProcess> | null = null;

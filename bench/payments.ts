@@ -1,165 +1,145 @@
-// Payments per second and p99 latency of POST /v1/payments under 100 concurrent connections, each
-// request a distinct payment (its own channel transaction id) over 1,000 accounts. Durable when
-// acknowledged: the daemon runs with synchronous=FULL, so the figures include the fsync.
+// POST /v1/payments under 100 concurrent connections, each request a distinct payment (its own
+// channel transaction id) over the seeded accounts: payments per second, p99 latency and daemon
+// CPU per payment, with group commit (the daemon's default) against the same daemon posting each
+// payment in its own transaction (ledger.groupCommit=false), measured in the same run, alternating,
+// so machine noise hits both alike. Durable when acknowledged: synchronous=FULL, the figures
+// include the fsync. Target: ≥ 10,000 payments/s with p99 ≤ 20 ms on a 2-core machine.
 //
-//   bench process ── prepares the data directory (accounts, a billing key), then
-//     ├─ spawns the daemon (node + tsx, src/main.ts) on a free loopback port
-//     └─ runs autocannon against it, several runs, and prints the median of each figure
+//   bench process ── seeds two data directories (bench/lib/seed.ts)
+//     ├─ spawns two daemons (bench/lib/daemon.ts): group commit on / off
+//     └─ spawns this file again as the load generator (--load-worker): autocannon, distinct bodies
 //
-// Runnable alone: `npx tsx bench/payments.ts [--runs 3] [--seconds 5] [--connections 100]
-// [--no-group-commit]`. One JSON line per figure: {"name","value","unit","reference","ratio"}
-// where ratio = value / reference (≥ 1 is good for throughput, ≤ 1 is good for latency).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { openDatabase } from '../src/db/connection.js';
-import { createRepositories } from '../src/db/repo/index.js';
-import { validateConfig } from '../src/config/load.js';
-import { createAccount } from '../src/fleet.js';
-import { createApiKey } from '../src/http/auth.js';
+// Runnable alone: `npx tsx bench/payments.ts` (BENCH_SMOKE=1 for a seconds-long run). One JSON
+// line per figure at the end: {"name","value","unit","reference","ratio"}, reference = one
+// transaction per payment.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { emit, figure, log, size } from './lib/figures.js';
+import { median, spread } from './lib/stats.js';
+import { startDaemonProcess, spawnTs, type DaemonProcess } from './lib/daemon.js';
+import { sampleProcess } from './lib/proc.js';
+import { accountId, seedFleet, tempDir } from './lib/seed.js';
 
-/** The part of autocannon's API used here (the package ships no type declarations). */
-interface CannonRequest { method: string; headers: Record<string, string>; body?: string; setupRequest(r: { body?: string }): { body?: string } }
-interface CannonResult {
-  '2xx': number; non2xx: number; errors: number; timeouts: number; duration: number; latency: { p99: number };
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
-  url: string; connections: number; duration: number; requests: CannonRequest[];
-}) => Promise<CannonResult>;
+const accounts = size(10_000, 100);
+const runs = size(3, 1);
+const durationS = size(5, 1);
+const warmupS = size(2, 0);
+const connections = 100;
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ACCOUNTS = 1000;
-const REFERENCE_PER_SECOND = 10_000;
-const REFERENCE_P99_MS = 20;
+interface WorkerSpec { url: string; key: string; prefix: string; accounts: number; connections: number; durationS: number }
+interface WorkerResult { ok: number; seconds: number; p99Ms: number; failed: number; cpuPercent: number }
+interface Run { perSecond: number; p99Ms: number; cpuUs: number; loadgenCpu: number }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const runs = arg('runs', 3);
-const seconds = arg('seconds', 5);
-const connections = arg('connections', 100);
-const groupCommit = !process.argv.includes('--no-group-commit');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Accounts and a billing key, written before the daemon opens the database. */
-function prepare(dataDir: string): string {
-  const config = validateConfig({ dataDir });
-  const db = openDatabase(dataDir);
-  const repos = createRepositories(db);
-  const now = Date.now();
-  repos.transaction(() => {
-    for (let i = 0; i < ACCOUNTS; i++) createAccount(repos, config, { id: `bench-${i}`, name: `Bench ${i}` }, 'bench', now);
-  });
-  const { secret } = createApiKey(repos, 'bench-billing', 'billing', now);
-  db.close();
-  return secret;
-}
-
-async function startDaemon(dataDir: string, port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    FEIKONG_DATA_DIR: dataDir,
-    FEIKONG_HTTP__PORT: String(port),
-    FEIKONG_MQTT__EMBEDDED_PORT: '0',
-    FEIKONG_LOG__LEVEL: 'warn',
-    // One billing key posts everything here; a per-key limit would measure the limiter.
-    FEIKONG_HTTP__RATE_LIMIT__MAX: '0',
-  };
-  if (!groupCommit) env.FEIKONG_LEDGER__GROUP_COMMIT = 'false';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], { cwd: ROOT, env, stdio: ['ignore', process.env.FK_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode} during start-up`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return child;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error('daemon not ready within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopDaemon(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-interface RunResult { perSecond: number; p99Ms: number; failed: number }
-
-async function run(url: string, key: string, runNo: number, durationS: number): Promise<RunResult> {
+/** The load generator: autocannon posting a new payment per request; prints one JSON result. */
+function loadWorker(spec: WorkerSpec): void {
   let n = 0;
-  const result = await autocannon({
-    url: `${url}/v1/payments`,
-    connections,
-    duration: durationS,
+  let cpuAtStart = process.cpuUsage();
+  const instance = autocannon({
+    url: `${spec.url}/v1/payments`, connections: spec.connections, duration: spec.durationS, method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${spec.key}` },
     requests: [{
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      setupRequest(request) {
+      setupRequest: (req) => {
         n++;
-        request.body = JSON.stringify({ accountId: `bench-${n % ACCOUNTS}`, channel: 'wechat', channelTxnId: `r${runNo}-${n}`, amountFen: 100 + (n % 900) });
-        return request;
+        const body = JSON.stringify({ accountId: accountId(n % spec.accounts), channel: 'wechat', channelTxnId: `${spec.prefix}-${n}`, amountFen: 100 + (n % 900) });
+        return { ...req, method: 'POST', body };
       },
     }],
+  }, (err, result) => {
+    if (err) {
+      process.stderr.write(`load generator failed: ${err.message}\n`);
+      process.exit(1);
+    }
+    const cpu = process.cpuUsage(cpuAtStart);
+    const r = result as typeof result & { '2xx': number };
+    const out: WorkerResult = {
+      ok: r['2xx'], seconds: result.duration, p99Ms: result.latency.p99, failed: result.non2xx + result.errors + result.timeouts,
+      cpuPercent: ((cpu.user + cpu.system) / 1e6 / result.duration) * 100,
+    };
+    process.stdout.write(JSON.stringify(out) + '\n');
   });
-  const ok = result['2xx'];
-  return { perSecond: ok / (result.duration || durationS), p99Ms: result.latency.p99, failed: result.non2xx + result.errors + result.timeouts };
+  instance.on('start', () => {
+    cpuAtStart = process.cpuUsage();
+    process.stdout.write('{"started":true}\n');
+  });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** One loaded interval against a daemon, the daemon's CPU sampled over it. */
+async function measure(daemon: DaemonProcess, key: string, prefix: string, seconds: number): Promise<Run> {
+  const dir = tempDir('payments-load');
+  const file = join(dir.dir, 'spec.json');
+  writeFileSync(file, JSON.stringify({ url: daemon.url, key, prefix, accounts, connections, durationS: seconds } satisfies WorkerSpec));
+  const child = spawnTs('bench/payments.ts', ['--load-worker', file]);
+  let out = '';
+  let err = '';
+  let sampler: ReturnType<typeof sampleProcess> | null = null;
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!sampler && out.includes('"started":true')) sampler = sampleProcess(daemon.pid);
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+  const server = (sampler as ReturnType<typeof sampleProcess> | null)?.stop();
+  dir.remove();
+  if (code !== 0) throw new Error(`load generator exited with ${code}: ${err}`);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as WorkerResult;
+  if (r.failed > 0) throw new Error(`${r.failed} payments failed; the figures would be meaningless`);
+  const cpu = server?.cpuPercent ?? NaN;
+  return { perSecond: r.ok / r.seconds, p99Ms: r.p99Ms, cpuUs: ((cpu / 100) * r.seconds * 1e6) / r.ok, loadgenCpu: r.cpuPercent };
+}
+
+async function groupSize(daemon: DaemonProcess): Promise<number> {
+  const text = await (await fetch(`${daemon.url}/metrics`)).text();
+  const sum = Number(/^feikong_payment_group_size_sum (\S+)/m.exec(text)?.[1]);
+  const count = Number(/^feikong_payment_group_size_count (\S+)/m.exec(text)?.[1]);
+  return sum / count;
+}
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'feikong-bench-'));
-  const key = prepare(dataDir);
-  const port = await freePort();
-  const daemon = await startDaemon(dataDir, port);
-  const url = `http://127.0.0.1:${port}`;
+  const dirs = { grouped: tempDir('payments-grouped'), single: tempDir('payments-single') };
+  const keys = { grouped: seedFleet(dirs.grouped.dir, accounts).keys.billing, single: seedFleet(dirs.single.dir, accounts).keys.billing };
+  // The engine's periodic sweep is its own workload (engine-sweep.ts); the per-key limit is at its highest.
+  const env = { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_HTTP__RATE_LIMIT__MAX: '10000000' };
+  const grouped = await startDaemonProcess({ dataDir: dirs.grouped.dir, env });
+  const single = await startDaemonProcess({ dataDir: dirs.single.dir, env: { ...env, FEIKONG_LEDGER__GROUP_COMMIT: 'false' } });
   try {
-    await run(url, key, 0, 1); // warm-up: JIT, prepared statements, connection set-up
-    const results: RunResult[] = [];
-    for (let i = 1; i <= runs; i++) results.push(await run(url, key, i, seconds));
-    const failed = results.reduce((s, r) => s + r.failed, 0);
-    if (failed > 0) process.stderr.write(`payments bench: ${failed} requests failed\n`);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    const sum = Number(/^feikong_payment_group_size_sum (\S+)/m.exec(metrics)?.[1] ?? NaN);
-    const count = Number(/^feikong_payment_group_size_count (\S+)/m.exec(metrics)?.[1] ?? NaN);
-    process.stderr.write(`payments bench: ${count} commits, ${(sum / count).toFixed(1)} payments per commit on average\n`);
-    const perSecond = Math.round(median(results.map((r) => r.perSecond)));
-    const p99 = median(results.map((r) => r.p99Ms));
-    const suffix = groupCommit ? '' : '_one_commit_each';
-    const line = (name: string, value: number, unit: string, reference: number) =>
-      process.stdout.write(JSON.stringify({ name, value, unit, reference, ratio: Math.round((value / reference) * 1000) / 1000 }) + '\n');
-    line(`payments_per_second${suffix}`, perSecond, 'payments/s', REFERENCE_PER_SECOND);
-    line(`payments_p99_latency${suffix}`, p99, 'ms', REFERENCE_P99_MS);
+    if (warmupS > 0) {
+      await measure(grouped, keys.grouped, 'warm', warmupS);
+      await measure(single, keys.single, 'warm', warmupS);
+    }
+    const g: Run[] = [];
+    const s: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      const rs = await measure(single, keys.single, `run${i}`, durationS);
+      const rg = await measure(grouped, keys.grouped, `run${i}`, durationS);
+      s.push(rs);
+      g.push(rg);
+      log(`run ${i + 1}/${runs}: group commit ${rg.perSecond.toFixed(0)}/s p99 ${rg.p99Ms} ms ${rg.cpuUs.toFixed(0)} µs CPU/payment `
+        + `(generator ${rg.loadgenCpu.toFixed(0)} %) | one commit each ${rs.perSecond.toFixed(0)}/s p99 ${rs.p99Ms} ms ${rs.cpuUs.toFixed(0)} µs`);
+    }
+    const perCommit = await groupSize(grouped);
+    const pick = (runsOf: Run[], k: keyof Run) => runsOf.map((r) => r[k]);
+    const note = `POST /v1/payments, ${connections} connections, ${accounts} accounts, distinct payments; reference: one transaction per payment`;
+    emit([
+      figure('payments.rps', Math.round(median(pick(g, 'perSecond'))), 'payments/s', Math.round(median(pick(s, 'perSecond'))), { spread: spread(pick(g, 'perSecond'), 0), note }),
+      figure('payments.p99', median(pick(g, 'p99Ms')), 'ms', median(pick(s, 'p99Ms')), { spread: spread(pick(g, 'p99Ms')) }),
+      figure('payments.cpu-per-payment', Math.round(median(pick(g, 'cpuUs'))), 'µs', Math.round(median(pick(s, 'cpuUs'))), { spread: spread(pick(g, 'cpuUs'), 0) }),
+      figure('payments.per-commit', Math.round(perCommit * 10) / 10, 'payments', 1),
+    ]);
   } finally {
-    await stopDaemon(daemon);
-    rmSync(dataDir, { recursive: true, force: true });
+    await grouped.stop();
+    await single.stop();
+    dirs.grouped.remove();
+    dirs.single.remove();
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`payments bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+const workerAt = process.argv.indexOf('--load-worker');
+if (workerAt >= 0) {
+  loadWorker(JSON.parse(readFileSync(process.argv[workerAt + 1]!, 'utf8')) as WorkerSpec);
+} else {
+  main().catch((err) => {
+    process.stderr.write(`payments bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -18,7 +18,7 @@ import { startTestDaemon } from '../test/helpers/daemon.js';
 import { emit, figure, log, size } from './lib/figures.js';
 import { percentile, spread } from './lib/stats.js';
 
-const RUNS = size(40, 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? size(40, 5));
 const WARMUP = size(3, 1);
 const BAUD = 2400;
 const ADDRESS = '000000000001';

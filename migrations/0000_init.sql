@@ -182,7 +182,7 @@ CREATE TABLE `readings` (
 	`ts` integer NOT NULL,
 	`energy_wh` integer NOT NULL,
 	PRIMARY KEY(`meter_id`, `ts`)
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE TABLE `review_items` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -223,7 +223,7 @@ CREATE TABLE `tou_readings` (
 	`valley_wh` integer,
 	`critical_wh` integer,
 	PRIMARY KEY(`meter_id`, `ts`)
-);
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE TABLE `webhook_deliveries` (
 	`webhook_id` text NOT NULL,

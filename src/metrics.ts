@@ -9,7 +9,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'feikong_process_' });
   const busSources = registerBusMetrics(registry);
-  let accountStates: (() => Record<string, number>) | null = null;
+  let accountStates: (() => Promise<Record<string, number>>) | null = null;
   const m = {
     registry,
     pollsTotal: new Counter({ name: 'feikong_polls_total', help: 'Scheduled meter reads by result', labelNames: ['bus', 'result'], registers: [registry] }),
@@ -29,16 +29,17 @@ export function createMetrics() {
     engineDecisions: new Counter({ name: 'feikong_engine_decisions_total', help: 'Engine decisions by action', labelNames: ['action'], registers: [registry] }),
     engineSweepSeconds: new Histogram({ name: 'feikong_engine_sweep_seconds', help: 'Duration of one engine sweep over every account', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] }),
     accountsByState: new Gauge({
-      name: 'feikong_accounts_by_state', help: 'Accounts by supply state (an account with several meters counts once per meter), computed on scrape',
+      name: 'feikong_accounts_by_state', help: 'Accounts by supply state (an account with several meters counts once per meter), counted on scrape at most every engine.accountStatesMaxAgeMs',
       labelNames: ['state'], registers: [registry],
-      collect() {
+      async collect() {
         if (!accountStates) return;
+        const counts = await accountStates();
         this.reset();
-        for (const [state, n] of Object.entries(accountStates())) this.set({ state }, n);
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     }),
     /** Sets where the accounts-by-state gauge reads its counts (the engine, with a cache). */
-    watchAccountStates(fn: () => Record<string, number>) {
+    watchAccountStates(fn: () => Promise<Record<string, number>>) {
       accountStates = fn;
     },
     mqttMessagesTotal: new Counter({ name: 'feikong_mqtt_messages_total', help: 'Concentrator uplink messages by kind (readings, acks, status) and result', labelNames: ['kind', 'result'], registers: [registry] }),

@@ -152,7 +152,7 @@ export const ConfigSchema = Type.Object({
     noCut: NoCutWindows,
     commandsInFlightMax: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'relay commands running at once in all; restores are never held back by it' }),
     commandsPerLink: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'relay commands running at once per bus or concentrator; the rest wait queued, reconnects first' }),
-    accountStatesMaxAgeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'how long the accounts-by-state gauge is reused between scrapes' }),
+    accountStatesMaxAgeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'the accounts-by-state gauge is recounted on a scrape once its last count is this old' }),
     safety: Type.Object({
       minIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000, description: 'no automatic cut-off sooner than this after the last relay operation on the meter' }),
       dailyCap: Type.Integer({ minimum: 1, maximum: 1000, default: 6, description: 'relay commands per meter in any 24 hours before cut-offs stop' }),

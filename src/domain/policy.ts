@@ -1,5 +1,5 @@
 // The engine's decision: from an account's balance, levels, flags and holds and its meter's relay
-// state, the relay state it should have and why (DESIGN.md "The cut-off / restore engine").
+// state, the relay state it should have and why: the rules of remote prepaid control (远程费控).
 // Pure and total: every input gives a decision with a rule code and a reason a person can read,
 // and `traceOf` lists every condition the rules look at, met or not.
 //

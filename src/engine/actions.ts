@@ -37,7 +37,7 @@ export class EngineActions {
     const faults: Evaluation[] = [];
     const flapping: Evaluation[] = [];
     for (const ev of evaluations) {
-      if (ev.fault) faults.push(ev);
+      if (ev.fault && !this.repos.reviews.openFor('relay-fault', { meterId: ev.row.meterId })) faults.push(ev);
       const { action, rule } = ev.decision;
       if (action === 'review') {
         if (ev.row.reviewAt === null) reviewsDue.push(ev);

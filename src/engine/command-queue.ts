@@ -39,6 +39,12 @@ export class CommandQueue {
     return this.waitingTotal;
   }
 
+  /** Whether a command of this priority queued on this link now would start at once. */
+  wouldStartNow(link: string, priority: number): boolean {
+    const best = this.waiting.has(link) ? this.best(link) : undefined;
+    return (best === undefined || best > priority) && this.admissible(link, priority);
+  }
+
   enqueue(run: QueuedRun): void {
     if (this.ids.has(run.id)) return;
     this.ids.add(run.id);

@@ -22,3 +22,20 @@ export function reached(target: Target, rb: RelayReadback): boolean {
   if (target.kind === 'relay') return rb.relay === target.state;
   return rb.keepPower === undefined ? true : rb.keepPower === target.on;
 }
+
+/** The outcome and message of a command that reached its expiry: what it was waiting for, if anything. */
+export function expiryOf(command: { outcome: string | null; expiresAt: number }): { outcome: string; message: string } {
+  const outcome = command.outcome ?? 'expired';
+  const why = outcome === 'trip-delayed' ? 'accepted but the meter had not opened the relay'
+    : outcome === 'close-permitted' ? 'close permitted but the customer did not press the button'
+      : 'not confirmed';
+  return { outcome, message: `${why} before ${new Date(command.expiresAt).toISOString()}` };
+}
+
+/** Progress short of the target that is worth waiting for: a trip the meter delays, a close awaiting the button. */
+export function progressOf(target: Target, rb: RelayReadback): { outcome: 'trip-delayed' | 'close-permitted'; message: string } | null {
+  if (target.kind !== 'relay') return null;
+  if (target.state === 'open' && rb.tripPending) return { outcome: 'trip-delayed', message: 'accepted but trip delayed by the meter' };
+  if (target.state === 'closed' && rb.closePermitted) return { outcome: 'close-permitted', message: 'close permitted: waiting for the customer to press the meter button' };
+  return null;
+}

@@ -70,7 +70,7 @@ export function evaluateSupplyPoint(
   if (!full && first.action === 'none') return { row, input, decision: first, holds, active };
 
   const lastRelay = repos.commands.lastRelay(row.meterId);
-  const operatorDisconnectAt = lastRelay?.origin === 'operator' && lastRelay.action === 'disconnect' && lastRelay.state !== 'cancelled' ? lastRelay.createdAt : null;
+  const operatorDisconnectAt = lastRelay?.origin === 'operator' && lastRelay.action === 'disconnect' ? lastRelay.createdAt : null;
   const operatorReconnectAt = lastRelay?.origin === 'operator' && lastRelay.action === 'reconnect' && lastRelay.state === 'confirmed' ? lastRelay.createdAt : null;
   const latestPaymentAt = repos.sweep.latestPaymentAt(row.accountId);
   // A contradiction found now pauses cut-offs at once, as the review item it raises will.
@@ -83,4 +83,10 @@ export function evaluateSupplyPoint(
     operatorDisconnectAt, operatorReconnectAt, latestPaymentAt,
   };
   return { row, input: enriched, decision: decide(enriched), holds, active, safety, lastRelay, fault };
+}
+
+/** Adds the read-back check to an evaluation that did not need the full inputs (one indexed query). */
+export function withFaultCheck(ev: Evaluation, repos: Repositories): Evaluation {
+  if (ev.fault !== undefined || ev.active) return ev;
+  return { ...ev, fault: readbackContradiction(repos.commands.lastRelay(ev.row.meterId) ?? null, { state: ev.row.relayState, at: ev.row.relayStateAt }) };
 }

@@ -16,7 +16,7 @@ import type { CommandService } from '../commands/service.js';
 import { calendarCovers, localYear, noCutVerdict } from '../domain/calendar.js';
 import { HoldService } from '../holds/service.js';
 import { HoldIndex } from '../holds/hold-index.js';
-import { evaluateSupplyPoint, type DecisionContext, type Evaluation } from './evaluate.js';
+import { evaluateSupplyPoint, withFaultCheck, type DecisionContext, type Evaluation } from './evaluate.js';
 import { scanSupplyPoints } from './scan.js';
 import { EngineActions } from './actions.js';
 import { ReviewService } from './reviews.js';
@@ -58,6 +58,7 @@ export class Engine {
   private sweeping: Promise<SweepStats> | null = null;
   private warnedYear = -1;
   private stateCache: { at: number; counts: Record<string, number> } | null = null;
+  private counting: Promise<Record<string, number>> | null = null;
 
   constructor(
     private readonly repos: Repositories,
@@ -114,7 +115,11 @@ export class Engine {
   evaluate(accountId: string): void {
     if (this.stopped) return;
     try {
-      const evaluations = this.explain(accountId);
+      // Full inputs only where something looks due; a read-back that contradicts the last
+      // confirmed command is looked for on every evaluation (polls emit one when the relay moves).
+      const ctx = this.context(this.now());
+      const evaluations = this.repos.sweep.forAccount(accountId)
+        .map((row) => withFaultCheck(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety), this.repos));
       if (evaluations.length > 0) this.actions.apply(evaluations);
     } catch (err) {
       this.logger.error({ err, accountId }, 'engine evaluation failed');
@@ -159,13 +164,25 @@ export class Engine {
     return row ? evaluateSupplyPoint(row, this.context(at), this.repos, this.config.engine.safety, true) : undefined;
   }
 
-  /** Supply points by state, recomputed at most every `accountStatesMaxAgeMs`. */
-  accountStates(): Record<string, number> {
-    const at = Date.now();
-    if (!this.stateCache || at - this.stateCache.at >= this.config.engine.accountStatesMaxAgeMs) {
-      this.stateCache = { at, counts: this.repos.sweep.countByState() };
-    }
-    return this.stateCache.counts;
+  /**
+   * Supply points by state: the last count while it is younger than `accountStatesMaxAgeMs`,
+   * else a recount in rowid ranges that yields between them like the sweep (scrapes share it).
+   */
+  accountStates(): Promise<Record<string, number>> {
+    if (this.stateCache && Date.now() - this.stateCache.at < this.config.engine.accountStatesMaxAgeMs) return Promise.resolve(this.stateCache.counts);
+    this.counting ??= (async () => {
+      const counts: Record<string, number> = {};
+      const max = this.repos.sweep.maxAccountRowid();
+      for (let lo = 1; lo <= max; lo += SWEEP_CHUNK) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.repos.sweep.countByState(lo, lo + SWEEP_CHUNK - 1, counts);
+      }
+      this.stateCache = { at: Date.now(), counts };
+      return counts;
+    })().finally(() => {
+      this.counting = null;
+    });
+    return this.counting;
   }
 
   private async runSweep(): Promise<SweepStats> {

@@ -8,7 +8,7 @@
 import type { Repositories } from '../db/repo/index.js';
 import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
 import { FOREVER } from '../domain/tariff-time.js';
-import { applyEntry } from './ledger.js';
+import { applyEntryTo } from './ledger.js';
 import { chargeOf, type ChargingView } from './charging.js';
 import { scheduleForAccount } from './tariffs.js';
 
@@ -115,7 +115,7 @@ export function recordReading(repos: Repositories, input: ReadingInput, now: num
   const fen = after.fen - before.fen;
   if (fen !== 0) {
     const energyWh = after.energyWh - before.energyWh;
-    applyEntry(repos, {
+    applyEntryTo(repos, account, {
       accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now, meterId: meter.id, energyWh,
       ...(energyWh === 0 ? { reason: 'late reading moved energy into its own charging period or band' } : {}),
     });

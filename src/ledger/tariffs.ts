@@ -21,12 +21,29 @@ function parseCached(definition: string): Tariff {
   return tariff;
 }
 
+/** Tariffs by id, per database: a stored tariff never changes (defineTariff refuses to), so a hit is always right. */
+const byId = new WeakMap<object, Map<string, Tariff>>();
+
+function tariffOf(repos: Repositories, tariffId: string): Tariff | undefined {
+  let known = byId.get(repos.db);
+  if (!known) byId.set(repos.db, (known = new Map()));
+  let tariff = known.get(tariffId);
+  if (!tariff) {
+    const definition = repos.accounts.tariffDefinition(tariffId);
+    if (definition === undefined) return undefined;
+    tariff = parseCached(definition);
+    if (known.size >= PARSED_MAX) known.clear();
+    known.set(tariffId, tariff);
+  }
+  return tariff;
+}
+
 /** The account's tariffs over time: its own tariff, then every assignment in time order. */
 export function scheduleForAccount(repos: Repositories, account: AccountRow): Assignment[] {
-  const definition = repos.accounts.tariffDefinition(account.tariffId);
-  if (definition === undefined) throw new RangeError(`tariff ${account.tariffId} of account ${account.id} does not exist`);
+  const tariff = tariffOf(repos, account.tariffId);
+  if (tariff === undefined) throw new RangeError(`tariff ${account.tariffId} of account ${account.id} does not exist`);
   const later = repos.tariffs.assignments(account.id).map((a) => ({ from: a.effectiveFrom, tariffId: a.tariffId, tariff: parseCached(a.definition) }));
-  return scheduleOf({ tariffId: account.tariffId, tariff: parseCached(definition) }, later);
+  return scheduleOf({ tariffId: account.tariffId, tariff }, later);
 }
 
 /** Stores a tariff definition under an id; the same id with another definition is a conflict. */

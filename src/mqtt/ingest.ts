@@ -23,6 +23,8 @@ export interface IngestOptions extends ReadingLimits {
   batchMaxReadings: number;
   lingerMs: number;
   maxPayloadBytes: number;
+  /** the meters' local time, for time-of-use bands and tariff periods */
+  utcOffsetMinutes: number;
 }
 
 /** A reading as committed, for listeners (the relay executor's read-back). */
@@ -237,7 +239,7 @@ export class IngestPipeline {
         this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
         continue;
       }
-      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh }, at);
+      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh, tou: reading.tou }, at, this.options.utcOffsetMinutes);
       if (result.backwards) outcome.backwards++;
       else if (result.stored) outcome.stored++;
       else outcome.duplicate++;

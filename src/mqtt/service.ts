@@ -61,7 +61,7 @@ export class MqttService {
     }
     const stem = clientIdStem(m.clientId);
     this.topics = new Topics(m.topicPrefix);
-    this.pipeline = new IngestPipeline(repos, events, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
+    this.pipeline = new IngestPipeline(repos, events, metrics, logger.child({ component: 'mqtt-ingest' }), { ...m.ingest, utcOffsetMinutes: config.utcOffsetMinutes }, now);
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
     this.control = new ControlConnection({
       url: deps.url, clientId: `${stem}-control`, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,

@@ -108,6 +108,17 @@ describe('engine guards', () => {
     expect(last).toMatchObject({ action: 'disconnect', origin: 'engine' });
   });
 
+  it('takes the grace period from the credit grade', () => {
+    t.account({ id: 'acc-a', creditGrade: 'A' });
+    t.meter('m-acc-a', 'acc-a');
+    t.account({ id: 'acc-b', creditGrade: 'B' });
+    t.meter('m-acc-b', 'acc-b');
+    t.config.engine.graceMs = 2 * HOUR;
+    t.config.defaults.creditGrades.A = { graceMs: 72 * HOUR };
+    expect(engine.explainMeter('m-acc-a')!.input.graceMs).toBe(72 * HOUR);
+    expect(engine.explainMeter('m-acc-b')!.input.graceMs).toBe(2 * HOUR);
+  });
+
   it('knows which years the holiday calendar covers and warns at start-up when it does not', () => {
     expect(calendarCovers(2026)).toBe(true);
     expect(calendarCovers(2099)).toBe(false);

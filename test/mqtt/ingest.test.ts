@@ -77,6 +77,15 @@ describe('concentrator readings through the embedded broker', () => {
     expect(stored('dcu-1-m3')).toBe(987_654_321);
   });
 
+  it('stores the per-tariff registers of a reading', async () => {
+    const { repos, sim } = await setup(1);
+    await sim.publishRaw(JSON.stringify({ readings: [{
+      meter: address(1), ts: '2026-11-22T08:00:00+08:00', energyKwh: 30.5, touKwh: { peak: 10.25, flat: 10, valley: 10.25 },
+    }] }));
+    const row = repos.db.prepare(`SELECT peak_wh AS peak, flat_wh AS flat, valley_wh AS valley, critical_wh AS critical FROM tou_readings WHERE meter_id = 'dcu-1-m1'`).get();
+    expect(row).toEqual({ peak: 10_250, flat: 10_000, valley: 10_250, critical: null });
+  });
+
   it('raises an event and charges nothing when a register goes backwards', async () => {
     const { repos, sim } = await setup(1);
     const send = (ts: string, energyKwh: number) => sim.publishRaw(JSON.stringify({ readings: [{ meter: address(1), ts, energyKwh }] }));

@@ -12,6 +12,8 @@ const LEVELS = { alarmLevel1Fen: 100, alarmLevel2Fen: 50, cutoffLevelFen: 20, re
 const DEAF = '000000000401';
 const SLOW = '000000000402';
 const SLOWER = '000000000403';
+const LOCKED = '000000000404';
+const CLOCK_WRONG = '000000000405';
 
 describe('engine: command outcomes', () => {
   let s: Scenario | undefined;
@@ -83,5 +85,28 @@ describe('engine: command outcomes', () => {
     // The command's expiry is the 0x1C validity deadline on the wire (seconds resolution).
     expect(sim.meter(SLOWER).controls).toHaveLength(1);
     expect(sim.meter(SLOWER).controls[0]!.deadline!.getTime()).toBe(expiresAt.getTime());
+  });
+
+  it('ends a command the meter refuses as failed, with the refusal as its outcome', async () => {
+    s = await startScenario({
+      at: '2026-11-25T10:00:00+08:00',
+      meters: [
+        { address: LOCKED, behaviours: [behaviours.refuseRelayCommand({ reason: 'unauthorised' })] },
+        { address: CLOCK_WRONG, behaviours: [behaviours.refuseRelayCommand({ reason: 'expired' })] },
+      ],
+    });
+    const { fk, sim } = s;
+    for (const [id, address, outcome] of [['acc-l', LOCKED, 'unauthorised'], ['acc-w', CLOCK_WRONG, 'expired']] as const) {
+      const meterId = await s.supplyPoint(id, address, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0 });
+      await eventually(async () => expect((await fk.api('GET', `/v1/meters/${meterId}`)).body.relayState).toBe('closed'));
+      const r = await fk.api('POST', `/v1/meters/${meterId}/commands`, { role: 'operator', body: { action: 'disconnect', reason: 'meter exchange' } });
+      const c = await eventually(async () => {
+        const body = (await fk.api('GET', `/v1/commands/${r.body.id}`, { role: 'operator' })).body;
+        expect(body).toMatchObject({ state: 'failed', outcome, attempts: 1 });
+        return body;
+      });
+      expect(c.lastError).toContain(`refused trip: ${outcome}`);
+      expect(sim.meter(address).controls).toHaveLength(1);
+    }
   });
 });

@@ -99,7 +99,10 @@ describe('engine: operator overrides', () => {
       expect.objectContaining({ meterId: warned, state: 'confirmed' }),
       expect.objectContaining({ meterId: rich, state: 'cancelled' }),
     ]);
+    // The cancelled reconnect does not lift the operator's disconnect either: the engine leaves it off.
+    for (let i = 0; i < 2; i++) await fk.daemon.engine.sweep();
     expect(controlsOf(sim, M[4]!)).toEqual(['trip:ok']);
+    expect((await fk.api('GET', `/v1/meters/${rich}/why`, { role: 'operator' })).body.rule).toBe('operator-override');
 
     // The audit trail, by target and by actor, paged.
     const trail = (await fk.api('GET', `/v1/audit?target=${held}&limit=100`, { role: 'read-only' })).body.entries;

@@ -36,8 +36,9 @@ const COMMAND_COLUMNS = `id, meter_id AS meterId, action, state, origin, actor, 
 
 export function commandsRepository(db: Sqlite) {
   const insert = db.prepare(`INSERT INTO commands (id, meter_id, action, state, origin, actor, reason, attempts,
-    created_at, expires_at, updated_at, bulk_id)
-    VALUES (@id, @meterId, @action, 'queued', @origin, @actor, @reason, 0, @createdAt, @expiresAt, @createdAt, @bulkId)`);
+    created_at, sent_at, expires_at, updated_at, bulk_id)
+    VALUES (@id, @meterId, @action, CASE WHEN @sent = 1 THEN 'sent' ELSE 'queued' END, @origin, @actor, @reason, @sent,
+    @createdAt, CASE WHEN @sent = 1 THEN @createdAt END, @expiresAt, @createdAt, @bulkId)`);
   const byId = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = ?`);
   const activeFor = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? AND state IN ('queued', 'sent')`);
   const allActive = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE state IN ('queued', 'sent') ORDER BY created_at`);
@@ -46,7 +47,7 @@ export function commandsRepository(db: Sqlite) {
     WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') AND (created_at >= ? OR state IN ('queued', 'sent'))
     ORDER BY created_at DESC, id`);
   const lastRelay = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
-    WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') ORDER BY created_at DESC, id LIMIT 1`);
+    WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') AND state <> 'cancelled' ORDER BY created_at DESC, id LIMIT 1`);
   const lastKeepPower = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
     WHERE meter_id = ? AND action IN ('keep-power', 'keep-power-release') ORDER BY created_at DESC, id LIMIT 1`);
   const forBulk = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE bulk_id = ? ORDER BY meter_id`);
@@ -65,8 +66,9 @@ export function commandsRepository(db: Sqlite) {
     AND (@since IS NULL OR created_at >= @since) ORDER BY created_at DESC, id DESC LIMIT @limit`);
 
   return {
-    insert(command: NewCommand): void {
-      insert.run({ bulkId: null, ...command });
+    /** Inserts a queued command, or with `sent` one already marked sent (its first attempt starts at once). */
+    insert(command: NewCommand, sent = false): void {
+      insert.run({ bulkId: null, ...command, sent: sent ? 1 : 0 });
     },
     get(id: string): CommandRow | undefined {
       return byId.get(id) as CommandRow | undefined;
@@ -84,7 +86,7 @@ export function commandsRepository(db: Sqlite) {
     relayHistory(meterId: string, since: number): Array<{ action: 'disconnect' | 'reconnect'; state: string; sentAt: number | null; finishedAt: number | null; origin: string }> {
       return relaySince.all(meterId, since) as Array<{ action: 'disconnect' | 'reconnect'; state: string; sentAt: number | null; finishedAt: number | null; origin: string }>;
     },
-    /** The newest relay command (disconnect or reconnect) of the meter, in any state. */
+    /** The newest relay command (disconnect or reconnect) of the meter that was not cancelled. */
     lastRelay(meterId: string): CommandRow | undefined {
       return lastRelay.get(meterId) as CommandRow | undefined;
     },

@@ -28,6 +28,9 @@ export interface EventFilter {
 const EVENT_COLUMNS = `id, type, account_id AS accountId, meter_id AS meterId, data, created_at AS createdAt`;
 const KEY_COLUMNS = `id, name, role, created_at AS createdAt, revoked_at AS revokedAt`;
 
+const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_MAX = 10_000;
+
 export function journalRepository(db: Sqlite) {
   const insertEvent = db.prepare(`INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?)`);
   const eventsPage = db.prepare(`SELECT ${EVENT_COLUMNS}
@@ -43,6 +46,7 @@ export function journalRepository(db: Sqlite) {
   const insertAudit = db.prepare(`INSERT INTO audit (actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?)`);
   const auditPage = db.prepare(`SELECT id, actor, action, target, detail, at FROM audit WHERE id > ? ORDER BY id LIMIT ?`);
   const insertKey = db.prepare(`INSERT INTO api_keys (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)`);
+  const keyCache = new Map<string, { row: ApiKeyRow; at: number }>();
   const keyByHash = db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?`);
   const keyById = db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`);
   const keysPage = db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys
@@ -78,8 +82,23 @@ export function journalRepository(db: Sqlite) {
     insertApiKey(id: string, name: string, role: string, secretHash: string, at: number): void {
       insertKey.run(id, name, role, secretHash, at);
     },
+    /**
+     * Known keys are cached for a few seconds: a key lookup is a SELECT on every request otherwise.
+     * A revocation through this daemon clears the cache at once; one made by another process (the
+     * CLI) takes effect within KEY_CACHE_MS.
+     */
     apiKeyByHash(secretHash: string): ApiKeyRow | undefined {
-      return keyByHash.get(secretHash) as ApiKeyRow | undefined;
+      const now = Date.now();
+      const cached = keyCache.get(secretHash);
+      if (cached && now - cached.at < KEY_CACHE_MS) return cached.row;
+      const row = keyByHash.get(secretHash) as ApiKeyRow | undefined;
+      if (row) {
+        if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+        keyCache.set(secretHash, { row, at: now });
+      } else {
+        keyCache.delete(secretHash);
+      }
+      return row;
     },
     apiKey(id: string): ApiKeyRow | undefined {
       return keyById.get(id) as ApiKeyRow | undefined;
@@ -92,6 +111,7 @@ export function journalRepository(db: Sqlite) {
       return activeAdmins.get() as number;
     },
     revokeApiKey(id: string, at: number): boolean {
+      keyCache.clear();
       return revokeKey.run(at, id).changes === 1;
     },
   };

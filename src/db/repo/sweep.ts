@@ -65,7 +65,8 @@ export function sweepRepository(db: Sqlite) {
     WHERE m.rowid BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen`);
   const byMeter = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`);
   const byAccount = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id WHERE a.id = ? ORDER BY m.id`);
-  const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id GROUP BY 1`);
+  const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id
+    WHERE a.rowid BETWEEN ? AND ? GROUP BY 1`);
   const latestPayment = db.prepare(`SELECT MAX(created_at) FROM payments WHERE account_id = ? AND reversed_at IS NULL`).pluck();
   const targets = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
     WHERE (@busId IS NULL OR m.bus_id = @busId) AND (@below IS NULL OR a.balance_fen < @below)
@@ -94,11 +95,10 @@ export function sweepRepository(db: Sqlite) {
     forAccount(accountId: string): SupplyPointRow[] {
       return byAccount.all(accountId) as SupplyPointRow[];
     },
-    /** Supply points counted by state (see STATE above). */
-    countByState(): Record<string, number> {
-      const out: Record<string, number> = {};
-      for (const r of states.all() as Array<{ state: string; n: number }>) out[r.state] = r.n;
-      return out;
+    /** Supply points of accounts with rowid in [lo, hi], counted by state (see STATE above), added into `into`. */
+    countByState(lo: number, hi: number, into: Record<string, number>): Record<string, number> {
+      for (const r of states.all(lo, hi) as Array<{ state: string; n: number }>) into[r.state] = (into[r.state] ?? 0) + r.n;
+      return into;
     },
     /** When the account's latest payment that still stands was committed, or null. */
     latestPaymentAt(accountId: string): number | null {

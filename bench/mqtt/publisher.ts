@@ -1,4 +1,4 @@
-// The concentrator side of the MQTT ingest benchmark, run as its own process so it never shares
+// The concentrator side of the MQTT ingest benchmark (bench/mqtt-ingest.ts), run as its own process so it never shares
 // an event loop with the daemon it measures: one mqtt.js connection per concentrator, publishing
 // readings messages at QoS 1 as fast as PUBACKs come back (at most `window` unacknowledged per
 // connection), for `durationS` seconds. Prints one JSON result line. Argument: the spec as JSON.
@@ -6,8 +6,8 @@
 // Every reading is new: meter j's k-th reading is at round0 + k quarter hours, 100 Wh more than
 // the one before, so the daemon stores and charges each.
 import mqtt, { type MqttClient } from 'mqtt';
-import { percentile } from './lib/stats.js';
-import { meterId } from './lib/seed.js';
+import { percentile } from '../lib/stats.js';
+import { meterId } from '../lib/seed.js';
 
 export interface PublisherSpec {
   url: string;
