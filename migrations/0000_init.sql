@@ -39,6 +39,8 @@ CREATE TABLE `audit` (
 	`at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `audit_target` ON `audit` (`target`,`id`);--> statement-breakpoint
+CREATE INDEX `audit_actor` ON `audit` (`actor`,`id`);--> statement-breakpoint
 CREATE TABLE `bulk_operations` (
 	`id` text PRIMARY KEY NOT NULL,
 	`action` text NOT NULL,
@@ -115,6 +117,7 @@ CREATE TABLE `holds` (
 );
 --> statement-breakpoint
 CREATE INDEX `holds_target` ON `holds` (`scope`,`target_id`);--> statement-breakpoint
+CREATE INDEX `holds_in_force` ON `holds` (`released_at`,`expires_at`);--> statement-breakpoint
 CREATE TABLE `ledger_entries` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` text NOT NULL,

@@ -172,7 +172,10 @@ export const audit = sqliteTable('audit', {
   target: text('target').notNull(),
   detail: text('detail').notNull(),
   at: integer('at').notNull(),
-});
+}, (t) => [
+  index('audit_target').on(t.target, t.id),
+  index('audit_actor').on(t.actor, t.id),
+]);
 
 export const apiKeys = sqliteTable('api_keys', {
   id: text('id').primaryKey(),
@@ -196,7 +199,10 @@ export const holds = sqliteTable('holds', {
   expiresAt: integer('expires_at'),
   releasedAt: integer('released_at'),
   releasedBy: text('released_by'),
-}, (t) => [index('holds_target').on(t.scope, t.targetId)]);
+}, (t) => [
+  index('holds_target').on(t.scope, t.targetId),
+  index('holds_in_force').on(t.releasedAt, t.expiresAt),
+]);
 
 /** Items an operator must look at: a protected customer at the cut-off level, a flapping relay, a relay fault. */
 export const reviewItems = sqliteTable('review_items', {
