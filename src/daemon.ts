@@ -1,4 +1,4 @@
-// Builds the object graph once, explicitly (STYLE.md §10), and starts it in order:
+// Builds the object graph once, explicitly, and starts it in order:
 // database + migrations → MQTT broker → buses, command lifecycle, engine, pollers → HTTP.
 // Stops in reverse within the shutdown timeout: stop intake, let in-flight work finish or stay
 // queued in the database for the next start, close the database.

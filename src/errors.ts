@@ -1,4 +1,4 @@
-// The daemon's error class with stable codes (STYLE.md §8), and the one table that maps codes to
+// The daemon's error class with stable codes, and the one table that maps codes to
 // HTTP statuses. Protocol layers have their own error classes; the daemon wraps them.
 
 export type AppErrorCode =

@@ -1,4 +1,4 @@
-// The in-process typed event bus (STYLE.md §9). Durable events go to the outbox table in the same
+// The in-process typed event bus. Durable events go to the outbox table in the same
 // transaction as their cause; this bus only wakes components up. A throwing listener is logged.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';

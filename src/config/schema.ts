@@ -1,4 +1,4 @@
-// The daemon's configuration: one documented, validated object (STYLE.md §6, §13).
+// The daemon's configuration: one documented, validated object.
 // Every timeout, interval and limit lives here with its default and allowed range.
 import { Type, type Static } from '@sinclair/typebox';
 

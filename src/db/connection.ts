@@ -30,6 +30,8 @@ export function openDatabase(dataDir: string): Sqlite {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Savepoints (per-item retries in group commits and ingest batches) spill to memory, not disk.
+  db.pragma('temp_store = MEMORY');
   migrate(drizzle(db), { migrationsFolder: MIGRATIONS_DIR });
   return db;
 }

@@ -1,5 +1,5 @@
 // The database schema, in TypeScript; drizzle-kit generates the SQL in migrations/ from it
-// (STYLE.md §12). Money columns are integer fen, energy columns integer Wh, times integer
+//. Money columns are integer fen, energy columns integer Wh, times integer
 // milliseconds since the epoch (UTC). Kept portable: no SQLite-only types beyond INTEGER/TEXT.
 import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';

@@ -22,7 +22,7 @@ export function chargeForEnergyFen(energyWh: number, priceMicroYuanPerKwh: bigin
 
 /**
  * Exact charge for energy at one price, in units of 1e-7 fen (Wh × micro-yuan/kWh = 1e-9 yuan).
- * Sums of these are exact; round once with `unitsToFen` (DESIGN.md "Money and energy").
+ * Sums of these are exact; round once with `unitsToFen` (docs/design.md "Money and energy").
  */
 export function chargeUnits(energyWh: number, priceMicroYuanPerKwh: bigint): bigint {
   if (!Number.isSafeInteger(energyWh) || energyWh < 0) throw new RangeError(`energy ${energyWh} Wh must be a non-negative integer`);

@@ -1,7 +1,7 @@
 // Tariffs: how consumption turns into money — flat, tiered (阶梯电价: a ladder of prices by the
 // energy used in a month or a year) and time-of-use (峰/平/谷/尖 bands by local time of day).
 // Definitions are JSON in the tariffs table. Charges are computed on cumulative energy and
-// differenced (DESIGN.md "Money and energy"): within a charging period the per-reading charges
+// differenced (docs/design.md "Money and energy"): within a charging period the per-reading charges
 // always sum to the charge on the period's total energy, so there is no rounding drift however
 // many readings there are. Time (periods, bands) lives in tariff-time.ts.
 import { chargeForEnergyFen, chargeUnits, parsePricePerKwh, unitsToFen } from './money.js';

@@ -1,5 +1,5 @@
 // Alarm levels and their crossings (余额提醒). Crossing a level downwards raises it once; crossing
-// back above re-arms it (DESIGN.md "Thresholds and alarms").
+// back above re-arms it (docs/design.md "Thresholds and alarms").
 
 export interface Levels {
   alarmLevel1Fen: number;

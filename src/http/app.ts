@@ -1,4 +1,4 @@
-// The HTTP application as a Fastify plugin tree (STYLE.md §11): errors, the route access table,
+// The HTTP application as a Fastify plugin tree: errors, the route access table,
 // auth and audit, rate limits per key, OpenAPI at /docs, the operator console at /, then the
 // routes. Only src/daemon.ts listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';

@@ -35,6 +35,8 @@ declare module 'fastify' {
     roles?: readonly Role[];
     /** a POST that only reads (a query with a large body): not audited as a write */
     query?: boolean;
+    /** the handler audits its own successful write inside the write's transaction (payments) */
+    auditedInTransaction?: boolean;
   }
 }
 
@@ -92,6 +94,9 @@ export function registerAuth(app: FastifyInstance, repos: Repositories, now: () 
   // Every write by a key — done, refused or failed — lands in the audit trail with the key's identity.
   app.addHook('onResponse', async (request, reply) => {
     if (!request.principal || READ_METHODS.has(request.method) || request.routeOptions.config?.query === true) return;
+    // Successful money writes were audited with their ledger entry, in the same commit: a second
+    // record here would cost every payment one more fsync. Refusals and failures are audited here.
+    if (request.routeOptions.config?.auditedInTransaction === true && reply.statusCode < 300) return;
     try {
       repos.journal.audit(actorOf(request), `http ${request.method} ${request.routeOptions.url ?? request.url}`, targetOf(request), {
         keyId: request.principal.keyId, role: request.principal.role, status: reply.statusCode, params: request.params, ip: request.ip,

@@ -1,4 +1,4 @@
-// What the HTTP layer is given: built once in src/daemon.ts and passed in (STYLE.md §10).
+// What the HTTP layer is given: built once in src/daemon.ts and passed in.
 import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/reconciler.js';

@@ -1,4 +1,4 @@
-// Turns meter readings into consumption charges (DESIGN.md "Money and energy"). Readings are
+// Turns meter readings into consumption charges (docs/design.md "Money and energy"). Readings are
 // stored once per (meter, time). What a meter is charged depends only on the set of its readings
 // (src/ledger/charging.ts), never on the order they arrive in: charging starts at the earliest
 // reading in time, a reading older than all others moves the base back and charges the gap, a

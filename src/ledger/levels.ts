@@ -85,16 +85,16 @@ export class LevelsRefresher {
   constructor(private readonly repos: Repositories, private readonly config: Config, private readonly logger: Logger, private readonly now: () => number = Date.now) {}
 
   start(): void {
-    const loop = () => {
+    const loop = async () => {
       try {
-        const changed = this.sweep();
+        const changed = await this.sweep();
         if (changed > 0) this.logger.info({ changed }, 'levels set in days recomputed');
       } catch (err) {
         this.logger.error({ err }, 'levels refresh failed');
       }
-      if (!this.stopped) this.timer = setTimeout(loop, this.config.ledger.levelsRefreshIntervalMs);
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.config.ledger.levelsRefreshIntervalMs);
     };
-    this.timer = setTimeout(loop, 0);
+    this.timer = setTimeout(() => void loop(), 0);
   }
 
   stop(): void {
@@ -102,8 +102,11 @@ export class LevelsRefresher {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** One pass; returns how many accounts' levels changed. */
-  sweep(): number {
+  /**
+   * One pass; returns how many accounts' levels changed. Yields to the event loop after every
+   * page, so a pass over a million accounts never holds up start-up or requests.
+   */
+  async sweep(): Promise<number> {
     let after = '';
     let changed = 0;
     for (;;) {
@@ -121,6 +124,7 @@ export class LevelsRefresher {
       }
       if (page.length < PAGE) return changed;
       after = page[page.length - 1]!.id;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

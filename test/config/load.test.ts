@@ -1,5 +1,5 @@
 // The configuration loader: defaults, FEIKONG_* environment overrides, file < environment <
-// overrides, and errors that name the bad key and what it expected (STYLE.md §13).
+// overrides, and errors that name the bad key and what it expected.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // Money and tariffs: price parsing, rounding half up on hand-computed charges, and the "no rounding
-// drift" rule (DESIGN.md "Money and energy"): per-reading charges, computed on cumulative energy and
+// drift" rule (docs/design.md "Money and energy"): per-reading charges, computed on cumulative energy and
 // differenced, always add up to the charge on the total energy.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// The engine's decision against the rules of DESIGN.md "The cut-off / restore engine": explicit
+// The engine's decision against the rules of docs/design.md "The cut-off / restore engine": explicit
 // examples, then model-based properties over random inputs (a disconnect only when every rule allows
 // it; a reconnect whenever the balance is above the restore level and supply is off; a review only
 // for protected customers).

@@ -1,5 +1,5 @@
 // Alarm levels (余额提醒): crossing a level downwards raises it once, repeated readings at the same
-// level raise nothing, crossing back above re-arms it (DESIGN.md "Thresholds and alarms").
+// level raise nothing, crossing back above re-arms it (docs/design.md "Thresholds and alarms").
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { alarmStateFor, alarmTransition, type AlarmState, type Levels } from '../../src/domain/thresholds.js';

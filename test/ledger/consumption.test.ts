@@ -1,4 +1,4 @@
-// Readings into consumption charges on a real SQLite database (DESIGN.md "Money and energy"): the
+// Readings into consumption charges on a real SQLite database (docs/design.md "Money and energy"): the
 // first reading sets the charging base, duplicates are stored and charged once, late readings are
 // never charged twice, a register going backwards raises an event and charges nothing.
 // Prices are 1 yuan/kWh unless said otherwise, so 10 Wh cost exactly 1 fen.

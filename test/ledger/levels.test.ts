@@ -74,14 +74,14 @@ describe('levels in days', () => {
     expect(repos.accounts.get('new')).toMatchObject({ alarmLevel1Fen: 2000, alarmLevel2Fen: 1000 });
   });
 
-  it('the refresher sweeps only the accounts with levels in days', () => {
+  it('the refresher sweeps only the accounts with levels in days', async () => {
     accountWithConsumption('shop', { category: 'business' }, 30_000);
     accountWithConsumption('home', {}, 30_000);
     const refresher = new LevelsRefresher(repos, config, createLogger('silent'), () => NOW);
-    expect(refresher.sweep()).toBe(1);
+    expect(await refresher.sweep()).toBe(1);
     expect(repos.accounts.get('home')!.alarmLevel1Fen).toBe(2000);
     expect(repos.accounts.get('shop')!.alarmLevel1Fen).toBe(5000);
-    expect(refresher.sweep()).toBe(0);
+    expect(await refresher.sweep()).toBe(0);
   });
 
   it('the forecast and where each level comes from', () => {

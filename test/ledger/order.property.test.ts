@@ -1,5 +1,5 @@
 // "Any order and any duplication of the same readings and payments gives the same balance"
-// (STYLE.md §19, DESIGN.md "Money and energy"), checked with fast-check on a real SQLite database.
+// (docs/design.md "Money and energy"), checked with fast-check on a real SQLite database.
 // The expected balance is computed independently: the payments minus the charge on the energy
 // between the earliest and the highest register value, at the account's price, rounded half up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

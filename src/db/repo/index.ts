@@ -1,4 +1,4 @@
-// The one module through which the daemon reaches the database (DESIGN.md "The shape of the code").
+// The one module through which the daemon reaches the database (docs/design.md "The shape of the code").
 import type { Sqlite } from '../connection.js';
 import { accountsRepository } from './accounts.js';
 import { metersRepository } from './meters.js';

@@ -71,7 +71,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   };
 
   app.post('/v1/payments', {
-    config: { roles: ['billing'] },
+    config: { roles: ['billing'], auditedInTransaction: true },
     schema: {
       tags: ['payments'], summary: 'Post a payment; a repeat of (channel, channelTxnId) credits nothing and returns the original',
       body: PaymentCreate, response: { 201: PaymentResult, 200: PaymentResult, ...errorResponses },
@@ -83,7 +83,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   });
 
   app.post('/v1/payments/batch', {
-    config: { roles: ['billing'] },
+    config: { roles: ['billing'], auditedInTransaction: true },
     bodyLimit: Math.max(services.config.http.bodyLimitBytes, ledger.batchMaxItems * BATCH_BYTES_PER_ITEM),
     schema: {
       tags: ['payments'],
@@ -129,7 +129,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   });
 
   app.post('/v1/payments/:id/reversal', {
-    config: { roles: ['billing'] },
+    config: { roles: ['billing'], auditedInTransaction: true },
     schema: {
       tags: ['payments'], summary: 'Reverse a payment (once); emergency credit it repaid is owed again',
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
@@ -143,7 +143,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   });
 
   app.post('/v1/accounts/:id/adjustments', {
-    config: { roles: [] },
+    config: { roles: [], auditedInTransaction: true },
     schema: {
       tags: ['payments'], summary: "Correct an account's balance up or down, with a reason (admin)",
       params: Type.Object({ id: Id }), body: AdjustmentCreate,
@@ -159,7 +159,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   });
 
   app.post('/v1/accounts/:id/emergency-credit', {
-    config: { roles: ['operator', 'billing'] },
+    config: { roles: ['operator', 'billing'], auditedInTransaction: true },
     schema: {
       tags: ['payments'],
       summary: 'Give the account its emergency credit (once until its next payment, which repays it first); at or below alarm level 2',
