@@ -59,6 +59,8 @@ export function accountsRepository(db: Sqlite) {
   const remove = db.prepare(`DELETE FROM accounts WHERE id = ?`);
   const balances = db.prepare(`SELECT id AS accountId, balance_fen AS balanceFen, alarm_state AS alarmState FROM accounts
     WHERE id IN (SELECT value FROM json_each(?))`);
+  const balanceOne = db.prepare(`SELECT id AS accountId, balance_fen AS balanceFen, alarm_state AS alarmState
+    FROM accounts WHERE id = ?`);
   // Money: emergency credit, last payment, levels (src/ledger/).
   const setEmergency = db.prepare(`UPDATE accounts SET emergency_credit_fen = ? WHERE id = ?`);
   const notePayment = db.prepare(`UPDATE accounts SET last_payment_at = MAX(COALESCE(last_payment_at, ?), ?) WHERE id = ?`);
@@ -118,6 +120,10 @@ export function accountsRepository(db: Sqlite) {
     },
     delete(id: string): boolean {
       return remove.run(id).changes === 1;
+    },
+    /** One account's balance: the hot path of billing systems, a primary-key lookup. */
+    balance(id: string): { accountId: string; balanceFen: number; alarmState: number } | undefined {
+      return balanceOne.get(id) as { accountId: string; balanceFen: number; alarmState: number } | undefined;
     },
     /** Balances of many accounts in one prepared statement (ids as a JSON array); unknown ids are absent. */
     balances(ids: readonly string[]): Array<{ accountId: string; balanceFen: number; alarmState: number }> {

@@ -21,7 +21,7 @@ export const balanceRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       response: { 200: BalanceView, ...errorResponses },
     },
   }, async (request) => {
-    const found = repos.accounts.balances([request.params.accountId])[0];
+    const found = repos.accounts.balance(request.params.accountId);
     if (!found) throw new AppError('ACCOUNT_NOT_FOUND', `account ${request.params.accountId} does not exist`);
     return found;
   });
