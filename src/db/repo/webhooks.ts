@@ -59,8 +59,11 @@ export function webhooksRepository(db: Sqlite) {
     FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
     WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.event_id LIMIT ?`);
   const nextDue = db.prepare(`SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck();
+  // Only a pending delivery moves on: an attempt that finishes after its webhook was deleted
+  // leaves the delivery cancelled.
   const update = db.prepare(`UPDATE webhook_deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
-    last_status = @lastStatus, last_error = @lastError, updated_at = @updatedAt WHERE webhook_id = @webhookId AND event_id = @eventId`);
+    last_status = @lastStatus, last_error = @lastError, updated_at = @updatedAt
+    WHERE webhook_id = @webhookId AND event_id = @eventId AND state = 'pending'`);
   const page = db.prepare(`SELECT d.webhook_id AS webhookId, d.event_id AS eventId, e.type AS eventType, d.state, d.attempts,
       d.next_attempt_at AS nextAttemptAt, d.last_status AS lastStatus, d.last_error AS lastError, d.updated_at AS updatedAt
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
