@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { cumulativeChargeFen, chargeBetweenFen, ladderUnits, parseTariff, segmentChargeFen, noBandEnergy, type TieredTariff } from '../../src/domain/tariff.js';
 import { periodAt } from '../../src/domain/tariff-time.js';
 
-// The annual ladder of the brief: 0–2760 kWh at 0.4883, 2761–4800 at 0.5383, above at 0.7883 yuan/kWh.
+// A typical residential annual ladder (阶梯): 0–2760 kWh at 0.4883, 2761–4800 at 0.5383, above at 0.7883 yuan/kWh.
 const ANNUAL: TieredTariff = {
   kind: 'tiered', period: 'year',
   steps: [{ upToKwh: 2760, pricePerKwh: '0.4883' }, { upToKwh: 4800, pricePerKwh: '0.5383' }, { pricePerKwh: '0.7883' }],
