@@ -73,7 +73,7 @@ const timer = setInterval(() => {
     lastEvent = e.id;
     const data = JSON.parse(e.data) as Record<string, unknown>;
     const balance = typeof data.balanceFen === 'number' ? ` balance ${formatYuan(data.balanceFen)} yuan` : '';
-    const extra = typeof data.reason === 'string' ? ` — ${data.reason}` : typeof data.amountFen === 'number' ? ` ${formatYuan(data.amountFen)} yuan` : '';
+    const extra = typeof data.reason === 'string' ? ` — ${data.reason}` : typeof data.amountFen === 'number' ? ` (amount ${formatYuan(data.amountFen)} yuan)` : '';
     const time = new Date(e.createdAt).toLocaleTimeString('en-GB', { hour12: false });
     process.stdout.write(`${time}  ${e.type.padEnd(16)} ${(e.accountId ?? '').padEnd(8)} ${e.meterId ?? ''}${balance}${extra}\n`);
   }
