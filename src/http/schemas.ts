@@ -31,10 +31,13 @@ export const MeterView = Type.Object({
   protocol: Type.String(),
   busId: Type.Union([Type.String(), Type.Null()]),
   address: Type.String(),
+  concentratorId: Type.Union([Type.String(), Type.Null()], { description: 'the concentrator a meter of protocol mqtt is behind' }),
+  registerMap: Type.Union([Type.String(), Type.Null()], { description: 'register map of a Modbus meter' }),
   supportsDirectClose: Type.Boolean(),
   relayState: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')]),
   relayStateAt: NullableIso,
   online: Type.Boolean(),
+  stale: Type.Boolean({ description: "readings are stale: the meter's concentrator is offline" }),
   lastReadingAt: NullableIso,
   lastEnergyWh: Type.Union([Type.Integer(), Type.Null()]),
 });

@@ -8,8 +8,9 @@ import { AppError } from '../errors.js';
 export function meterView(m: MeterRow, tz: number) {
   return {
     id: m.id, accountId: m.accountId, protocol: m.protocol, busId: m.busId, address: m.address,
+    concentratorId: m.concentratorId, registerMap: m.registerMap,
     supportsDirectClose: m.supportsDirectClose === 1, relayState: m.relayState, relayStateAt: isoAt(m.relayStateAt, tz),
-    online: m.online === 1, lastReadingAt: isoAt(m.lastReadingAt, tz), lastEnergyWh: m.lastEnergyWh,
+    online: m.online === 1, stale: m.stale === 1, lastReadingAt: isoAt(m.lastReadingAt, tz), lastEnergyWh: m.lastEnergyWh,
   };
 }
 
