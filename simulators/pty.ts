@@ -8,9 +8,10 @@
 // Pseudo-terminals refuse even parity (tcsetattr fails with EINVAL), so pty ends are opened with
 // parity 'none' and real ports with 8E1; `serialOpenOptionsFor` makes that choice in one place.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isPseudoTerminal } from '../protocols/transports/serial.js';
 
 export interface PtyPair {
   /** One end (the simulator opens this one). */
@@ -131,20 +132,14 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   }
 }
 
-/** True when `path` (after following symlinks) is a Unix98 pseudo-terminal under /dev/pts/. */
-export async function isPseudoTerminal(path: string): Promise<boolean> {
-  try {
-    return (await realpath(path)).startsWith('/dev/pts/');
-  } catch {
-    return false;
-  }
-}
+/** The head-end's own check (a symlink resolving under /dev/pts/), shared by the simulators. */
+export { isPseudoTerminal };
 
 /** Serial framing for a device: DL/T 645 is 8E1 on the wire, but a pty refuses even parity. */
 export async function serialOpenOptionsFor(
   path: string,
   baudRate: number,
 ): Promise<{ path: string; baudRate: number; dataBits: 8; stopBits: 1; parity: 'none' | 'even' }> {
-  const parity = (await isPseudoTerminal(path)) ? 'none' : 'even';
+  const parity = isPseudoTerminal(path) ? 'none' : 'even';
   return { path, baudRate, dataBits: 8, stopBits: 1, parity };
 }

@@ -6,7 +6,8 @@
 //   overrides (tests, demo)            ─┘
 import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { ConfigSchema, ModbusTcpBus, SerialBus, TcpBus, type Config } from './schema.js';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -96,16 +97,18 @@ function precise(error: ValueError): { path: string; message: string; value: unk
   return deepest ? precise(deepest) : { path: error.path, message: error.message, value: error.value };
 }
 
+/** Each bus kind's schema, read off the schema's own union (a new kind needs no change here). */
+const BUS_KINDS = new Map<string, TSchema>(
+  (ConfigSchema.properties.buses.items.anyOf as TSchema[]).map((branch) => [branch.properties.kind.const as string, branch]),
+);
+
 /** Validates a raw object against the schema, filling defaults. Throws ConfigError naming the first bad key. */
 export function validateConfig(raw: Json): Config {
   const copy = structuredClone(raw);
   // Defaults inside a union are not applied by the schema walk: fill each bus by its kind.
   if (Array.isArray(copy.buses)) {
-    const branches: Record<string, typeof SerialBus | typeof TcpBus | typeof ModbusTcpBus> = {
-      serial: SerialBus, tcp: TcpBus, 'modbus-tcp': ModbusTcpBus,
-    };
     copy.buses = copy.buses.map((b: unknown) => {
-      const branch = isPlainObject(b) && typeof b.kind === 'string' ? branches[b.kind] : undefined;
+      const branch = isPlainObject(b) && typeof b.kind === 'string' ? BUS_KINDS.get(b.kind) : undefined;
       return branch ? Value.Convert(branch, Value.Default(branch, b)) : b;
     });
   }
