@@ -20,6 +20,13 @@ import { CONFIRMED_EVENT, expiryOf, isRelay, progressOf, reached, targetOf, type
 import { holdBlocking } from '../holds/blocking.js';
 import type { RelayExecutor, SendResult } from './executor.js';
 
+/**
+ * The bound on one send runs this long past the command's expiry, so an executor that watches the
+ * deadline itself (a concentrator's missing ack) gives its own answer, failed with the reason,
+ * instead of racing the bound to a different final state. The bound is only a safety net.
+ */
+const EXECUTOR_ANSWER_GRACE_MS = 1000;
+
 export interface CommandOptions {
   commandExpiryMs: number;
   confirmIntervalMs: number;
@@ -216,7 +223,7 @@ export class CommandService {
       try {
         const result: SendResult = await within(target.kind === 'relay'
           ? executor.send(meter, command.action as 'disconnect' | 'reconnect', deadline)
-          : executor.keepPower!(meter, target.on, deadline), command.expiresAt - this.now(), `${command.action} of meter ${meter.id}`);
+          : executor.keepPower!(meter, target.on, deadline), command.expiresAt - this.now() + EXECUTOR_ANSWER_GRACE_MS, `${command.action} of meter ${meter.id}`);
         if (!result.accepted) return this.finish(command, meter, 'failed', result.outcome, result.message);
         if (result.note) this.repos.commands.noteError(commandId, result.note, this.now());
       } catch (err) {
