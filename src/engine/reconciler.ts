@@ -4,9 +4,16 @@
 // changes and relay read-backs, and sweeps every account periodically — set-based, acting only on
 // the few that need it — so a restart, a lost command or a missed event heals by itself.
 //
-//   'balance-changed' ─┐                       ┌─▶ commands (one transaction per batch)
-//   'command-finished' ─┼─▶ evaluate(account) ──┼─▶ review items (protected, relay fault)
-//   sweep timer ────────┘   scan(due ones) ─────┴─▶ flapping guard (keep-power hold)
+//   'balance-changed' ──▶ needingAttention ─┐                  ┌─▶ commands (one transaction per batch)
+//   'relay-state', 'command-finished',      ├─▶ evaluate(account) ┼─▶ review items (protected, relay fault)
+//    holds, operator requests ──────────────┘                  │
+//   sweep timer ──────────────▶ scan(due ones) ────────────────┴─▶ flapping guard (keep-power hold)
+//
+// A burst of balance changes (a batch of readings, a tick of payments) is first narrowed with one
+// query to the accounts the sweep would look at (due by balance and relay, or with a hold or a
+// command in flight); the others cannot lead to any action, so they are not evaluated one by one.
+// Everything else that schedules an account (a relay read-back, a finished command, a hold, an
+// operator) evaluates it in full, with the read-back check.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
@@ -52,7 +59,12 @@ export class Engine {
   private readonly actions: EngineActions;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  /** accounts whose balance changed: evaluated if `needingAttention` says so */
   private readonly pendingAccounts = new Set<string>();
+  /** accounts to evaluate in full whatever their balance */
+  private readonly pendingFull = new Set<string>();
+  /** meters whose relay state changed: their accounts are evaluated in full */
+  private readonly pendingMeters = new Set<string>();
   private flushScheduled = false;
   private stopped = false;
   private sweeping: Promise<SweepStats> | null = null;
@@ -80,7 +92,11 @@ export class Engine {
     this.stopped = false;
     this.checkCalendar();
     this.metrics.watchAccountStates(() => this.accountStates());
-    this.unsubscribe.push(this.events.on('balance-changed', (accountId) => this.schedule(accountId)));
+    this.unsubscribe.push(this.events.on('balance-changed', (accountId) => this.scheduleBalanceChange(accountId)));
+    this.unsubscribe.push(this.events.on('relay-state', (meterId) => {
+      this.pendingMeters.add(meterId);
+      this.scheduleFlush();
+    }));
     this.unsubscribe.push(this.events.on('command-finished', (commandId) => this.onCommandFinished(commandId)));
     const loop = () => {
       this.sweep()
@@ -98,17 +114,49 @@ export class Engine {
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
-  /** Evaluates an account soon (coalescing bursts of events for the same account). */
+  /** Evaluates an account soon, in full (coalescing bursts of events for the same account). */
   schedule(accountId: string): void {
+    this.pendingFull.add(accountId);
+    this.scheduleFlush();
+  }
+
+  /** Looks at an account soon after its balance changed: evaluated only if something may be due. */
+  scheduleBalanceChange(accountId: string): void {
     this.pendingAccounts.add(accountId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled || this.stopped) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      const ids = [...this.pendingAccounts];
-      this.pendingAccounts.clear();
-      for (const id of ids) this.evaluate(id);
+      this.flushPending();
     });
+  }
+
+  private flushPending(): void {
+    if (this.stopped) return;
+    const full = new Set(this.pendingFull);
+    for (const meterId of this.pendingMeters) {
+      const meter = this.repos.meters.get(meterId);
+      if (meter) full.add(meter.accountId);
+    }
+    const changed = [...this.pendingAccounts].filter((id) => !full.has(id));
+    this.pendingFull.clear();
+    this.pendingMeters.clear();
+    this.pendingAccounts.clear();
+    let due: string[] = [];
+    if (changed.length > 0) {
+      try {
+        due = this.repos.sweep.needingAttention(changed, this.now());
+      } catch (err) {
+        this.logger.error({ err }, 'engine pre-filter failed; evaluating every changed account');
+        due = changed;
+      }
+    }
+    for (const id of full) this.evaluate(id);
+    for (const id of due) this.evaluate(id);
   }
 
   /** Evaluates one account's supply points now and acts on what they need. */

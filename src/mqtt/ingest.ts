@@ -7,7 +7,7 @@
 //     └─ submit(topic, payload, ack) ─▶ decode ─▶ held ─▶ flush: one transaction
 //          ├─ per message: recordReading per reading, relay state, dead letters
 //          │   (should one throw, the batch is redone with a savepoint per message)
-//          └─ commit ─▶ ack every message ─▶ balance-changed, committed-reading listeners
+//          └─ commit ─▶ ack every message ─▶ relay-state, balance-changed, committed-reading listeners
 //
 // Holding the ack is the flow control: a connection whose message is not acknowledged delivers
 // no more (mqtt.js handles one message at a time; the embedded broker reads a connection's next
@@ -192,6 +192,7 @@ export class IngestPipeline {
         }
       }
     }
+    for (const [meterId, state] of outcome.relays) this.events.emit('relay-state', meterId, state);
     for (const accountId of new Set(outcome.accounts)) this.events.emit('balance-changed', accountId);
     return true;
   }
@@ -244,7 +245,8 @@ export class IngestPipeline {
       else if (result.stored) outcome.stored++;
       else outcome.duplicate++;
       const relayChanged = reading.relay !== null && this.repos.ingest.relayFromReading(meter.id, reading.relay, reading.ts);
-      if (result.balanceChanged || relayChanged) outcome.accounts.push(meter.accountId);
+      if (result.balanceChanged) outcome.accounts.push(meter.accountId);
+      if (relayChanged) outcome.relays.push([meter.id, reading.relay!]);
       outcome.committed.push({ concentratorId, meterId: meter.id, accountId: meter.accountId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay });
     }
     for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
@@ -258,11 +260,13 @@ class BatchOutcome {
   backwards = 0;
   readonly deadLetters: Array<{ topic: string; reason: string; code: string }> = [];
   readonly committed: CommittedReading[] = [];
-  /** accounts whose balance or relay changed (the engine looks at them again) */
+  /** accounts whose balance changed (the engine looks at them again) */
   readonly accounts: string[] = [];
+  /** meters whose relay state changed, with the new state */
+  readonly relays: Array<[string, 'open' | 'closed']> = [];
 
   mark(): number[] {
-    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.committed.length, this.accounts.length];
+    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.committed.length, this.accounts.length, this.relays.length];
   }
 
   rewind(mark: number[]): void {
@@ -270,5 +274,6 @@ class BatchOutcome {
     this.deadLetters.length = mark[3]!;
     this.committed.length = mark[4]!;
     this.accounts.length = mark[5]!;
+    this.relays.length = mark[6]!;
   }
 }
