@@ -35,6 +35,20 @@ export interface ChargingView {
   /** time-of-use by the meter's own per-tariff registers (else by the reading times' bands) */
   byRegisters: boolean;
   utcOffsetMinutes: number;
+  /**
+   * Lookups of "the reading before t" for t ≤ `until`, shared by the views before and after one
+   * reading at `until` is stored: storing it cannot change them.
+   */
+  stable?: { until: number; before: Map<number, number | undefined> };
+}
+
+function readingBefore(view: ChargingView, t: number): number | undefined {
+  const { stable } = view;
+  if (!stable || t > stable.until) return view.repos.tariffs.readingBefore(view.meterId, t);
+  if (stable.before.has(t)) return stable.before.get(t);
+  const wh = readingBefore(view, t);
+  stable.before.set(t, wh);
+  return wh;
 }
 
 /** The envelope just before `t`: the latest reading before it, kept between base and charged. */

@@ -5,7 +5,7 @@
 // late reading between two others charges nothing new (it may move energy into its own ladder
 // period or time-of-use band). Duplicates charge nothing; a register that goes backwards raises
 // an event and charges nothing.
-import type { Repositories } from '../db/repo/index.js';
+import type { Repositories, MeterRow } from '../db/repo/index.js';
 import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
 import { FOREVER } from '../domain/tariff-time.js';
 import { applyEntryTo } from './ledger.js';
@@ -45,15 +45,24 @@ function checkTou(tou: TouRegisters): void {
   }
 }
 
-/** Records one reading and charges its consumption. Call inside a transaction. */
-export function recordReading(repos: Repositories, input: ReadingInput, now: number, utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES): ReadingResult {
-  const meter = repos.meters.get(input.meterId);
+/**
+ * Records one reading and charges its consumption. Call inside a transaction; `known` is the
+ * meter's row when the caller has just read it in the same transaction.
+ */
+export function recordReading(
+  repos: Repositories, input: ReadingInput, now: number, utcOffsetMinutes = DEFAULT_UTC_OFFSET_MINUTES, known?: MeterRow,
+): ReadingResult {
+  const meter = known?.id === input.meterId ? known : repos.meters.get(input.meterId);
   if (!meter) throw new RangeError(`meter ${input.meterId} does not exist`);
   if (!Number.isSafeInteger(input.energyWh) || input.energyWh < 0) throw new RangeError(`energy ${input.energyWh} Wh is not a register value`);
   if (!Number.isSafeInteger(input.ts)) throw new RangeError(`reading time ${input.ts} is not a time`);
   if (input.tou) checkTou(input.tou);
   const result: ReadingResult = { stored: false, chargedFen: 0, accountId: meter.accountId, balanceChanged: false, backwards: false };
-  const { previous, next } = repos.meters.neighbours(input.meterId, input.ts);
+  // A reading after the latest one (the usual case) has the latest as its predecessor and no
+  // successor: the meter row carries both, no lookup needed.
+  const { previous, next } = meter.lastReadingAt !== null && meter.lastEnergyWh !== null && input.ts > meter.lastReadingAt
+    ? { previous: { ts: meter.lastReadingAt, energyWh: meter.lastEnergyWh }, next: undefined }
+    : repos.meters.neighbours(input.meterId, input.ts);
   const storeTou = () => {
     if (input.tou) {
       repos.tariffs.insertTou(meter.id, {
@@ -96,7 +105,9 @@ export function recordReading(repos: Repositories, input: ReadingInput, now: num
     if (nextTou) add(nextTou.ts);
   }
   const affected = [...segments.values()];
-  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes });
+  // Readings before any time up to this one's are the same before and after it is stored.
+  const stable = { until: input.ts, before: new Map<number, number | undefined>() };
+  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes, stable });
   const lastTs = meter.lastReadingAt ?? -FOREVER;
   const before = chargeOf(view({ baseWh: meter.chargeBaseWh, chargedWh: meter.chargedEnergyWh, lastTs }), affected);
 

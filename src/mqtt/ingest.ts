@@ -240,11 +240,12 @@ export class IngestPipeline {
         this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
         continue;
       }
-      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh, tou: reading.tou }, at, this.options.utcOffsetMinutes);
+      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh, tou: reading.tou }, at, this.options.utcOffsetMinutes, meter);
       if (result.backwards) outcome.backwards++;
       else if (result.stored) outcome.stored++;
       else outcome.duplicate++;
-      const relayChanged = reading.relay !== null && this.repos.ingest.relayFromReading(meter.id, reading.relay, reading.ts);
+      // The row was read just now: a relay state it already shows cannot change (no write needed).
+      const relayChanged = reading.relay !== null && reading.relay !== meter.relayState && this.repos.ingest.relayFromReading(meter.id, reading.relay, reading.ts);
       if (result.balanceChanged) outcome.accounts.push(meter.accountId);
       if (relayChanged) outcome.relays.push([meter.id, reading.relay!]);
       outcome.committed.push({ concentratorId, meterId: meter.id, accountId: meter.accountId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay });

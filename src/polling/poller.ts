@@ -123,11 +123,12 @@ export class BusPoller {
 
   private record(meter: MeterRow, values: MeterValues, priority: Priority): void {
     const at = this.now();
-    const current = this.repos.meters.get(meter.id) ?? meter;
+    const fresh = this.repos.meters.get(meter.id);
+    const current = fresh ?? meter;
     const relayChanged = values.relay !== null && current.relayState !== values.relay;
     const cameOnline = this.health.success(meter.id, current.online === 1);
     const outcome = this.repos.transaction(() => {
-      const r = recordReading(this.repos, { meterId: meter.id, ts: at, energyWh: values.energyWh, tou: values.touWh ?? null }, at, this.options.utcOffsetMinutes);
+      const r = recordReading(this.repos, { meterId: meter.id, ts: at, energyWh: values.energyWh, tou: values.touWh ?? null }, at, this.options.utcOffsetMinutes, fresh);
       if (values.relay !== null) this.repos.meters.setRelayState(meter.id, values.relay, at);
       return { r, eventId: cameOnline ? this.backOnline(meter, at) : null };
     });
@@ -162,7 +163,8 @@ export class BusPoller {
       return;
     }
     const at = this.now();
-    const current = this.repos.meters.get(meter.id) ?? meter;
+    const fresh = this.repos.meters.get(meter.id);
+    const current = fresh ?? meter;
     const online = current.online === 1;
     if (code !== 'BUS_TIMEOUT') {
       // The meter answered, but not with a usable value (refused, malformed): it is online.

@@ -1,6 +1,7 @@
 // Repository functions for concentrator ingest: meters by (concentrator, address), relay state
 // reported with readings, dead letters, and concentrator status with its meters' staleness.
 import type { Sqlite } from '../connection.js';
+import { METER_COLUMNS, type MeterRow } from './meters.js';
 
 export interface DeadLetterRow {
   id: number;
@@ -18,13 +19,8 @@ export interface ConcentratorRow {
   createdAt: number;
 }
 
-export interface MeterRef {
-  id: string;
-  accountId: string;
-}
-
 export function ingestRepository(db: Sqlite) {
-  const meterByAddress = db.prepare(`SELECT id, account_id AS accountId FROM meters WHERE concentrator_id = ? AND address = ?`);
+  const meterByAddress = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE concentrator_id = ? AND address = ?`);
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
   const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
@@ -41,8 +37,8 @@ export function ingestRepository(db: Sqlite) {
 
   return {
     /** The meter a concentrator calls `address`, or undefined when none is registered. */
-    meterByAddress(concentratorId: string, address: string): MeterRef | undefined {
-      return meterByAddress.get(concentratorId, address) as MeterRef | undefined;
+    meterByAddress(concentratorId: string, address: string): MeterRow | undefined {
+      return meterByAddress.get(concentratorId, address) as MeterRow | undefined;
     },
     /** Records the relay state a reading showed, unless a newer observation is stored; true when it changed. */
     relayFromReading(meterId: string, state: 'open' | 'closed', ts: number): boolean {

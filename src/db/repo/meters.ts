@@ -25,7 +25,7 @@ export interface MeterRow {
   createdAt: number;
 }
 
-const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address, concentrator_id AS concentratorId,
+export const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address, concentrator_id AS concentratorId,
   register_map AS registerMap, edition, supports_keep_power AS supportsKeepPower, stale,
   supports_direct_close AS supportsDirectClose, relay_state AS relayState, relay_state_at AS relayStateAt,
   last_reading_at AS lastReadingAt, last_energy_wh AS lastEnergyWh, charge_base_wh AS chargeBaseWh,
