@@ -14,6 +14,10 @@ const needs = [
     command: 'sh', pkg: 'mosquitto', why: 'a real external MQTT broker for the concentrator tests (test/mqtt)',
     check: '[ -x /usr/sbin/mosquitto ] || command -v mosquitto',
   },
+  {
+    command: 'sh', pkg: 'postgresql', why: 'a private PostgreSQL server for the PostgreSQL schema and ledger tests (test/db/pg)',
+    check: 'ls /usr/lib/postgresql/*/bin/postgres',
+  },
 ];
 
 function passes(check) {

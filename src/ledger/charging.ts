@@ -46,7 +46,7 @@ function readingBefore(view: ChargingView, t: number): number | undefined {
   const { stable } = view;
   if (!stable || t > stable.until) return view.repos.tariffs.readingBefore(view.meterId, t);
   if (stable.before.has(t)) return stable.before.get(t);
-  const wh = readingBefore(view, t);
+  const wh = view.repos.tariffs.readingBefore(view.meterId, t);
   stable.before.set(t, wh);
   return wh;
 }
@@ -56,7 +56,7 @@ function envelopeBefore(view: ChargingView, t: number): number {
   const { baseWh, chargedWh, lastTs } = view.envelope;
   if (t <= -FOREVER) return baseWh;
   if (t > lastTs) return chargedWh;
-  const wh = view.repos.tariffs.readingBefore(view.meterId, t);
+  const wh = readingBefore(view, t);
   return wh === undefined ? baseWh : Math.min(chargedWh, Math.max(baseWh, wh));
 }
 
