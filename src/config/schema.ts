@@ -115,7 +115,7 @@ export const ConfigSchema = Type.Object({
     ingest: Type.Object({
       connections: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'subscriber connections for readings on an external broker, each holding one message until its batch commits; above 1 needs sharedGroup' }),
       inFlightWindow: Type.Integer({ minimum: 1, maximum: 65_535, default: 1000, description: 'unacknowledged readings messages a broker may send to one connection (MQTT 5 receive maximum)' }),
-      batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100_000, default: 2000, description: 'readings committed in one transaction at most (bounds how long one commit holds the event loop)' }),
+      batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000, description: 'readings committed in one transaction at most: larger batches share fsyncs and page writes, smaller ones hold the event loop for less time' }),
       lingerMs: Type.Integer({ minimum: 0, maximum: 1000, default: 0, description: 'wait for more messages before committing a small batch; 0 = as soon as the event loop is idle' }),
       maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'larger messages are dead letters' }),
       maxReadingsPerMessage: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }),
@@ -175,6 +175,11 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, additionalProperties: false }),
   ledger: LedgerOptions,
   webhooks: WebhookOptions,
+  cluster: Type.Object({
+    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: "this daemon's name in bus leases; distinct for every daemon running on one database (default <hostname>-<pid>)" })),
+    leaseMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 15_000, description: 'length of a bus lease; renewed every leaseMs/3, used until leaseMs/5 before it expires; a dead owner\'s buses are taken over within about leaseMs + leaseMs/3' }),
+    commandPickupMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'how often a daemon looks for queued commands that other daemons created for the meters on the buses it holds' }),
+  }, { default: {}, additionalProperties: false }),
   seedFile: Type.Optional(Type.String({ description: 'JSON file of accounts and meters loaded at start (demo)' })),
   shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 10_000 }),
 }, { additionalProperties: false });

@@ -82,10 +82,9 @@ export function recordReading(
   }
   if (meter.chargeBaseWh === null || meter.chargedEnergyWh === null) {
     // The first reading sets the charging base: energy before it was never ours to charge.
-    result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
+    result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh, { baseWh: input.energyWh, chargedWh: input.energyWh });
     if (!result.stored) return result;
     storeTou();
-    repos.meters.setCharged(meter.id, input.energyWh, input.energyWh);
     return result;
   }
 
@@ -111,17 +110,15 @@ export function recordReading(
   const lastTs = meter.lastReadingAt ?? -FOREVER;
   const before = chargeOf(view({ baseWh: meter.chargeBaseWh, chargedWh: meter.chargedEnergyWh, lastTs }), affected);
 
-  result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh);
-  if (!result.stored) return result;
-  storeTou();
   const envelope = {
     baseWh: previous ? meter.chargeBaseWh : Math.min(meter.chargeBaseWh, input.energyWh),
     chargedWh: Math.max(meter.chargedEnergyWh, input.energyWh),
     lastTs: Math.max(lastTs, input.ts),
   };
-  if (envelope.baseWh !== meter.chargeBaseWh || envelope.chargedWh !== meter.chargedEnergyWh) {
-    repos.meters.setCharged(meter.id, envelope.baseWh, envelope.chargedWh);
-  }
+  const envelopeMoved = envelope.baseWh !== meter.chargeBaseWh || envelope.chargedWh !== meter.chargedEnergyWh;
+  result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh, envelopeMoved ? envelope : undefined);
+  if (!result.stored) return result;
+  storeTou();
   const after = chargeOf(view(envelope), affected);
   const fen = after.fen - before.fen;
   if (fen !== 0) {

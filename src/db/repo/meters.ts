@@ -73,6 +73,11 @@ export function metersRepository(db: Sqlite) {
   const setCharge = db.prepare(`UPDATE meters SET charge_base_wh = ?, charged_energy_wh = ? WHERE id = ?`);
   const setLast = db.prepare(`UPDATE meters SET last_reading_at = ?, last_energy_wh = ?
     WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at < ?)`);
+  // The latest reading and the charging envelope in one write (the usual path of a new reading).
+  const setLastAndCharge = db.prepare(`UPDATE meters SET
+    last_energy_wh = CASE WHEN last_reading_at IS NULL OR last_reading_at < @ts THEN @energyWh ELSE last_energy_wh END,
+    last_reading_at = CASE WHEN last_reading_at IS NULL OR last_reading_at < @ts THEN @ts ELSE last_reading_at END,
+    charge_base_wh = @baseWh, charged_energy_wh = @chargedWh WHERE id = @id`);
   const insertReading = db.prepare(`INSERT INTO readings (meter_id, ts, energy_wh) VALUES (?, ?, ?)
     ON CONFLICT (meter_id, ts) DO NOTHING`);
   const previousReading = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts < ?
@@ -119,11 +124,16 @@ export function metersRepository(db: Sqlite) {
     setCharged(id: string, baseWh: number, chargedWh: number): void {
       setCharge.run(baseWh, chargedWh, id);
     },
-    /** Stores a reading once; returns false when (meter, ts) was already stored. */
-    insertReading(meterId: string, ts: number, energyWh: number): boolean {
+    /**
+     * Stores a reading once; returns false when (meter, ts) was already stored. With `charged`,
+     * a stored reading also sets the meter's charging envelope (as `setCharged`), in the same write.
+     */
+    insertReading(meterId: string, ts: number, energyWh: number, charged?: { baseWh: number; chargedWh: number }): boolean {
       const inserted = insertReading.run(meterId, ts, energyWh).changes === 1;
-      if (inserted) setLast.run(ts, energyWh, meterId, ts);
-      return inserted;
+      if (!inserted) return false;
+      if (charged) setLastAndCharge.run({ id: meterId, ts, energyWh, baseWh: charged.baseWh, chargedWh: charged.chargedWh });
+      else setLast.run(ts, energyWh, meterId, ts);
+      return true;
     },
     neighbours(meterId: string, ts: number): { previous?: { ts: number; energyWh: number }; next?: { ts: number; energyWh: number } } {
       return {
