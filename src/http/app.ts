@@ -30,6 +30,7 @@ import { bulkRoutes } from './routes/bulk.js';
 import { engineRoutes } from './routes/engine.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/reviews.js';
+import { tariffRoutes } from './routes/tariffs.js';
 
 export async function buildHttp(services: HttpServices, logger: Logger): Promise<FastifyInstance> {
   const { http } = services.config;
@@ -87,5 +88,6 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(engineRoutes, { services });
   await app.register(auditRoutes, { services });
   await app.register(reviewRoutes, { services });
+  await app.register(tariffRoutes, { services });
   return app;
 }
