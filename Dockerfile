@@ -14,6 +14,7 @@ COPY src ./src
 COPY protocols ./protocols
 COPY simulators ./simulators
 COPY migrations ./migrations
+COPY migrations-pg ./migrations-pg
 COPY registermaps ./registermaps
 COPY console ./console
 RUN npm run build && npm run build:console && npm prune --omit=dev
@@ -30,6 +31,7 @@ RUN groupadd --system feikong && useradd --system --gid feikong --groups dialout
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
+COPY --from=build /app/migrations-pg ./migrations-pg
 COPY --from=build /app/registermaps ./registermaps
 COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
