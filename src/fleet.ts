@@ -56,7 +56,7 @@ export const MeterInputSchema = Type.Object({
 
 export const MeterPatchSchema = Type.Object({
   busId: Type.Optional(Id),
-  address: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
+  address: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'checked against the meter\'s protocol, as when it was created' })),
   supportsDirectClose: Type.Optional(Type.Boolean()),
   supportsKeepPower: Type.Optional(Type.Boolean()),
   edition: Type.Optional(Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')])),
@@ -193,11 +193,20 @@ function checkFraming(config: Config, busId: string, protocol: string): void {
   }
 }
 
-/** Modbus over Serial Line V1.02 §2.3: unit ids 1..247; and a register map that exists and is valid. */
-function checkModbusMeter(config: Config, input: MeterInput): void {
-  if (!/^[1-9]\d{0,2}$/.test(input.address) || Number(input.address) > 247) {
-    throw new AppError('VALIDATION', `address "${input.address}" must be a Modbus unit id 1..247`, { field: 'address' });
+/**
+ * A meter's address as its protocol writes it: DL/T 645-2007 §7.1, six BCD bytes (12 decimal
+ * digits); Modbus over Serial Line V1.02 §2.3, unit ids 1..247; a concentrator's own meter ids
+ * are free-form.
+ */
+function checkAddress(protocol: string, address: string): void {
+  if (protocol === 'dlt645' && !/^\d{12}$/.test(address)) throw new AppError('VALIDATION', `address "${address}" must be 12 decimal digits`, { field: 'address' });
+  if ((protocol === 'modbus-rtu' || protocol === 'modbus-tcp') && (!/^[1-9]\d{0,2}$/.test(address) || Number(address) > 247)) {
+    throw new AppError('VALIDATION', `address "${address}" must be a Modbus unit id 1..247`, { field: 'address' });
   }
+}
+
+/** A register map that exists and is valid. */
+function checkModbusMeter(config: Config, input: MeterInput): void {
   if (!input.registerMap) throw new AppError('VALIDATION', `a ${input.protocol} meter needs a registerMap`, { field: 'registerMap' });
   const dir = registerMapsDirectory(config.modbus.registerMapsDir);
   if (!registerMapNames(dir).includes(input.registerMap)) {
@@ -216,7 +225,7 @@ export function createMeter(repos: Repositories, config: Config, input: MeterInp
   if (concentratorId === '' || (busId === null && input.busId)) throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) needs concentratorId and no busId', { field: 'concentratorId' });
   if (busId !== null && input.concentratorId) throw new AppError('VALIDATION', `protocol ${input.protocol} has no concentratorId`, { field: 'concentratorId' });
   const modbus = input.protocol === 'modbus-rtu' || input.protocol === 'modbus-tcp';
-  if (input.protocol === 'dlt645' && !/^\d{12}$/.test(input.address)) throw new AppError('VALIDATION', `address "${input.address}" must be 12 decimal digits`, { field: 'address' });
+  checkAddress(input.protocol, input.address);
   if (busId !== null) checkBus(config, busId);
   if (busId !== null) checkFraming(config, busId, input.protocol);
   if (modbus) checkModbusMeter(config, input);
@@ -238,6 +247,11 @@ export function updateMeter(repos: Repositories, config: Config, id: string, pat
   return repos.transaction(() => {
     const before = repos.meters.get(id);
     if (!before) throw new AppError('METER_NOT_FOUND', `meter ${id} does not exist`);
+    if (patch.address !== undefined) checkAddress(before.protocol, patch.address);
+    if (patch.busId !== undefined) {
+      if (before.protocol === 'mqtt') throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) has no busId', { field: 'busId' });
+      checkFraming(config, patch.busId, before.protocol);
+    }
     const change: MeterPatch = {};
     if (patch.busId !== undefined) change.busId = patch.busId;
     if (patch.address !== undefined) change.address = patch.address;

@@ -131,6 +131,22 @@ describe('meters', () => {
     expect(auditOf('meter-updated').map((r) => r.target)).toEqual(['m-02']);
   });
 
+  it('checks a new address against the meter\'s own protocol, and keeps concentrator meters off buses', async () => {
+    const bad = await fk.api('PATCH', '/v1/meters/m-02', { body: { address: '17' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.field).toBe('address');
+    expect(bad.body.error.message).toContain('12 decimal digits');
+    const dcu = await fk.api('POST', '/v1/meters', { body: { id: 'm-dcu', accountId: 'a-06', protocol: 'mqtt', concentratorId: 'dcu-1', address: 'M-0001' } });
+    expect(dcu.status).toBe(201);
+    const moved = await fk.api('PATCH', '/v1/meters/m-dcu', { body: { address: 'M-0002' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.address).toBe('M-0002');
+    const onBus = await fk.api('PATCH', '/v1/meters/m-dcu', { body: { busId: 'line-1' } });
+    expect(onBus.status).toBe(400);
+    expect(onBus.body.error.details.field).toBe('busId');
+    expect((await fk.api('DELETE', '/v1/meters/m-dcu')).status).toBe(204);
+  });
+
   it('deletes a meter without history and keeps one with commands', async () => {
     const cmd = await fk.api('POST', '/v1/meters/m-01/commands', { role: 'operator', body: { action: 'disconnect', reason: 'meter exchange' } });
     expect(cmd.status).toBe(202);
