@@ -1,7 +1,9 @@
 // Builds the object graph once, explicitly, and starts it in order:
-// database + migrations → MQTT broker → buses, command lifecycle, engine, pollers → HTTP.
+// database + migrations → MQTT broker → buses, command lifecycle, engine, bus leases → HTTP.
+// A bus is polled and its relay commands run only while this daemon holds its lease (several
+// daemons may share one database; alone, a daemon takes every lease at start).
 // Stops in reverse within the shutdown timeout: stop intake, let in-flight work finish or stay
-// queued in the database for the next start, close the database.
+// queued in the database for the next start, release the bus leases, close the database.
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
@@ -30,6 +32,8 @@ import { buildHttp } from './http/app.js';
 import { loadSeed } from './seed.js';
 import { WebhookDispatcher } from './notify/dispatcher.js';
 import { LevelsRefresher } from './ledger/levels.js';
+import { LeaseKeeper, defaultNodeId } from './cluster/leases.js';
+import { BusOwnership, type BusParts } from './cluster/bus-ownership.js';
 
 export interface Daemon {
   config: Config;
@@ -43,6 +47,8 @@ export interface Daemon {
   pollers: Map<string, BusPoller>;
   /** on-demand reads and collection figures, by bus */
   collection: Collection;
+  /** this daemon's bus leases */
+  leases: LeaseKeeper;
   http: FastifyInstance;
   /** http://host:port */
   httpUrl: string;
@@ -60,6 +66,11 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   const events = new EventBus(logger);
   const metrics = createMetrics();
+  const leases = new LeaseKeeper(repos.leases, {
+    nodeId: config.cluster.nodeId ?? defaultNodeId(), leaseMs: config.cluster.leaseMs, busIds: config.buses.map((b) => b.id), now,
+  }, logger.child({ component: 'leases' }));
+  metrics.watchLeases(leases);
+  logger.info({ nodeId: leases.nodeId, leaseMs: leases.leaseMs }, 'cluster node');
 
   let broker: EmbeddedBroker | null = null;
   let mqttUrl = config.mqtt.url ?? '';
@@ -95,7 +106,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const commands = new CommandService(repos, {
     dlt645: new Dlt645Executor((id) => drivers.get(id)), mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
   }, events, metrics,
-    logger.child({ component: 'commands' }), config.engine, now);
+    logger.child({ component: 'commands' }), config.engine, now,
+    (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId));
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();
@@ -104,21 +116,26 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   for (const [id, line] of modbusLines) readers.set(id, new Map([...(readers.get(id) ?? []), [line.protocol, modbusReader]]));
   const pollers = new Map<string, BusPoller>();
   const timeSyncs: TimeSync[] = [];
+  const parts = new Map<string, BusParts>();
+  const pollerOptions = (id: string) => ({ ...p, utcOffsetMinutes: config.utcOffsetMinutes, held: () => leases.holds(id) });
   for (const [id, driver] of drivers) {
-    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), { ...p, utcOffsetMinutes: config.utcOffsetMinutes }, now);
+    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), pollerOptions(id), now);
     pollers.set(id, poller);
     metrics.watchPoller(poller);
     const hasDlt645 = () => repos.meters.onBus(id).some((m) => m.protocol === 'dlt645');
     const timeSync = new TimeSync(id, driver, hasDlt645, logger.child({ component: 'time-sync', bus: id }), { intervalMs: p.timeSyncIntervalMs });
     timeSyncs.push(timeSync);
     metrics.watchTimeSync(timeSync);
+    parts.set(id, { bus: buses.get(id), poller, timeSync });
   }
   for (const id of modbusLines.keys()) {
     if (pollers.has(id)) continue; // a Modbus TCP endpoint: polled like a bus, without DL/T 645 time sync
-    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), { ...p, utcOffsetMinutes: config.utcOffsetMinutes }, now);
+    const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), pollerOptions(id), now);
     pollers.set(id, poller);
     metrics.watchPoller(poller);
+    parts.set(id, { poller });
   }
+  const ownership = new BusOwnership(parts, commands, logger.child({ component: 'bus-ownership' }), { commandPickupMs: config.cluster.commandPickupMs });
   const collection = new Collection(pollers, repos, now);
   const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now);
   webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
@@ -131,13 +148,13 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   }, logger);
 
   await mqtt.start();
-  commands.resumeAll();
+  commands.resumeAll(); // commands of concentrators and of unconfigured buses; a bus's own come with its lease
   engine.start();
   webhooks.start();
   levels.start();
-  for (const bus of buses.values()) bus.start();
-  for (const t of timeSyncs) t.start();
-  for (const poller of pollers.values()) poller.start();
+  // Takes every bus lease it can now; each bus taken opens, is polled and runs its commands.
+  leases.start({ onAcquired: (id) => ownership.acquired(id), onLost: (id, why) => ownership.lost(id, why) });
+  ownership.start(() => leases.heldBusIds());
   await http.listen({ host: config.http.host, port: config.http.port });
   const address = http.server.address();
   const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
@@ -149,6 +166,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       accepting = false;
       logger.info('stopping: intake closed');
       engine.stop();
+      await ownership.stop();
       for (const t of timeSyncs) t.stop();
       for (const bus of buses.values()) bus.cancelQueued('poll');
       await Promise.all([...pollers.values()].map((poller) => poller.stop()));
@@ -159,6 +177,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       await webhooks.stop();
       await Promise.all([...buses.values()].map((b) => b.close()));
       await Promise.all([...modbusLines.values()].map((l) => l.close()));
+      leases.stop(); // the buses are closed: another daemon may take them at once
       await broker?.close();
       events.removeAll();
       db.close();
@@ -167,5 +186,5 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     return stopping;
   };
 
-  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, http, httpUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, stop };
 }

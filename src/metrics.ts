@@ -5,11 +5,26 @@ import type { BusPoller } from './polling/poller.js';
 import type { TimeSync } from './polling/time-sync.js';
 import { registerBusMetrics } from './polling/bus-metrics.js';
 
+/** What the bus-lease gauge reads (src/cluster/leases.ts). */
+export interface LeaseSource {
+  allBusIds(): string[];
+  holds(busId: string): boolean;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'feikong_process_' });
   const busSources = registerBusMetrics(registry);
   let accountStates: (() => Promise<Record<string, number>>) | null = null;
+  let leases: LeaseSource | null = null;
+  new Gauge({
+    name: 'feikong_bus_lease_held', help: '1 while this daemon holds the bus lease (polls the bus and runs its commands), 0 while another daemon may',
+    labelNames: ['bus'], registers: [registry],
+    collect() {
+      this.reset();
+      if (leases) for (const bus of leases.allBusIds()) this.set({ bus }, leases.holds(bus) ? 1 : 0);
+    },
+  });
   const m = {
     registry,
     pollsTotal: new Counter({ name: 'feikong_polls_total', help: 'Scheduled meter reads by result', labelNames: ['bus', 'result'], registers: [registry] }),
@@ -55,6 +70,10 @@ export function createMetrics() {
     },
     watchTimeSync(timeSync: TimeSync) {
       busSources.timeSyncs.push(timeSync);
+    },
+    /** Sets where the bus-lease gauge reads which leases are held. */
+    watchLeases(source: LeaseSource) {
+      leases = source;
     },
   };
   return m;

@@ -2,7 +2,9 @@
 // only by the meter's own state read back; never two commands in flight for one meter (a unique
 // index); an expiry on every command (on DL/T 645 the 0x1C validity deadline); after a restart a
 // sent command is read back before anything is sent again. A refusal (keep-power, unauthorised,
-// expired, other) ends a command at once as failed.
+// expired, other) ends a command at once as failed. With several daemons on one database a command
+// runs only in the daemon that owns its meter's link (`owns`, the bus lease): any daemon may create
+// it, the owner picks it up (resumeBus) and a new owner resumes it as a restart does.
 //   queued ─(link free)─▶ sent ─▶ read back ─┬─ wanted state ─▶ confirmed
 //                          ▲                 ├─ trip pending / close permitted ─▶ keep reading (outcome noted)
 //                          └──── resend ─────┼─ N read-backs, no progress ─▶ resend; after maxAttempts ─▶ failed
@@ -10,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repositories, CommandRow, CommandAction, CommandOrigin, MeterRow } from '../db/repo/index.js';
+import { isActiveCommandConflict } from '../db/repo/commands.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
@@ -51,6 +54,14 @@ export interface CommandRequest {
 
 export type RequestResult = { ok: true; command: CommandRow } | { ok: false; meterId: string; error: AppError };
 
+/** Whether this daemon may run commands on the meter's link now (default: always). */
+export type LinkOwnership = (meter: MeterRow) => boolean;
+
+/** A request refused because the meter already has a command in flight (context.inFlight): not a fault. */
+export function isInFlightRefusal(error: AppError): boolean {
+  return error.code === 'CONFLICT' && error.context.inFlight === true;
+}
+
 /** How many read-backs after one send before the command is sent again. */
 const READBACKS_PER_ATTEMPT = 5;
 
@@ -73,6 +84,7 @@ export class CommandService {
     private readonly logger: Logger,
     private readonly options: CommandOptions,
     private readonly now: () => number = Date.now,
+    private readonly owns: LinkOwnership = () => true,
   ) {
     this.queue = new CommandQueue(options.commandsPerLink ?? 2, options.commandsInFlightMax ?? 64);
     this.sentMarks = new GroupCommit((ids) => {
@@ -119,6 +131,17 @@ export class CommandService {
     for (const command of this.repos.commands.allActive()) this.kick(command);
   }
 
+  /**
+   * Picks up the active commands of the meters on one bus that are not running here: at a takeover
+   * of its lease (a sent one is read back before anything is sent again, as after a restart), and
+   * periodically for commands other daemons created. Returns how many were started.
+   */
+  resumeBus(busId: string): number {
+    let started = 0;
+    for (const command of this.repos.commands.activeOnBus(busId)) if (this.kick(command)) started++;
+    return started;
+  }
+
   cancel(commandId: string, actor: string, reason: string): CommandRow {
     const command = this.repos.commands.get(commandId);
     if (!command) throw new AppError('COMMAND_NOT_FOUND', `command ${commandId} does not exist`);
@@ -162,29 +185,38 @@ export class CommandService {
       const supersedable = active.state === 'queued'
         && (isRelay(active.action) === isRelay(req.action) || (active.action === 'disconnect' && req.action === 'keep-power'));
       if (!supersedable) {
-        throw new AppError('CONFLICT', `meter ${req.meterId} has a ${active.action} command ${active.state} (${active.id}); try again when it finishes`, { commandId: active.id });
+        throw new AppError('CONFLICT', `meter ${req.meterId} has a ${active.action} command ${active.state} (${active.id}); try again when it finishes`, { commandId: active.id, inFlight: true });
       }
       this.repos.commands.finish(active.id, 'cancelled', 'superseded', at, `superseded by ${req.action}`);
       this.repos.journal.audit(req.actor, 'command-cancelled', req.meterId, { commandId: active.id, supersededBy: req.action, reason: req.reason }, at);
     }
     const id = randomUUID();
-    const sent = startNow && !this.stopped && this.queue.wouldStartNow(linkOf(meter), priorityOf(req.action, req.bulkId !== undefined));
-    this.repos.commands.insert({
-      id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
-      createdAt: at, expiresAt: req.expiresAt ?? at + this.options.commandExpiryMs, bulkId: req.bulkId ?? null,
-    }, sent);
+    const owned = this.owns(meter);
+    const sent = startNow && !this.stopped && owned && this.queue.wouldStartNow(linkOf(meter), priorityOf(req.action, req.bulkId !== undefined));
+    try {
+      this.repos.commands.insert({
+        id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
+        createdAt: at, expiresAt: req.expiresAt ?? at + this.options.commandExpiryMs, bulkId: req.bulkId ?? null,
+      }, sent);
+    } catch (err) {
+      // Another daemon created a command for this meter since we looked (the unique index).
+      if (!isActiveCommandConflict(err)) throw err;
+      throw new AppError('CONFLICT', `meter ${req.meterId} already has a command in flight; try again when it finishes`, { inFlight: true });
+    }
     if (sent) this.markedAtCreation.add(id);
-    if (req.triggerAt !== undefined) this.triggers.set(id, req.triggerAt);
+    // Restore latency from the payment is measured where the command runs: here, if the link is ours.
+    if (req.triggerAt !== undefined && owned) this.triggers.set(id, req.triggerAt);
     const detail = { commandId: id, action: req.action, origin: req.origin, reason: req.reason, bulkId: req.bulkId ?? null, triggerAt: req.triggerAt ?? null };
     this.repos.journal.audit(req.actor, `command-${req.action}`, req.meterId, detail, at);
     this.repos.journal.appendEvent('command-queued', meter.accountId, meter.id, detail, at);
     return this.repos.commands.get(id)!;
   }
 
-  private kick(command: CommandRow): void {
-    if (this.stopped || this.queue.has(command.id)) return;
+  /** Starts a command unless it is running here already or its link is another daemon's. */
+  private kick(command: CommandRow): boolean {
+    if (this.stopped || this.queue.has(command.id)) return false;
     const meter = this.repos.meters.get(command.meterId);
-    if (!meter) return;
+    if (!meter || !this.owns(meter)) return false;
     this.queue.enqueue({
       id: command.id, link: linkOf(meter), priority: priorityOf(command.action, command.bulkId !== null),
       start: () => {
@@ -193,12 +225,18 @@ export class CommandService {
         return run.finally(() => this.runs.delete(run));
       },
     });
+    return true;
   }
 
   private async run(commandId: string): Promise<void> {
     let command = this.repos.commands.get(commandId);
     if (!command || this.stopped || (command.state !== 'queued' && command.state !== 'sent')) return;
     const meter = this.repos.meters.get(command.meterId)!;
+    // The link's lease was lost while the command waited: its new owner runs it.
+    if (!this.owns(meter)) {
+      this.markedAtCreation.delete(commandId);
+      return;
+    }
     const executor = this.executors[meter.protocol];
     if (!executor) return this.finish(command, meter, 'failed', 'unsupported-protocol', `no relay executor for protocol ${meter.protocol}`);
     const target = targetOf(command.action);
@@ -210,6 +248,8 @@ export class CommandService {
     if (!marked && command.state === 'sent' && (await this.confirm(command, meter, executor, target, 1))) return;
 
     while (!this.stopped) {
+      // Lease lost: stop here and leave the command as it is; the new owner reads it back first.
+      if (!this.owns(meter)) return;
       command = this.repos.commands.get(commandId)!;
       if (command.state !== 'queued' && command.state !== 'sent') return; // cancelled meanwhile
       if (this.now() >= command.expiresAt) return this.expire(command, meter);
@@ -241,7 +281,7 @@ export class CommandService {
    */
   private async confirm(command: CommandRow, meter: MeterRow, executor: RelayExecutor, target: Target, tries: number): Promise<boolean> {
     let misses = 0;
-    while (misses < tries && !this.stopped) {
+    while (misses < tries && !this.stopped && this.owns(meter)) {
       try {
         const rb = await within(executor.readBack(meter), Math.max(command.expiresAt - this.now(), this.options.confirmIntervalMs), `read-back of meter ${meter.id}`);
         if (this.stopped) return false;
@@ -261,7 +301,7 @@ export class CommandService {
         this.expire(this.repos.commands.get(command.id) ?? command, meter);
         return true;
       }
-      if (misses < tries) await this.sleeper.sleep(this.options.confirmIntervalMs);
+      if (misses < tries && this.owns(meter)) await this.sleeper.sleep(this.options.confirmIntervalMs);
     }
     return false;
   }

@@ -278,3 +278,19 @@ export const outboxCursors = sqliteTable('outbox_cursors', {
   name: text('name').primaryKey(),
   lastEventId: integer('last_event_id').notNull(),
 });
+
+/**
+ * Which daemon owns each bus (RS-485 line, DTU, Modbus TCP endpoint): polling and relay commands
+ * on a bus run only in its owner. A lease is taken when free, expired or already the taker's, and
+ * renewed before it expires; `epoch` counts changes of owner (a fencing counter).
+ */
+export const busLeases = sqliteTable('bus_leases', {
+  busId: text('bus_id').primaryKey(),
+  /** cluster.nodeId of the daemon holding (or last holding) the lease */
+  nodeId: text('node_id').notNull(),
+  /** the lease is free from this time on (ms since the epoch, the renewing daemon's clock) */
+  expiresAt: integer('expires_at').notNull(),
+  epoch: integer('epoch').notNull(),
+  /** when the current owner took the lease */
+  acquiredAt: integer('acquired_at').notNull(),
+});

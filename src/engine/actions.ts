@@ -1,10 +1,12 @@
 // Acting on evaluations: the commands the decisions ask for (all of one batch in one
 // transaction, with the review items raised alongside), review items for protected customers
 // and relay faults, and the flapping guard's keep-power hold. A supply point with a command
-// already sent is left alone: the engine converges after that command finishes.
+// already sent is left alone: the engine converges after that command finishes. Another daemon's
+// engine may have created a command meanwhile (several daemons, one database): the refusal that
+// follows says a command is in flight, which is what this engine wanted.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
-import type { CommandService, CommandRequest } from '../commands/service.js';
+import { isInFlightRefusal, type CommandService, type CommandRequest } from '../commands/service.js';
 import type { Metrics } from '../metrics.js';
 import type { HoldService } from '../holds/service.js';
 import type { ReviewService } from './reviews.js';
@@ -71,8 +73,9 @@ export class EngineActions {
     let commands = 0;
     if (requests.length > 0) {
       for (const r of this.commands.requestMany(requests, raise)) {
-        if (!r.ok) this.logger.warn({ meter: r.meterId, err: r.error.message }, 'engine command not created');
-        else commands++;
+        if (r.ok) commands++;
+        else if (isInFlightRefusal(r.error)) this.logger.info({ meter: r.meterId, err: r.error.message }, 'engine command not created: a command is already in flight');
+        else this.logger.warn({ meter: r.meterId, err: r.error.message }, 'engine command not created');
       }
     } else {
       this.repos.transaction(raise);

@@ -1,9 +1,11 @@
 // The bus's link to its line, kept open: opens through the injected transport, and when the port
 // errors, the DTU connection drops or opening fails, closes what is left and opens again after a
 // pause that doubles from `reconnectMinMs` up to `reconnectMaxMs`. Nothing here throws to its owner.
+// A suspended link is closed and stays closed until resumed (another daemon holds the bus).
 //
 //   down ──ensure()──▶ opening ──ok──▶ up ──error / close / failed write──▶ down ─(backoff)─▶ opening
 //                         └──fail──▶ down ─(backoff)─▶ opening
+//   any ──suspend()──▶ suspended ──resume()──▶ opening
 import { TransportError, type ByteLink, type TransportFactory } from '../../protocols/transports/types.js';
 
 export interface LinkOptions {
@@ -26,6 +28,7 @@ export class ReconnectingLink {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
+  private suspended = false;
 
   constructor(
     private readonly transport: TransportFactory,
@@ -39,7 +42,7 @@ export class ReconnectingLink {
 
   /** Opens the link unless it is up, opening, or waiting to reopen. */
   ensure(): void {
-    if (this.closed || this.link || this.opening || this.timer) return;
+    if (this.closed || this.suspended || this.link || this.opening || this.timer) return;
     void this.open();
   }
 
@@ -57,6 +60,23 @@ export class ReconnectingLink {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.drop();
+  }
+
+  /** Closes the link without reporting it down, and keeps it closed until `resume()`. */
+  async suspend(): Promise<void> {
+    this.suspended = true;
+    this.failures = 0;
+    await this.drop();
+  }
+
+  /** Lets the link open again, and opens it. */
+  resume(): void {
+    this.suspended = false;
+    this.ensure();
+  }
+
+  private async drop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const link = this.link;
@@ -71,6 +91,7 @@ export class ReconnectingLink {
       link = await this.transport();
     } catch (err) {
       this.opening = false;
+      if (this.closed || this.suspended) return;
       this.failures++;
       const retryInMs = this.backoff();
       this.handlers.onOpenFailed(err as Error, retryInMs);
@@ -78,7 +99,7 @@ export class ReconnectingLink {
       return;
     }
     this.opening = false;
-    if (this.closed) {
+    if (this.closed || this.suspended) {
       await link.close().catch(() => {});
       return;
     }
@@ -107,7 +128,7 @@ export class ReconnectingLink {
   }
 
   private schedule(ms: number): void {
-    if (this.closed || this.timer) return;
+    if (this.closed || this.suspended || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.open();

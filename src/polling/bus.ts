@@ -9,6 +9,8 @@
 //
 // The receiver is registered before the request is written, so a fast reply is never missed.
 // No promise is left hanging: every exchange ends in a value, BUS_TIMEOUT or BUS_CLOSED.
+// A suspended bus (another daemon holds its lease) has its link closed and fails every request at
+// once with BUS_CLOSED (reason 'suspended') until it is started again.
 import type { TransportFactory } from '../../protocols/transports/types.js';
 import { AppError } from '../errors.js';
 import { ReconnectingLink } from './bus-link.js';
@@ -42,6 +44,8 @@ export class Bus {
   private readonly link: ReconnectingLink;
   private flight: Flight | null = null;
   private closed = false;
+  /** why the bus is suspended, or null while it may be used */
+  private suspended: string | null = null;
   private downSince: number | null = Date.now();
   private waitTimer: NodeJS.Timeout | null = null;
 
@@ -88,13 +92,43 @@ export class Bus {
     return this.busy.ratio(now);
   }
 
-  /** Opens the link in the background; failures are reported and retried, never thrown. */
+  /** Whether the bus is suspended (its link closed on purpose until `start()`). */
+  get isSuspended(): boolean {
+    return this.suspended !== null;
+  }
+
+  /** Opens the link in the background (ending a suspension); failures are reported and retried, never thrown. */
   start(): void {
-    if (!this.closed) this.link.ensure();
+    if (this.closed) return;
+    if (this.suspended !== null) {
+      this.suspended = null;
+      this.downSince = Date.now();
+      this.link.resume();
+      return;
+    }
+    this.link.ensure();
+  }
+
+  /**
+   * Closes the link and fails everything queued and in flight with BUS_CLOSED (reason
+   * 'suspended'); until `start()`, requests fail at once and the link stays closed.
+   */
+  async suspend(why: string): Promise<void> {
+    if (this.closed || this.suspended !== null) return;
+    this.suspended = why;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    const err = (label: string) => new AppError('BUS_CLOSED', `bus ${this.id} suspended (${why}) before ${label} completed`, { bus: this.id, label, reason: 'suspended' });
+    for (const p of this.queue.drain()) p.reject(err(p.exchange.label));
+    if (this.flight) this.settle(this.flight.pending, err(this.flight.pending.exchange.label));
+    await this.link.suspend();
   }
 
   request<T>(exchange: Exchange<T>): Promise<T | undefined> {
     if (this.closed) return Promise.reject(new AppError('BUS_CLOSED', `bus ${this.id} is closed`, { bus: this.id, label: exchange.label, reason: 'closed' }));
+    if (this.suspended !== null) {
+      return Promise.reject(new AppError('BUS_CLOSED', `bus ${this.id} is suspended: ${this.suspended}`, { bus: this.id, label: exchange.label, reason: 'suspended' }));
+    }
     return new Promise<T | undefined>((resolve, reject) => {
       this.queue.push({ exchange: exchange as Exchange<unknown>, resolve: resolve as (v: unknown) => void, reject, enqueuedAt: Date.now() });
       this.link.ensure();
@@ -126,7 +160,7 @@ export class Bus {
   }
 
   private pump(): void {
-    if (this.flight || this.closed) return;
+    if (this.flight || this.closed || this.suspended !== null) return;
     if (!this.link.up) {
       this.expireWaiting();
       return;
@@ -258,7 +292,7 @@ export class Bus {
 
   /** While the link is down, fails exchanges that have waited linkWaitMs for it; re-arms for the next. */
   private expireWaiting(): void {
-    if (this.closed || this.link.up) return;
+    if (this.closed || this.suspended !== null || this.link.up) return;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.waitTimer = null;
     const now = Date.now();

@@ -2,7 +2,9 @@
 // every due meter at the lowest priority and hands the values to the ledger. A silent meter costs
 // the bus one timeout per attempt and never stalls the others; after repeated failures it is
 // marked offline (an outbox event) and polled less often, and it is back online (another event)
-// on its next good reply. A link that is down fails reads without blaming the meters.
+// on its next good reply. A link that is down fails reads without blaming the meters. With several
+// daemons, only the one holding the bus's lease polls it: the poller is started when the lease is
+// taken and stopped when it is lost, and reads of a bus this daemon does not hold fail BUS_CLOSED.
 //
 //   cycle: meters on the bus ─▶ due? (offline backoff) ─▶ reader.read(meter, 'poll') all queued at once
 //          ─▶ bus serialises them ─▶ recordReading + relay state ─▶ collection success ratio
@@ -10,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Repositories, MeterRow } from '../db/repo/index.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
+import { AppError } from '../errors.js';
 import { recordReading } from '../ledger/consumption.js';
 import type { Priority } from './bus.js';
 import type { MeterReader, MeterValues } from './meter-reader.js';
@@ -22,6 +25,8 @@ export interface PollerOptions {
   offlineBackoffMaxMs: number;
   /** The meters' local time, for time-of-use charging; default UTC+8. */
   utcOffsetMinutes?: number;
+  /** Whether this daemon holds the bus now (its lease); default always. */
+  held?: () => boolean;
 }
 
 export interface CollectionStats {
@@ -56,8 +61,12 @@ export class BusPoller {
     this.health = new MeterHealth(options);
   }
 
+  /** Starts the schedule (again, after a stop that has finished); the first cycle runs at once. */
   start(): void {
+    this.stopped = false;
+    if (this.timer || this.cycle) return; // running, or a cycle ending now schedules the next
     const loop = () => {
+      this.timer = null;
       if (this.stopped) return;
       const started = Date.now();
       this.cycle = this.pollAll().catch((err: unknown) => {
@@ -73,6 +82,7 @@ export class BusPoller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     await this.cycle?.catch(() => {});
   }
 
@@ -110,6 +120,9 @@ export class BusPoller {
   async pollMeter(meter: MeterRow, priority: Priority = 'poll'): Promise<MeterValues> {
     const reader = this.readers.get(meter.protocol);
     if (!reader) throw new RangeError(`no reader for protocol '${meter.protocol}' on bus ${this.busId}`);
+    if (this.options.held && !this.options.held()) {
+      throw new AppError('BUS_CLOSED', `bus ${this.busId} is held by another daemon`, { bus: this.busId, meterId: meter.id, reason: 'suspended' });
+    }
     let values: MeterValues;
     try {
       values = await reader.read(meter, priority);
@@ -158,8 +171,8 @@ export class BusPoller {
     const code = (err as { code?: string }).code;
     const reason = (err as { context?: { reason?: string } }).context?.reason;
     if (code === 'BUS_CLOSED') {
-      // The bus is closing, the read was cancelled, or the link is down: not the meter's fault.
-      if (reason !== 'closed' && reason !== 'cancelled') count('link-down');
+      // The bus is closing or suspended, the read was cancelled, or the link is down: not the meter's fault.
+      if (reason !== 'closed' && reason !== 'cancelled' && reason !== 'suspended') count('link-down');
       return;
     }
     const at = this.now();

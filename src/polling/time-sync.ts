@@ -29,8 +29,10 @@ export class TimeSync {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Starts the schedule (again after a stop: the bus's lease was taken back). */
   start(): void {
-    if (this.options.intervalMs <= 0 || this.stopped) return;
+    if (this.options.intervalMs <= 0 || this.timer) return;
+    this.stopped = false;
     void this.sync();
     this.timer = setInterval(() => void this.sync(), this.options.intervalMs);
   }

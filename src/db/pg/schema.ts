@@ -286,3 +286,19 @@ export const outboxCursors = pgTable('outbox_cursors', {
   name: text('name').primaryKey(),
   lastEventId: int8('last_event_id').notNull(),
 });
+
+/**
+ * Which daemon owns each bus (RS-485 line, DTU, Modbus TCP endpoint): polling and relay commands
+ * on a bus run only in its owner. A lease is taken when free, expired or already the taker's, and
+ * renewed before it expires; `epoch` counts changes of owner (a fencing counter).
+ */
+export const busLeases = pgTable('bus_leases', {
+  busId: text('bus_id').primaryKey(),
+  /** cluster.nodeId of the daemon holding (or last holding) the lease */
+  nodeId: text('node_id').notNull(),
+  /** the lease is free from this time on (ms since the epoch, the renewing daemon's clock) */
+  expiresAt: int8('expires_at').notNull(),
+  epoch: int8('epoch').notNull(),
+  /** when the current owner took the lease */
+  acquiredAt: int8('acquired_at').notNull(),
+});

@@ -42,6 +42,8 @@ export function commandsRepository(db: Sqlite) {
   const byId = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = ?`);
   const activeFor = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? AND state IN ('queued', 'sent')`);
   const allActive = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE state IN ('queued', 'sent') ORDER BY created_at`);
+  const activeOnBus = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
+    WHERE state IN ('queued', 'sent') AND meter_id IN (SELECT id FROM meters WHERE bus_id = ?) ORDER BY created_at`);
   const forMeter = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? ORDER BY created_at DESC, id LIMIT ?`);
   const relaySince = db.prepare(`SELECT action, state, sent_at AS sentAt, finished_at AS finishedAt, origin FROM commands
     WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') AND (created_at >= ? OR state IN ('queued', 'sent'))
@@ -78,6 +80,10 @@ export function commandsRepository(db: Sqlite) {
     },
     allActive(): CommandRow[] {
       return allActive.all() as CommandRow[];
+    },
+    /** Active commands of the meters on one bus, oldest first (what the bus's owner runs). */
+    activeOnBus(busId: string): CommandRow[] {
+      return activeOnBus.all(busId) as CommandRow[];
     },
     forMeter(meterId: string, limit: number): CommandRow[] {
       return forMeter.all(meterId, limit) as CommandRow[];
@@ -132,3 +138,15 @@ export function commandsRepository(db: Sqlite) {
 }
 
 export type CommandsRepository = ReturnType<typeof commandsRepository>;
+
+/**
+ * Whether a failed insert hit the one-active-command-per-meter index (commands_one_active_per_meter):
+ * another writer created a command for the meter since this one looked. SQLite names the column,
+ * PostgreSQL the index.
+ */
+export function isActiveCommandConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; constraint?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') return typeof e.message === 'string' && e.message.includes('commands.meter_id');
+  return e.code === '23505' && e.constraint === 'commands_one_active_per_meter';
+}

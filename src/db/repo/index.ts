@@ -13,6 +13,7 @@ import { journalRepository } from './journal.js';
 import { ingestRepository } from './ingest.js';
 import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
+import { leasesRepository } from './leases.js';
 
 export function createRepositories(db: Sqlite) {
   return {
@@ -30,6 +31,7 @@ export function createRepositories(db: Sqlite) {
     ingest: ingestRepository(db),
     tariffs: tariffsRepository(db),
     webhooks: webhooksRepository(db),
+    leases: leasesRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
@@ -46,3 +48,4 @@ export type { ReviewRow, ReviewKind } from './reviews.js';
 export type { BulkRow, BulkSkip } from './bulk.js';
 export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';
+export type { BusLeaseRow } from './leases.js';
