@@ -2,7 +2,9 @@
 // the meter's concentrator and waits for its ack until the command expires: held while the
 // concentrator is offline, published again when it (or the broker link) comes back. readBack() is
 // satisfied only by the ack plus a reading taken after the command was sent (newer than every
-// reading known then) that shows the relay state.
+// reading known then) that shows the relay state. That reading may be committed by another daemon
+// (several daemons split the readings through a shared subscription): the meter's stored relay
+// state, changed by a reading newer than the baseline, confirms as well.
 //
 //   send ─▶ [concentrator offline? hold] ─▶ publish commands ─▶ …/acks {id, ok}
 //   readBack ─▶ ack ok? ─▶ wait for a newer reading with "relay" ─▶ {relay}
@@ -31,7 +33,11 @@ export interface ConcentratorLink {
 export interface MqttExecutorOptions {
   /** how long one read-back waits for the confirming reading */
   readBackTimeoutMs: number;
+  /** how often a read-back looks at the stored relay state for a reading another daemon committed */
+  storedCheckMs?: number;
 }
+
+const STORED_CHECK_MS = 250;
 
 interface InFlight {
   commandId: string;
@@ -116,12 +122,16 @@ export class MqttExecutor implements RelayExecutor {
   async readBack(meter: MeterRow): Promise<RelayReadback> {
     const entry = this.byMeter.get(meter.id);
     if (!entry || !entry.ack) throw new Error(`no ack from concentrator ${meter.concentratorId ?? '(none)'} for a command to meter ${meter.id}`);
-    if (entry.reading?.relay !== entry.wanted) {
+    if (entry.reading?.relay !== entry.wanted && !this.storedConfirms(entry)) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, this.options.readBackTimeoutMs);
+        const look = setInterval(() => {
+          if (this.storedConfirms(entry)) done();
+        }, this.options.storedCheckMs ?? STORED_CHECK_MS);
         this.abort.signal.addEventListener('abort', done, { once: true });
         function done() {
           clearTimeout(timer);
+          clearInterval(look);
           entry!.onReading = null;
           resolve();
         }
@@ -132,6 +142,19 @@ export class MqttExecutor implements RelayExecutor {
       throw new Error(`no reading of meter ${meter.id} with its relay state since the command was sent (waited ${this.options.readBackTimeoutMs} ms)`);
     }
     return { relay: entry.reading.relay, tripPending: false, closePermitted: false };
+  }
+
+  /**
+   * Whether the stored relay state shows the wanted state since a reading newer than the baseline
+   * (committed here or by another daemon); notes it as the confirming reading.
+   */
+  private storedConfirms(entry: InFlight): boolean {
+    if (!entry.ack?.ok) return false;
+    const m = this.repos.meters.get(entry.meterId);
+    if (!m || m.relayState !== entry.wanted || m.relayStateAt === null || m.relayStateAt <= entry.baselineTs) return false;
+    if (entry.reading && m.relayStateAt < entry.reading.ts) return false;
+    entry.reading = { ts: m.relayStateAt, relay: entry.wanted };
+    return true;
   }
 
   /** An ack from a concentrator; false when no command of ours has that id. */

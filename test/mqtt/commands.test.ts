@@ -7,6 +7,9 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
 import { SimConcentrator, type Misbehaviour } from '../../simulators/concentrator/index.js';
 import { address, fleet } from './fixtures.js';
+import { openDatabase } from '../../src/db/connection.js';
+import { createRepositories } from '../../src/db/repo/index.js';
+import { recordReading } from '../../src/ledger/consumption.js';
 
 describe('relay commands through concentrators (embedded broker)', () => {
   let td: TestDaemon | null = null;
@@ -60,6 +63,27 @@ describe('relay commands through concentrators (embedded broker)', () => {
     expect(repos.commands.get(command.id)!.state).toBe('sent');
     await sim.publishRound(); // the concentrator's next scheduled reading
     await eventually(() => expect(repos.commands.get(command.id)!.state).toBe('confirmed'));
+  });
+
+  it('is confirmed by a reading another daemon committed (readings split by a shared subscription)', async () => {
+    const { td: fk, repos, sim, request } = await setup({ noReadingAfterCommand: true });
+    const command = request('disconnect');
+    await eventually(() => expect(sim.commands).toHaveLength(1));
+    await eventually(() => expect(repos.commands.get(command.id)!.lastError).toMatch(/no reading of meter dcu-7-m1/));
+    // The concentrator's next reading reaches the other daemon, which stores it in the shared database.
+    const other = openDatabase(fk.dataDir);
+    try {
+      const theirs = createRepositories(other);
+      const ts = Date.now();
+      theirs.transaction(() => {
+        recordReading(theirs, { meterId: 'dcu-7-m1', ts, energyWh: 5100 }, ts);
+        expect(theirs.ingest.relayFromReading('dcu-7-m1', 'open', ts)).toBe(true);
+      });
+    } finally {
+      other.close();
+    }
+    await eventually(() => expect(repos.commands.get(command.id)!.state).toBe('confirmed'));
+    expect(sim.commands).toHaveLength(1);
   });
 
   it('fails a refused command with the concentrator\'s reason', async () => {
