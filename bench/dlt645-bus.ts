@@ -10,7 +10,10 @@
 // The simulators run in a child process (as meters are other devices), so their timers do not
 // share the driver's event loop; --sims-in-process puts them in this one.
 //
-//   npx tsx bench/dlt645-bus.ts [--runs 3] [--seconds 15] [--warmup 3] [--td 30] [--sims-in-process]
+//   npx tsx bench/dlt645-bus.ts [--runs 3] [--seconds 8] [--warmup 2] [--td 30] [--sims-in-process]
+//
+// The line paces every exchange, so runs agree within about 1 %: 8 s (some 35 exchanges per bus
+// at 2400 baud, timed first to last completion) after a 2 s warm-up is plenty.
 //
 // Ends with one JSON line per figure: {"name","value","unit","reference","ratio"}.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
   const serve = process.argv.indexOf('--serve-sims');
   if (serve >= 0) return serveSims(JSON.parse(process.argv[serve + 1]!) as SimSpec[]);
   const o = {
-    runs: arg('runs', size(3, 1)), seconds: arg('seconds', size(15, 3)), warmup: arg('warmup', size(3, 1)), td: arg('td', 30),
+    runs: arg('runs', size(3, 1)), seconds: arg('seconds', size(8, 3)), warmup: arg('warmup', size(2, 1)), td: arg('td', 30),
     inProcess: process.argv.includes('--sims-in-process'),
   };
   const figures: Figure[] = [];

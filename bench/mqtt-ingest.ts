@@ -18,6 +18,8 @@ import type { PublisherResult, PublisherSpec } from './mqtt/publisher.js';
 const meters = size(10_240, 512);
 const durationS = size(8, 2);
 const warmupS = size(3, 1);
+/** the broker-alone reference, one run per shape: a ceiling, 3–50 times the daemon's rate */
+const referenceS = size(4, 2);
 const runs = size(3, 1);
 
 interface Shape {
@@ -78,7 +80,7 @@ try {
   const url = `mqtt://127.0.0.1:${mqttPort}`;
   let acked = 0;
   for (const shape of SHAPES) {
-    const bare = await publish(url, shape, durationS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
+    const bare = await publish(url, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
     log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
     await publish(url, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
     const rates: number[] = [];

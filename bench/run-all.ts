@@ -4,12 +4,14 @@
 //   tsx bench/run-all.ts [--smoke] [--only a,b] [--json results.json] [--markdown]
 //
 // --smoke passes BENCH_SMOKE=1: every benchmark runs at tiny sizes, in seconds. Exits 1 when a
-// benchmark fails or prints no figure (never because a target is missed).
+// benchmark fails or prints no figure (never because a target is missed). The daemon is built once
+// here (bench/lib/build.ts) and every benchmark that starts one runs that same build.
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib/daemon.js';
+import { buildDaemon, SHARED_BUILD_ENV } from './lib/build.js';
 import { loadNow, log, parseFigures, type Figure } from './lib/figures.js';
 import { footnotes, markdownTable, textTable } from './lib/table.js';
 
@@ -36,10 +38,12 @@ const files = readdirSync(join(ROOT, 'bench'))
   .filter((f) => !only || only.some((o) => f.startsWith(o)))
   .sort();
 
+const shared: Record<string, string> = process.env.BENCH_DAEMON === 'tsx' ? {} : { [SHARED_BUILD_ENV]: buildDaemon() };
+
 function runOne(file: string): Promise<BenchResult> {
   const t0 = performance.now();
   const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join('bench', file)], {
-    cwd: ROOT, env: { ...process.env, ...(smoke ? { BENCH_SMOKE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: { ...process.env, ...shared, ...(smoke ? { BENCH_SMOKE: '1' } : {}) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';

@@ -1,14 +1,17 @@
 // The daemon as production runs it (node dist/src/main.js, see Dockerfile): every .ts under src/
 // and protocols/ transpiled to JavaScript (TypeScript's transpileModule, no type check) into a
 // temporary tree whose other top-level entries (node_modules, migrations, registermaps, …) are
-// links to the repository's, so the daemon finds its files as it does in dist/.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// links to the repository's, so the daemon finds its files as it does in dist/. A whole suite run
+// builds once (BENCH_BUILD_DIR names the tree to reuse).
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 import { ROOT } from './daemon.js';
 
 const COMPILED = ['src', 'protocols'];
+/** A tree built by a parent process (bench/run-all.ts) that this process may use as it is. */
+export const SHARED_BUILD_ENV = 'BENCH_BUILD_DIR';
 let built: string | null = null;
 
 function* tsFiles(dir: string): Generator<string> {
@@ -22,6 +25,9 @@ function* tsFiles(dir: string): Generator<string> {
 /** Builds once per process; returns the tree's root (run `node <root>/src/main.js`). */
 export function buildDaemon(): string {
   if (built) return built;
+  // run-all builds once and hands the tree to every benchmark; its process removes it at exit.
+  const shared = process.env[SHARED_BUILD_ENV];
+  if (shared && existsSync(join(shared, 'src/main.js'))) return (built = shared);
   const out = mkdtempSync(join(tmpdir(), 'feikong-bench-build-'));
   process.once('exit', () => rmSync(out, { recursive: true, force: true }));
   const options: ts.CompilerOptions = {
