@@ -1,5 +1,6 @@
-// Starts the bare-stack reference server (bench/bare-fastify-sqlite.ts --serve) in its own process
-// on a data directory and returns its URL and pid.
+// Starts a bare-stack reference server (bench/bare-fastify-sqlite.ts --serve: Fastify; --serve-node:
+// Node's own http module, the floor under any Node framework) in its own process on a data
+// directory and returns its URL and pid.
 import type { ChildProcess } from 'node:child_process';
 import { spawnTs } from './daemon.js';
 
@@ -10,8 +11,8 @@ export interface BareServer {
   stop(): Promise<void>;
 }
 
-export async function startBareServer(dataDir: string): Promise<BareServer> {
-  const child = spawnTs('bench/bare-fastify-sqlite.ts', ['--serve', dataDir]);
+export async function startBareServer(dataDir: string, stack: 'fastify' | 'node' = 'fastify'): Promise<BareServer> {
+  const child = spawnTs('bench/bare-fastify-sqlite.ts', [stack === 'node' ? '--serve-node' : '--serve', dataDir]);
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
