@@ -8,7 +8,6 @@
 // confirmed, and the ledger still holds (every reading charged once).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,23 +21,13 @@ import { createApiKey } from '../../src/http/auth.js';
 import { postPayment } from '../../src/ledger/payments.js';
 import { checkLedger } from '../../src/ledger/check.js';
 import { eventually } from '../helpers/eventually.js';
+import { freePort } from '../helpers/net.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const BUS = 'dtu-1';
 const LEASE_MS = 3000;
 const CUT = '000000000701';
 const OTHER = '000000000702';
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
 
 interface Daemon {
   name: string;

@@ -14,7 +14,8 @@ import { validateConfig } from '../../src/config/load.js';
 import { eventually } from '../helpers/eventually.js';
 import { seededRandom } from '../../simulators/concentrator/index.js';
 import { isoWithOffset } from '../../simulators/concentrator/meters.js';
-import { address, fleet, freePort, readingCount, startMosquitto, type Mosquitto } from './fixtures.js';
+import { address, fleet, readingCount, startMosquitto, type Mosquitto } from './fixtures.js';
+import { freePort } from '../helpers/net.js';
 import { kill, startDaemonProcess, terminate, type DaemonProcess } from './daemon-process.js';
 
 const METERS = 20;

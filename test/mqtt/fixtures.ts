@@ -3,26 +3,16 @@
 // database queries the assertions use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Repositories } from '../../src/db/repo/index.js';
 import type { Config } from '../../src/config/schema.js';
 import { createAccount, createMeter } from '../../src/fleet.js';
 import { postPayment } from '../../src/ledger/payments.js';
+import { freePort } from '../helpers/net.js';
 
 export const PRICE = '0.5000';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The address a concentrator uses for meter i (12 digits, like the DL/T 645 address it reads). */
 export function address(i: number): string {
