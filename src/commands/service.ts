@@ -68,7 +68,6 @@ const READBACKS_PER_ATTEMPT = 5;
 export class CommandService {
   private readonly queue: CommandQueue;
   private readonly runs = new Set<Promise<void>>();
-  private readonly triggers = new Map<string, number>();
   /** commands created already marked sent: their first attempt needs no read-back and no mark */
   private readonly markedAtCreation = new Set<string>();
   private stopped = false;
@@ -197,6 +196,7 @@ export class CommandService {
       this.repos.commands.insert({
         id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
         createdAt: at, expiresAt: req.expiresAt ?? at + this.options.commandExpiryMs, bulkId: req.bulkId ?? null,
+        triggerAt: req.triggerAt ?? null,
       }, sent);
     } catch (err) {
       // Another daemon created a command for this meter since we looked (the unique index).
@@ -204,8 +204,6 @@ export class CommandService {
       throw new AppError('CONFLICT', `meter ${req.meterId} already has a command in flight; try again when it finishes`, { inFlight: true });
     }
     if (sent) this.markedAtCreation.add(id);
-    // Restore latency from the payment is measured where the command runs: here, if the link is ours.
-    if (req.triggerAt !== undefined && owned) this.triggers.set(id, req.triggerAt);
     const detail = { commandId: id, action: req.action, origin: req.origin, reason: req.reason, bulkId: req.bulkId ?? null, triggerAt: req.triggerAt ?? null };
     this.repos.journal.audit(req.actor, `command-${req.action}`, req.meterId, detail, at);
     this.repos.journal.appendEvent('command-queued', meter.accountId, meter.id, detail, at);
@@ -332,8 +330,8 @@ export class CommandService {
       this.repos.journal.audit('feikong', `command-${state}`, meter.id, detail, at);
       return true;
     });
-    const triggerAt = this.triggers.get(command.id) ?? command.createdAt;
-    this.triggers.delete(command.id);
+    // Stored with the command: a restart, or another daemon running it, measures from the payment too.
+    const triggerAt = command.triggerAt ?? command.createdAt;
     if (!changed) return;
     this.metrics.commandsTotal.inc({ action: command.action, state, outcome });
     if (state === 'confirmed' && isRelay(command.action)) {

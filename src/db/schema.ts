@@ -148,6 +148,8 @@ export const commands = sqliteTable('commands', {
   updatedAt: integer('updated_at').notNull(),
   /** the bulk operation this command belongs to, if any */
   bulkId: text('bulk_id'),
+  /** what made it due, when that came before it (the payment of a restore): its latency counts from here */
+  triggerAt: integer('trigger_at'),
 }, (t) => [
   index('commands_bulk').on(t.bulkId),
   // Never two commands in flight for one meter.

@@ -3,7 +3,9 @@
 // answers an on-demand read of it with 503 BUS_CLOSED. When the lease is found taken (written here
 // as another daemon would after the holder stalled), the holder stops polling and closes its link
 // at its next renewal, and the new holder opens its own and polls. A clean stop releases the
-// lease, and the first daemon takes the bus back with the epoch counting every owner.
+// lease, and the first daemon takes the bus back with the epoch counting every owner. A restore
+// created by the daemon without the bus is run by the holder, and its latency counts from the
+// payment that made it due, stored with the command.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDlt645Bus, type SimBus } from '../../simulators/dlt645/bus.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -77,5 +79,36 @@ describe('bus handover between two daemons', () => {
     await eventually(() => expect(heard.slice(before).filter((h) => h.link !== linkB).length).toBeGreaterThan(2));
     expect(a.daemon.buses.get(BUS)!.isSuspended).toBe(false);
     expect(a.daemon.repos.leases.get(BUS)).toMatchObject({ nodeId: 'node-a', epoch: 3 });
+  });
+
+  it('runs a restore another daemon created, and measures its latency from the payment stored with it', async () => {
+    sim = await startDlt645Bus({ transport: { kind: 'tcp', port: 0 }, baudRate: 9600, responseDelayMs: 20, meters: [{ address: ADDRESS, energyWh: 5000, initiallyOpen: true }] });
+    const overrides = (nodeId: string) => ({
+      buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim!.port!, baudRate: 9600 }],
+      polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
+      engine: { sweepIntervalMs: 3_600_000 },
+      cluster: { nodeId, leaseMs: 1000, commandPickupMs: 200 },
+    });
+    const a = await startTestDaemon(overrides('node-a'));
+    daemons.push(a);
+    expect((await a.api('POST', '/v1/accounts', { body: { id: 'acc-1', name: 'Han Meimei' } })).status).toBe(201);
+    expect((await a.api('POST', '/v1/meters', { body: { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: BUS, address: ADDRESS } })).status).toBe(201);
+    await eventually(() => expect(a.daemon.leases.holds(BUS)).toBe(true));
+    const b = await startTestDaemon(overrides('node-b'), a.dataDir);
+    daemons.push(b);
+    b.daemon.engine.stop(); // the restore below is requested by hand, as the engine would after a payment
+
+    // The payment that made the restore due was committed a minute before the command: the daemon
+    // that took it restarted in between, say.
+    const paidAt = Date.now() - 60_000;
+    const command = b.daemon.commands.request({ meterId: 'm-1', action: 'reconnect', origin: 'engine', actor: 'engine', reason: 'balance above restore level', triggerAt: paidAt });
+    expect(b.daemon.leases.holds(BUS)).toBe(false);
+    expect(b.daemon.repos.commands.get(command.id)!.triggerAt).toBe(paidAt);
+    await eventually(() => expect(a.daemon.repos.commands.get(command.id)!.state).toBe('confirmed'), 15_000);
+    expect(sim.meter(ADDRESS)!.relayStatus().relayOpen).toBe(false);
+    const metricsOfA = String((await a.api('GET', '/metrics', { role: null })).body);
+    expect(metricsOfA).toMatch(/^feikong_restore_latency_seconds_count 1$/m);
+    const sum = Number(/^feikong_restore_latency_seconds_sum (\S+)$/m.exec(metricsOfA)![1]);
+    expect(sum).toBeGreaterThanOrEqual(60);
   });
 });

@@ -155,6 +155,8 @@ export const commands = pgTable('commands', {
   updatedAt: int8('updated_at').notNull(),
   /** the bulk operation this command belongs to, if any */
   bulkId: text('bulk_id'),
+  /** what made it due, when that came before it (the payment of a restore): its latency counts from here */
+  triggerAt: int8('trigger_at'),
 }, (t) => [
   index('commands_bulk').on(t.bulkId),
   // Never two commands in flight for one meter.

@@ -26,19 +26,22 @@ export interface CommandRow {
   expiresAt: number;
   updatedAt: number;
   bulkId: string | null;
+  /** what made it due (the payment of a restore), when that came before it; latency counts from here */
+  triggerAt: number | null;
 }
 
-export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin' | 'actor' | 'reason' | 'createdAt' | 'expiresAt'> & { bulkId?: string | null };
+export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin' | 'actor' | 'reason' | 'createdAt' | 'expiresAt'>
+  & { bulkId?: string | null; triggerAt?: number | null };
 
 const COMMAND_COLUMNS = `id, meter_id AS meterId, action, state, origin, actor, reason, attempts, outcome,
   last_error AS lastError, created_at AS createdAt, sent_at AS sentAt, finished_at AS finishedAt,
-  expires_at AS expiresAt, updated_at AS updatedAt, bulk_id AS bulkId`;
+  expires_at AS expiresAt, updated_at AS updatedAt, bulk_id AS bulkId, trigger_at AS triggerAt`;
 
 export function commandsRepository(db: Sqlite) {
   const insert = db.prepare(`INSERT INTO commands (id, meter_id, action, state, origin, actor, reason, attempts,
-    created_at, sent_at, expires_at, updated_at, bulk_id)
+    created_at, sent_at, expires_at, updated_at, bulk_id, trigger_at)
     VALUES (@id, @meterId, @action, CASE WHEN @sent = 1 THEN 'sent' ELSE 'queued' END, @origin, @actor, @reason, @sent,
-    @createdAt, CASE WHEN @sent = 1 THEN @createdAt END, @expiresAt, @createdAt, @bulkId)`);
+    @createdAt, CASE WHEN @sent = 1 THEN @createdAt END, @expiresAt, @createdAt, @bulkId, @triggerAt)`);
   const byId = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = ?`);
   const activeFor = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? AND state IN ('queued', 'sent')`);
   const allActive = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE state IN ('queued', 'sent') ORDER BY created_at`);
@@ -70,7 +73,7 @@ export function commandsRepository(db: Sqlite) {
   return {
     /** Inserts a queued command, or with `sent` one already marked sent (its first attempt starts at once). */
     insert(command: NewCommand, sent = false): void {
-      insert.run({ bulkId: null, ...command, sent: sent ? 1 : 0 });
+      insert.run({ bulkId: null, triggerAt: null, ...command, sent: sent ? 1 : 0 });
     },
     get(id: string): CommandRow | undefined {
       return byId.get(id) as CommandRow | undefined;

@@ -1,0 +1,1 @@
+ALTER TABLE `commands` ADD `trigger_at` integer;
