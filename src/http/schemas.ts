@@ -75,6 +75,8 @@ export const CommandView = Type.Object({
   sentAt: NullableIso,
   finishedAt: NullableIso,
   expiresAt: Iso,
+  /** what made the command due, when it came first (the payment of a restore): latency counts from here */
+  triggerAt: NullableIso,
 });
 
 export const PaymentView = Type.Object({

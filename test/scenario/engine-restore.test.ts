@@ -38,6 +38,12 @@ describe('engine: restore after payment', () => {
       return r.body.commands[0];
     });
     expect(cmd.reason).toContain('above restore level');
+    // The payment that made it due is on the command: its time, at or before the command's.
+    const paid = (await fk.api('GET', '/v1/events?type=payment-posted&accountId=acc-d', { role: 'operator' })).body.events;
+    expect(paid).toHaveLength(1);
+    expect(cmd.triggerAt).not.toBeNull();
+    expect(Date.parse(cmd.triggerAt)).toBeLessThanOrEqual(Date.parse(cmd.createdAt));
+    expect(Date.parse(cmd.createdAt) - Date.parse(cmd.triggerAt)).toBeLessThan(60_000);
     expect(controlsOf(sim, DIRECT)).toEqual(['directClose:ok']);
 
     // Measured from the payment's commit, not from the command.
