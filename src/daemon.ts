@@ -35,6 +35,9 @@ import { LevelsRefresher } from './ledger/levels.js';
 import { LeaseKeeper, defaultNodeId } from './cluster/leases.js';
 import { BusOwnership, type BusParts } from './cluster/bus-ownership.js';
 
+/** The lease of the engine's periodic sweep, in the lease table beside the buses'. */
+export const SWEEP_LEASE = 'engine:sweep';
+
 export interface Daemon {
   config: Config;
   repos: Repositories;
@@ -70,6 +73,11 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     nodeId: config.cluster.nodeId ?? defaultNodeId(), leaseMs: config.cluster.leaseMs, busIds: config.buses.map((b) => b.id), now,
   }, logger.child({ component: 'leases' }));
   metrics.watchLeases(leases);
+  // The engine's periodic sweep runs in one daemon at a time: the holder of this lease (a name no
+  // bus id can take: bus ids have no colon). Evaluations on events run in every daemon.
+  const sweepLease = new LeaseKeeper(repos.leases, {
+    nodeId: leases.nodeId, leaseMs: config.cluster.leaseMs, busIds: [SWEEP_LEASE], now,
+  }, logger.child({ component: 'sweep-lease' }));
   logger.info({ nodeId: leases.nodeId, leaseMs: leases.leaseMs }, 'cluster node');
 
   let broker: EmbeddedBroker | null = null;
@@ -149,6 +157,11 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   await mqtt.start();
   commands.resumeAll(); // commands of concentrators and of unconfigured buses; a bus's own come with its lease
+  sweepLease.start({
+    onAcquired: () => logger.info({ nodeId: sweepLease.nodeId }, 'this daemon runs the engine sweep'),
+    onLost: (_id, why) => logger.warn({ why }, 'engine sweep lease lost: another daemon sweeps'),
+  });
+  engine.setSweepGate(() => sweepLease.holds(SWEEP_LEASE));
   engine.start();
   webhooks.start();
   levels.start();
@@ -178,6 +191,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       await Promise.all([...buses.values()].map((b) => b.close()));
       await Promise.all([...modbusLines.values()].map((l) => l.close()));
       leases.stop(); // the buses are closed: another daemon may take them at once
+      sweepLease.stop();
       await broker?.close();
       events.removeAll();
       db.close();

@@ -71,6 +71,7 @@ export class Engine {
   private warnedYear = -1;
   private stateCache: { at: number; counts: Record<string, number> } | null = null;
   private counting: Promise<Record<string, number>> | null = null;
+  private maySweep: () => boolean = () => true;
 
   constructor(
     private readonly repos: Repositories,
@@ -88,6 +89,14 @@ export class Engine {
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
 
+  /**
+   * Whether the periodic sweep runs in this daemon now (with several daemons on one database, only
+   * in the holder of the sweep lease; evaluations on events run in every daemon).
+   */
+  setSweepGate(gate: () => boolean): void {
+    this.maySweep = gate;
+  }
+
   start(): void {
     this.stopped = false;
     this.checkCalendar();
@@ -99,7 +108,7 @@ export class Engine {
     }));
     this.unsubscribe.push(this.events.on('command-finished', (commandId) => this.onCommandFinished(commandId)));
     const loop = () => {
-      this.sweep()
+      (this.maySweep() ? this.sweep() : Promise.resolve(null))
         .catch((err) => this.logger.error({ err }, 'engine sweep failed'))
         .finally(() => {
           if (!this.stopped) this.sweepTimer = setTimeout(loop, this.config.engine.sweepIntervalMs);
