@@ -3,22 +3,13 @@
 // ports and a given data directory, and times spawn → GET /readyz 200. The child's pid is the
 // daemon's own, for CPU and RSS sampling.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../test/helpers/net.js';
 import { cpuSeconds } from './proc.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export { freePort };
 
-export function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
+export const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface DaemonProcess {
   child: ChildProcess;

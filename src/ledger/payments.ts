@@ -31,7 +31,7 @@ export interface PostedPayment {
 }
 
 /** Refuses what can never be posted, before any database work. */
-export function checkPaymentInput(input: PaymentInput): void {
+export function checkPaymentInput(input: Pick<PaymentInput, 'amountFen'>): void {
   if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
     throw new AppError('VALIDATION', `amountFen must be a positive integer number of fen (got ${input.amountFen})`, { field: 'amountFen' });
   }
@@ -93,7 +93,9 @@ export function writePayment(repos: Repositories, input: PaymentInput, account: 
   return { payment: { ...payment, reversedAt: null }, created: true, balanceFen, emergencyCreditRepaidFen: repaid };
 }
 
-function repeatOf(repos: Repositories, existing: PaymentRow, input: PaymentInput): PostedPayment {
+/** A repeated posting must name the original's account and amount; anything else is refused. */
+export function checkRepeat(existing: Pick<PaymentRow, 'id' | 'accountId' | 'amountFen'>,
+  input: Pick<PaymentInput, 'channelTxnId' | 'accountId' | 'amountFen'> & { channel: string }): void {
   if (existing.amountFen !== input.amountFen || existing.accountId !== input.accountId) {
     throw new AppError(
       'LEDGER_DUPLICATE_MISMATCH',
@@ -102,6 +104,10 @@ function repeatOf(repos: Repositories, existing: PaymentRow, input: PaymentInput
       { paymentId: existing.id },
     );
   }
+}
+
+function repeatOf(repos: Repositories, existing: PaymentRow, input: PaymentInput): PostedPayment {
+  checkRepeat(existing, input);
   const account = repos.accounts.get(existing.accountId);
   return { payment: existing, created: false, balanceFen: account?.balanceFen ?? 0, emergencyCreditRepaidFen: repaidBy(repos, existing) };
 }

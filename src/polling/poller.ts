@@ -149,7 +149,7 @@ export class BusPoller {
     this.metrics.readingsTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand', result: outcome.r.stored ? 'stored' : 'duplicate' });
     this.announceOnline(meter, outcome.eventId);
     if (relayChanged) this.events.emit('relay-state', meter.id, values.relay!);
-    if (outcome.r.balanceChanged || relayChanged) this.events.emit('balance-changed', meter.accountId);
+    if (outcome.r.balanceChanged) this.events.emit('balance-changed', meter.accountId);
   }
 
   /** Marks the meter online with an outbox event; call inside a transaction. */

@@ -14,6 +14,14 @@ import { eventually } from '../helpers/eventually.js';
 const BUS = 'dtu-1';
 const ADDRESS = '000000000801';
 
+/** A daemon on the simulator's bus with a 1 s lease, as `nodeId`. */
+const overrides = (sim: SimBus, nodeId: string) => ({
+  buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim.port!, baudRate: 9600 }],
+  polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
+  engine: { sweepIntervalMs: 3_600_000 },
+  cluster: { nodeId, leaseMs: 1000, commandPickupMs: 200 },
+});
+
 describe('bus handover between two daemons', () => {
   let sim: SimBus | undefined;
   const daemons: TestDaemon[] = [];
@@ -32,18 +40,12 @@ describe('bus handover between two daemons', () => {
         if (e.kind === 'request') heard.push({ link: e.link });
       },
     });
-    const overrides = (nodeId: string) => ({
-      buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim!.port!, baudRate: 9600 }],
-      polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
-      engine: { sweepIntervalMs: 3_600_000 },
-      cluster: { nodeId, leaseMs: 1000, commandPickupMs: 200 },
-    });
-    const a = await startTestDaemon(overrides('node-a'));
+    const a = await startTestDaemon(overrides(sim, 'node-a'));
     daemons.push(a);
     const created = await a.api('POST', '/v1/accounts', { body: { id: 'acc-1', name: 'Han Meimei' } });
     expect(created.status).toBe(201);
     expect((await a.api('POST', '/v1/meters', { body: { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: BUS, address: ADDRESS } })).status).toBe(201);
-    const b = await startTestDaemon(overrides('node-b'), a.dataDir);
+    const b = await startTestDaemon(overrides(sim, 'node-b'), a.dataDir);
     daemons.push(b);
 
     await eventually(() => expect(heard.length).toBeGreaterThan(0));
@@ -83,18 +85,12 @@ describe('bus handover between two daemons', () => {
 
   it('runs a restore another daemon created, and measures its latency from the payment stored with it', async () => {
     sim = await startDlt645Bus({ transport: { kind: 'tcp', port: 0 }, baudRate: 9600, responseDelayMs: 20, meters: [{ address: ADDRESS, energyWh: 5000, initiallyOpen: true }] });
-    const overrides = (nodeId: string) => ({
-      buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim!.port!, baudRate: 9600 }],
-      polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
-      engine: { sweepIntervalMs: 3_600_000 },
-      cluster: { nodeId, leaseMs: 1000, commandPickupMs: 200 },
-    });
-    const a = await startTestDaemon(overrides('node-a'));
+    const a = await startTestDaemon(overrides(sim, 'node-a'));
     daemons.push(a);
     expect((await a.api('POST', '/v1/accounts', { body: { id: 'acc-1', name: 'Han Meimei' } })).status).toBe(201);
     expect((await a.api('POST', '/v1/meters', { body: { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: BUS, address: ADDRESS } })).status).toBe(201);
     await eventually(() => expect(a.daemon.leases.holds(BUS)).toBe(true));
-    const b = await startTestDaemon(overrides('node-b'), a.dataDir);
+    const b = await startTestDaemon(overrides(sim, 'node-b'), a.dataDir);
     daemons.push(b);
     b.daemon.engine.stop(); // the restore below is requested by hand, as the engine would after a payment
 

@@ -6,10 +6,9 @@
 // The second takes the bus over once the dead one's lease has expired — not before — polls it,
 // and resumes the command by reading it back: the meter gets one control frame, the command ends
 // confirmed, and the ledger still holds (every reading charged once).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDlt645Bus, type SimBus } from '../../simulators/dlt645/bus.js';
 import { FunctionCode } from '../../protocols/dlt645/index.js';
@@ -22,42 +21,19 @@ import { postPayment } from '../../src/ledger/payments.js';
 import { checkLedger } from '../../src/ledger/check.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/net.js';
+import { kill, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
 
-const root = resolve(import.meta.dirname, '../..');
 const BUS = 'dtu-1';
 const LEASE_MS = 3000;
 const CUT = '000000000701';
 const OTHER = '000000000702';
 
-interface Daemon {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output(): string;
-}
+type Daemon = DaemonProcess & { name: string };
 
-/** node with the tsx loader, so the child's pid is the daemon itself and SIGKILL kills it. */
 async function startDaemon(name: string, env: Record<string, string>): Promise<Daemon> {
   const [http, mqtt] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, FEIKONG_CLUSTER__NODE_ID: name, FEIKONG_HTTP__PORT: String(http), FEIKONG_MQTT__EMBEDDED_PORT: String(mqtt) },
-  });
-  let out = '';
-  const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-50_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${http}`;
-  const d = { name, child, url, exited, output: () => out };
-  await eventually(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited:\n${out}`);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
-  }, 30_000, 100);
-  return d;
+  const p = await startDaemonProcess({ ...env, FEIKONG_CLUSTER__NODE_ID: name, FEIKONG_MQTT__EMBEDDED_PORT: String(mqtt) }, http, 30_000);
+  return { name, ...p };
 }
 
 /** One sample of a metric from the daemon's /metrics, or undefined. */
@@ -72,10 +48,7 @@ describe('bus ownership across two daemon processes', () => {
   let sim: SimBus | undefined;
   let dir: string | undefined;
   afterEach(async () => {
-    for (const d of daemons.splice(0)) {
-      if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-      await d.exited;
-    }
+    for (const d of daemons.splice(0)) await kill(d);
     await sim?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     sim = dir = undefined;

@@ -16,7 +16,7 @@ import { seededRandom } from '../../simulators/concentrator/index.js';
 import { isoWithOffset } from '../../simulators/concentrator/meters.js';
 import { address, fleet, readingCount, startMosquitto, type Mosquitto } from './fixtures.js';
 import { freePort } from '../helpers/net.js';
-import { kill, startDaemonProcess, terminate, type DaemonProcess } from './daemon-process.js';
+import { kill, startDaemonProcess, terminate, type DaemonProcess } from '../helpers/daemon-process.js';
 
 const METERS = 20;
 const KILLS = 3;

@@ -8,6 +8,7 @@ import { ModbusExecutor } from '../../src/commands/modbus-executor.js';
 import { ModbusMeters, ModbusReader, RtuLine } from '../../src/polling/modbus-reader.js';
 import { RegisterMaps, registerMapsDirectory } from '../../src/registermaps.js';
 import { Cleanup, address, serialBus, tcpBus } from './helpers.js';
+import { failure } from '../helpers/failure.js';
 
 const maps = RegisterMaps.load(registerMapsDirectory(undefined));
 const cleanup = new Cleanup();
@@ -35,15 +36,6 @@ async function rig(options: { retries?: number; dlt645?: boolean } = {}) {
   const line = new RtuLine(bus, 250);
   const meters = new ModbusMeters(new Map([['test-line', line]]), maps, options.retries ?? 1);
   return { sim, bus, driver, meters, reader: new ModbusReader(meters), executor: new ModbusExecutor(meters) };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; context?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('ModbusReader over a pseudo-terminal', () => {

@@ -1,13 +1,12 @@
 // A command survives the daemon being killed mid-flight. The daemon runs as its own process
-// (tsx src/main.ts, configured by FEIKONG_* variables) against a TCP "DTU" simulator in this
+// (node --import tsx src/main.ts, configured by FEIKONG_* variables) against a TCP "DTU" simulator in this
 // process; it is SIGKILLed after the 0x1C frame reached the meter (the meter delays the trip, so
 // the command is still 'sent'), then started again on the same data directory. On restart the
 // command is read back before anything is sent: the meter receives exactly one control frame and
 // the command ends confirmed.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDlt645Bus, type SimBus } from '../../simulators/dlt645/bus.js';
 import { openDatabase } from '../../src/db/connection.js';
@@ -17,51 +16,21 @@ import { createAccount, createMeter } from '../../src/fleet.js';
 import { createApiKey } from '../../src/http/auth.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/net.js';
+import { kill, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
 const ADDRESS = '000000000601';
 
-interface Child {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-  output(): string;
-}
-
-async function startChild(env: Record<string, string>): Promise<Child> {
+async function startChild(env: Record<string, string>): Promise<DaemonProcess> {
   const [http, mqtt] = [await freePort(), await freePort()];
-  let out = '';
-  // Its own process group, so a SIGKILL reaches tsx and the node process it runs.
-  const child = spawn(tsx, ['src/main.ts'], {
-    cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, FEIKONG_HTTP__PORT: String(http), FEIKONG_MQTT__EMBEDDED_PORT: String(mqtt) },
-  });
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = `http://127.0.0.1:${http}`;
-  await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000, 100);
-  return { child, url, exited, output: () => out };
-}
-
-function killGroup(c: Child, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-c.child.pid!, signal);
-  } catch {
-    /* already gone */
-  }
+  return startDaemonProcess({ ...env, FEIKONG_MQTT__EMBEDDED_PORT: String(mqtt) }, http, 30_000);
 }
 
 describe('command lifecycle across a daemon crash', () => {
-  const children: Child[] = [];
+  const children: DaemonProcess[] = [];
   let sim: SimBus | undefined;
   let dir: string | undefined;
   afterEach(async () => {
-    for (const c of children.splice(0)) {
-      killGroup(c, 'SIGKILL');
-      await c.exited;
-    }
+    for (const c of children.splice(0)) await kill(c);
     await sim?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     sim = dir = undefined;
@@ -85,7 +54,7 @@ describe('command lifecycle across a daemon crash', () => {
       FEIKONG_DATA_DIR: dir, FEIKONG_LOG__LEVEL: 'warn', FEIKONG_BUSES: JSON.stringify(buses),
       FEIKONG_POLLING__INTERVAL_MS: '500', FEIKONG_ENGINE__CONFIRM_INTERVAL_MS: '100', FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '500',
     };
-    const api = (c: Child, method: string, path: string, body?: unknown) => fetch(`${c.url}${path}`, {
+    const api = (c: DaemonProcess, method: string, path: string, body?: unknown) => fetch(`${c.url}${path}`, {
       method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
     }).then(async (r) => ({ status: r.status, body: await r.json() as any }));
 
@@ -98,9 +67,9 @@ describe('command lifecycle across a daemon crash', () => {
     // The frame reached the meter, which accepted it and delays the trip: kill the daemon now.
     await eventually(() => expect(sim!.meter(ADDRESS).controls.map((c) => c.action)).toEqual(['trip']));
     await eventually(async () => expect((await api(first, 'GET', `/v1/commands/${commandId}`)).body.state).toBe('sent'));
-    killGroup(first, 'SIGKILL');
+    await kill(first);
     await first.exited;
-    expect(first.child.signalCode ?? 'SIGKILL').toBe('SIGKILL');
+    expect(first.child.signalCode).toBe('SIGKILL');
     expect(sim.meter(ADDRESS).relayStatus().relayOpen).toBe(false);
 
     const second = await startChild(env);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { PaymentRow } from '../repo/ledger.js';
-import type { PostedPayment } from '../../ledger/payments.js';
+import { checkPaymentInput, checkRepeat, type PostedPayment } from '../../ledger/payments.js';
 import type { PgPool } from './connection.js';
 
 export interface PgPaymentInput {
@@ -64,9 +64,7 @@ export function pgLedgerRepository(pool: PgPool) {
      * with a different account or amount is refused.
      */
     async postPayment(input: PgPaymentInput): Promise<PostedPayment> {
-      if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
-        throw new AppError('VALIDATION', `amountFen must be a positive integer number of fen (got ${input.amountFen})`, { field: 'amountFen' });
-      }
+      checkPaymentInput(input);
       return inTransaction(pool, async (client) => {
         const payment: PaymentRow = {
           id: randomUUID(), channel: input.channel, channelTxnId: input.channelTxnId, accountId: input.accountId,
@@ -136,14 +134,7 @@ async function repeatOf(client: pg.PoolClient, input: PgPaymentInput): Promise<P
   // READ COMMITTED: this statement sees the conflicting row, whose inserter has committed.
   const existing = (await client.query<PaymentRow>({ name: 'fk-payment-by-txn', text: PAYMENT_BY_TXN, values: [input.channel, input.channelTxnId] })).rows[0];
   if (!existing) throw new Error(`payment ${input.channel}/${input.channelTxnId} conflicted but cannot be read`);
-  if (existing.amountFen !== input.amountFen || existing.accountId !== input.accountId) {
-    throw new AppError(
-      'LEDGER_DUPLICATE_MISMATCH',
-      `payment ${input.channel}/${input.channelTxnId} was already posted with account ${existing.accountId} and amount ${existing.amountFen} fen; ` +
-        `this request says account ${input.accountId} and ${input.amountFen} fen`,
-      { paymentId: existing.id },
-    );
-  }
+  checkRepeat(existing, input);
   const balance = (await client.query<{ balanceFen: number }>({ name: 'fk-balance', text: BALANCE, values: [existing.accountId] })).rows[0];
   const repaid = (await client.query<{ repaidFen: number }>({ name: 'fk-repaid-by', text: REPAID_BY, values: [existing.accountId, existing.id] })).rows[0]!;
   return { payment: existing, created: false, balanceFen: balance?.balanceFen ?? 0, emergencyCreditRepaidFen: repaid.repaidFen };

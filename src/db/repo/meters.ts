@@ -70,7 +70,6 @@ export function metersRepository(db: Sqlite) {
   const byBus = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE bus_id = ? ORDER BY address`);
   const setRelay = db.prepare(`UPDATE meters SET relay_state = ?, relay_state_at = ? WHERE id = ?`);
   const setOnline = db.prepare(`UPDATE meters SET online = ? WHERE id = ?`);
-  const setCharge = db.prepare(`UPDATE meters SET charge_base_wh = ?, charged_energy_wh = ? WHERE id = ?`);
   const setLast = db.prepare(`UPDATE meters SET last_reading_at = ?, last_energy_wh = ?
     WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at < ?)`);
   // The latest reading and the charging envelope in one write (the usual path of a new reading).
@@ -121,12 +120,9 @@ export function metersRepository(db: Sqlite) {
     setOnline(id: string, online: boolean): void {
       setOnline.run(online ? 1 : 0, id);
     },
-    setCharged(id: string, baseWh: number, chargedWh: number): void {
-      setCharge.run(baseWh, chargedWh, id);
-    },
     /**
      * Stores a reading once; returns false when (meter, ts) was already stored. With `charged`,
-     * a stored reading also sets the meter's charging envelope (as `setCharged`), in the same write.
+     * a stored reading also sets the meter's charging envelope (base and highest register charged), in the same write.
      */
     insertReading(meterId: string, ts: number, energyWh: number, charged?: { baseWh: number; chargedWh: number }): boolean {
       const inserted = insertReading.run(meterId, ts, energyWh).changes === 1;

@@ -6,6 +6,7 @@ import { ModbusTcpClient, isModbusError, readPoints, type ModbusRequest, type Pr
 import { exception, silence, startModbusTcpServer, type SimModbusTcpServer } from '../../../simulators/modbus/index.js';
 import { RegisterMaps, registerMapsDirectory } from '../../../src/registermaps.js';
 import { eventually } from '../../helpers/eventually.js';
+import { failure } from '../../helpers/failure.js';
 
 const maps = RegisterMaps.load(registerMapsDirectory(undefined));
 const generic = maps.get('generic');
@@ -31,15 +32,6 @@ function client(port: number, responseTimeoutMs = 300): ModbusTcpClient {
   const c = new ModbusTcpClient('mtcp-1', { host: '127.0.0.1', port, responseTimeoutMs, connectTimeoutMs: 1000 });
   stops.push(() => c.close());
   return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<Error & { code?: string; context?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('Modbus TCP simulator and client', () => {

@@ -1,6 +1,6 @@
-// The daemon as its own process for crash tests: node with the tsx loader (so the child's pid is
-// the daemon itself and SIGKILL kills it, not a wrapper), FEIKONG_* environment, ready when
-// /healthz answers.
+// The daemon as its own process for crash and takeover tests: node with the tsx loader (so the
+// child's pid is the daemon itself and SIGKILL kills it, not a wrapper), FEIKONG_* environment,
+// ready when /healthz answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
@@ -8,6 +8,8 @@ const root = resolve(import.meta.dirname, '../..');
 
 export interface DaemonProcess {
   child: ChildProcess;
+  /** http://127.0.0.1:<port> */
+  url: string;
   output(): string;
   exited: Promise<number | null>;
 }
@@ -39,7 +41,7 @@ export async function startDaemonProcess(env: Record<string, string>, httpPort: 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { child, output: () => out, exited };
+  return { child, url: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
 }
 
 /** SIGKILL, then wait for the process to be gone. */
