@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { openDatabase, type Sqlite } from './db/connection.js';
+import { openConfiguredDatabase, describeDatabase } from './db/open.js';
 import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -62,8 +62,8 @@ export interface Daemon {
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
-  const db: Sqlite = openDatabase(config.dataDir);
-  logger.info({ dataDir: config.dataDir }, 'database open, migrations applied');
+  const db = openConfiguredDatabase(config);
+  logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
   if (config.seedFile) loadSeed(repos, config, config.seedFile, now());
 

@@ -7,7 +7,7 @@
 // on where commits fall, so the file is the same size, in seconds rather than minutes.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, type Sqlite } from '../../src/db/connection.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { meterId, seedFleet, tempDir } from './seed.js';
@@ -16,7 +16,7 @@ const INTERVAL_MS = 15 * 60_000;
 const TXN = 10_000;
 export const BASE_TS = Date.UTC(2026, 0, 1);
 
-function fileBytes(db: Sqlite, path: string): number {
+function fileBytes(db: BetterSqlite3.Database, path: string): number {
   db.pragma('wal_checkpoint(TRUNCATE)');
   return statSync(path).size;
 }
@@ -54,7 +54,7 @@ function alternative(all: Array<[number, number, number]>, ddl: string, row: (m:
   const dir = tempDir('layout');
   try {
     const path = join(dir.dir, 'alt.db');
-    const db = new Database(path);
+    const db = new BetterSqlite3(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -1048576'); // KiB: 1 GiB at most, far above the file

@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openDatabase } from '../db/connection.js';
+import { openConfiguredDatabase } from '../db/open.js';
 import { createRepositories, type Repositories } from '../db/repo/index.js';
 
 export interface CliIo {
@@ -18,7 +18,7 @@ export function cliConfig(configFile: string | undefined, io: CliIo): Config {
 
 /** Opens the configured database, runs `fn`, and closes it again. */
 export function withRepositories<T>(config: Config, fn: (repos: Repositories) => T): T {
-  const db = openDatabase(config.dataDir);
+  const db = openConfiguredDatabase(config);
   try {
     return fn(createRepositories(db));
   } finally {

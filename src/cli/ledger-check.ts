@@ -6,13 +6,13 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
-import { openDatabase } from '../db/connection.js';
+import { openConfiguredDatabase } from '../db/open.js';
 import { createRepositories } from '../db/repo/index.js';
 import { checkLedger, type LedgerCheckReport } from '../ledger/check.js';
 
 /** Checks the ledger of `config.dataDir`, writes the report to `out`, and returns it. */
 export function runLedgerCheck(config: Config, out: NodeJS.WritableStream = process.stdout): LedgerCheckReport {
-  const db = openDatabase(config.dataDir);
+  const db = openConfiguredDatabase(config);
   try {
     const report = checkLedger(createRepositories(db), Date.now());
     out.write(JSON.stringify(report) + '\n');

@@ -86,6 +86,11 @@ const WebhookOptions = Type.Object({
 
 export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data', description: 'directory for the SQLite database' }),
+  database: Type.Object({
+    url: Type.Optional(Type.String({
+      pattern: '^postgres(ql)?://', description: 'a PostgreSQL database (postgres://user:password@host:5432/feikong) instead of SQLite under dataDir; several daemons may share it (docs/scale.md)',
+    })),
+  }, { default: {}, additionalProperties: false }),
   utcOffsetMinutes: Type.Integer({ minimum: -720, maximum: 840, default: 480, description: "meters' and policy's local time (UTC+8)" }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),

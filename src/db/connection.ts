@@ -3,11 +3,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from './database.js';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 
-export type Sqlite = Database.Database;
+/** The SQLite handle itself, for what only SQLite has (pragmas, backups). */
+export type Sqlite = BetterSqlite3.Database & Database;
 
 /** migrations/ at the package root, found from here whether running from src/ or compiled dist/src/. */
 function findMigrations(): string {
@@ -24,7 +26,8 @@ export const MIGRATIONS_DIR = findMigrations();
 
 export function openDatabase(dataDir: string): Sqlite {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, 'feikong.db'));
+  const db = new BetterSqlite3(join(dataDir, 'feikong.db')) as Sqlite;
+  Object.defineProperty(db, 'dialect', { value: 'sqlite', enumerable: true });
   db.pragma('journal_mode = WAL');
   // FULL: a committed (acknowledged) payment or reading survives power loss, not only a crash.
   db.pragma('synchronous = FULL');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { openTestDb, type TestDb } from '../helpers/db.js';
+import type { Sqlite } from '../../src/db/connection.js';
 import { EventBus } from '../../src/events.js';
 import { createMetrics } from '../../src/metrics.js';
 import { CommandService } from '../../src/commands/service.js';
@@ -41,7 +42,7 @@ describe('set-based sweep vs one-by-one evaluation', () => {
 
   beforeAll(() => {
     t = openTestDb();
-    t.db.pragma('synchronous = OFF'); // durability is not what this test is about; fsyncs would dominate it
+    if (t.db.dialect === 'sqlite') (t.db as Sqlite).pragma('synchronous = OFF'); // durability is not what this test is about; fsyncs would dominate it
     t.config.engine.graceMs = 24 * HOUR;
     t.config.engine.noCut = { nights: true, nightStart: '18:00', nightEnd: '08:00', weekends: true, holidays: true };
     const logger = pino({ level: 'silent' });

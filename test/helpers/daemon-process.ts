@@ -3,6 +3,7 @@
 // ready when /healthz answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { testDatabaseEnv } from './database.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -16,7 +17,12 @@ export interface DaemonProcess {
 
 export async function startDaemonProcess(env: Record<string, string>, httpPort: number, timeoutMs = 90_000): Promise<DaemonProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root, env: { ...process.env, FEIKONG_LOG__LEVEL: 'warn', ...env, FEIKONG_HTTP__PORT: String(httpPort) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env: {
+      ...process.env, FEIKONG_LOG__LEVEL: 'warn', ...(env.FEIKONG_DATA_DIR ? testDatabaseEnv(env.FEIKONG_DATA_DIR) : {}), ...env,
+      FEIKONG_HTTP__PORT: String(httpPort),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const keep = (d: Buffer) => {

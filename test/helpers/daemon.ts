@@ -7,6 +7,7 @@ import { validateConfig, deepMerge } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createApiKey, type Role } from '../../src/http/auth.js';
+import { dropTestDatabase, testDatabaseConfig } from './database.js';
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -21,6 +22,7 @@ export async function startTestDaemon(overrides: Record<string, unknown> = {}, d
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'feikong-test-'));
   const config = validateConfig(deepMerge({
     dataDir: dir,
+    database: testDatabaseConfig(dir),
     log: { level: process.env.FK_TEST_LOG ?? 'silent' },
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { embeddedHost: '127.0.0.1', embeddedPort: 0 },
@@ -54,7 +56,10 @@ export async function startTestDaemon(overrides: Record<string, unknown> = {}, d
     },
     async stop() {
       await daemon.stop();
-      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (!dataDir) {
+        dropTestDatabase(dir);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -1,10 +1,12 @@
-// A real SQLite database in a fresh temporary directory (migrations applied), its repositories, a
+// A real database in a fresh temporary directory (SQLite, or PostgreSQL when the suite runs on it; migrations applied), its repositories, a
 // validated configuration with one TCP bus, and shortcuts to create accounts and meters.
 // `cleanup()` closes the database and removes the directory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Sqlite } from '../../src/db/connection.js';
+import type { Database } from '../../src/db/database.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { dropTestDatabase, testDatabaseConfig } from './database.js';
 import { createRepositories, type Repositories, type AccountRow, type MeterRow } from '../../src/db/repo/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -14,7 +16,7 @@ export const BUS_ID = 'line-1';
 
 export interface TestDb {
   dir: string;
-  db: Sqlite;
+  db: Database;
   repos: Repositories;
   config: Config;
   /** Creates an account (configuration defaults for whatever is not given). */
@@ -26,8 +28,8 @@ export interface TestDb {
 
 export function openTestDb(): TestDb {
   const dir = mkdtempSync(join(tmpdir(), 'feikong-db-'));
-  const config = validateConfig({ dataDir: dir, buses: [{ id: BUS_ID, kind: 'tcp', host: '127.0.0.1', port: 1 }] });
-  const db = openDatabase(dir);
+  const config = validateConfig({ dataDir: dir, database: testDatabaseConfig(dir), buses: [{ id: BUS_ID, kind: 'tcp', host: '127.0.0.1', port: 1 }] });
+  const db = openConfiguredDatabase(config);
   const repos = createRepositories(db);
   let nextAddress = 1;
   let closed = false;
@@ -47,6 +49,7 @@ export function openTestDb(): TestDb {
       if (closed) return;
       closed = true;
       db.close();
+      dropTestDatabase(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -57,7 +57,10 @@ function diesWithParent(program: string, args: string[], signal: 'INT' | 'TERM')
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** Server settings (`-c name=value`) on top of the defaults. */
+export type PostgresSettings = Record<string, string>;
+
+export async function startPostgres(settings: PostgresSettings = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'feikong-pg-'));
   const data = join(dir, 'data');
@@ -75,7 +78,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   // The port may be taken between choosing it and binding it: try again with another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(bin, dir, data, await freePort());
+      return await launch(bin, dir, data, await freePort(), settings);
     } catch (err) {
       if (attempt < 3 && err instanceof PortTaken) continue;
       rmSync(dir, { recursive: true, force: true });
@@ -86,9 +89,10 @@ export async function startPostgres(): Promise<TestPostgres> {
 
 class PortTaken extends Error {}
 
-async function launch(bin: string, dir: string, data: string, port: number): Promise<TestPostgres> {
+async function launch(bin: string, dir: string, data: string, port: number, settings: PostgresSettings): Promise<TestPostgres> {
   const server = diesWithParent(join(bin, 'postgres'), [
     '-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ], 'INT');
   const [program, args] = asRoot ? diesWithParent(...asOwner(...server), 'TERM') : server;
   const child: ChildProcess = spawn(program, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });

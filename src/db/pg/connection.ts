@@ -26,7 +26,7 @@ function findMigrations(): string {
 export const PG_MIGRATIONS_DIR = findMigrations();
 
 /** Any 64-bit key, the same in every daemon: holders of this advisory lock are migrating. */
-const MIGRATION_LOCK_KEY = 0x6665696b6f6e67n; // "feikong"
+export const MIGRATION_LOCK_KEY = 0x6665696b6f6e67n; // "feikong"
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -1,5 +1,5 @@
 // Repository functions for accounts and tariffs: prepared statements on the hot paths.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface AccountRow {
   id: string;
@@ -22,15 +22,15 @@ export interface AccountRow {
   createdAt: number;
 }
 
-const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS creditGrade, protected, tariff_id AS tariffId,
-  balance_fen AS balanceFen, alarm_level1_fen AS alarmLevel1Fen, alarm_level2_fen AS alarmLevel2Fen,
-  cutoff_level_fen AS cutoffLevelFen, restore_level_fen AS restoreLevelFen, alarm_state AS alarmState,
-  alarm2_at AS alarm2At, review_at AS reviewAt, level_overrides AS levelOverrides,
-  emergency_credit_fen AS emergencyCreditFen, last_payment_at AS lastPaymentAt, created_at AS createdAt`;
+const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS "creditGrade", protected, tariff_id AS "tariffId",
+  balance_fen AS "balanceFen", alarm_level1_fen AS "alarmLevel1Fen", alarm_level2_fen AS "alarmLevel2Fen",
+  cutoff_level_fen AS "cutoffLevelFen", restore_level_fen AS "restoreLevelFen", alarm_state AS "alarmState",
+  alarm2_at AS alarm2At, review_at AS "reviewAt", level_overrides AS "levelOverrides",
+  emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt"`;
 
 export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'emergencyCreditFen' | 'lastPaymentAt'>;
 
-export function accountsRepository(db: Sqlite) {
+export function accountsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO accounts (id, name, category, credit_grade, protected, tariff_id,
     alarm_level1_fen, alarm_level2_fen, cutoff_level_fen, restore_level_fen, created_at)
     VALUES (@id, @name, @category, @creditGrade, @protected, @tariffId, @alarmLevel1Fen, @alarmLevel2Fen,
@@ -53,13 +53,13 @@ export function accountsRepository(db: Sqlite) {
   const updateFields = db.prepare(`UPDATE accounts SET name = @name, category = @category, credit_grade = @creditGrade,
     protected = @protected, alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
     cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
-  const usage = db.prepare(`SELECT (SELECT COUNT(*) FROM ledger_entries WHERE account_id = @id) AS ledgerEntries,
+  const usage = db.prepare(`SELECT (SELECT COUNT(*) FROM ledger_entries WHERE account_id = @id) AS "ledgerEntries",
     (SELECT COUNT(*) FROM payments WHERE account_id = @id) AS payments,
     (SELECT COUNT(*) FROM meters WHERE account_id = @id) AS meters`);
   const remove = db.prepare(`DELETE FROM accounts WHERE id = ?`);
-  const balances = db.prepare(`SELECT id AS accountId, balance_fen AS balanceFen, alarm_state AS alarmState FROM accounts
+  const balances = db.prepare(`SELECT id AS "accountId", balance_fen AS "balanceFen", alarm_state AS "alarmState" FROM accounts
     WHERE id IN (SELECT value FROM json_each(?))`);
-  const balanceOne = db.prepare(`SELECT id AS accountId, balance_fen AS balanceFen, alarm_state AS alarmState
+  const balanceOne = db.prepare(`SELECT id AS "accountId", balance_fen AS "balanceFen", alarm_state AS "alarmState"
     FROM accounts WHERE id = ?`);
   // Money: emergency credit, last payment, levels (src/ledger/).
   const setEmergency = db.prepare(`UPDATE accounts SET emergency_credit_fen = ? WHERE id = ?`);
@@ -67,7 +67,7 @@ export function accountsRepository(db: Sqlite) {
   const setLevels = db.prepare(`UPDATE accounts SET alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
     cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
   const setOverrides = db.prepare(`UPDATE accounts SET level_overrides = ? WHERE id = ?`);
-  const levelInputsPage = db.prepare(`SELECT id, category, level_overrides AS levelOverrides FROM accounts WHERE id > ? ORDER BY id LIMIT ?`);
+  const levelInputsPage = db.prepare(`SELECT id, category, level_overrides AS "levelOverrides" FROM accounts WHERE id > ? ORDER BY id LIMIT ?`);
 
   return {
     insert(account: NewAccount): void {

@@ -1,6 +1,6 @@
 // Reading the audit trail: who did what to which target and when, newest first, paged by id.
 // Entries are written by `journal.audit` in the same transaction as the change they record.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface AuditRow {
   id: number;
@@ -21,7 +21,7 @@ export interface AuditFilter {
   limit: number;
 }
 
-export function auditRepository(db: Sqlite) {
+export function auditRepository(db: Database) {
   const page = db.prepare(`SELECT id, actor, action, target, detail, at FROM audit
     WHERE (@actor IS NULL OR actor = @actor) AND (@target IS NULL OR target = @target)
       AND (@since IS NULL OR at >= @since) AND (@before IS NULL OR id < @before)

@@ -1,6 +1,6 @@
 // Repository functions for operator bulk operations (bulk disconnect / reconnect): the operation
 // itself and the meters it skipped with why; per-meter results live on its commands (bulk_id).
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type BulkState = 'running' | 'finished' | 'cancelled';
 
@@ -21,12 +21,12 @@ export interface BulkRow {
   finishedAt: number | null;
 }
 
-const BULK_COLUMNS = `id, action, actor, reason, state, total, skipped, created_at AS createdAt, finished_at AS finishedAt`;
+const BULK_COLUMNS = `id, action, actor, reason, state, total, skipped, created_at AS "createdAt", finished_at AS "finishedAt"`;
 
 type Raw = Omit<BulkRow, 'skipped'> & { skipped: string };
 const parse = (r: Raw | undefined): BulkRow | undefined => (r ? { ...r, skipped: JSON.parse(r.skipped) as BulkSkip[] } : undefined);
 
-export function bulkRepository(db: Sqlite) {
+export function bulkRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO bulk_operations (id, action, actor, reason, state, total, skipped, created_at)
     VALUES (@id, @action, @actor, @reason, @state, @total, @skipped, @createdAt)`);
   const byId = db.prepare(`SELECT ${BULK_COLUMNS} FROM bulk_operations WHERE id = ?`);

@@ -1,7 +1,7 @@
 // Repository functions for relay commands and their lifecycle (queued → sent → confirmed |
 // failed | expired | cancelled). Relay commands switch the relay (disconnect, reconnect); keep-power
 // commands mirror a keep-power hold to the meter (0x1C N1 = 3A / 3B) and leave the relay alone.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
 export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled';
@@ -33,11 +33,11 @@ export interface CommandRow {
 export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin' | 'actor' | 'reason' | 'createdAt' | 'expiresAt'>
   & { bulkId?: string | null; triggerAt?: number | null };
 
-const COMMAND_COLUMNS = `id, meter_id AS meterId, action, state, origin, actor, reason, attempts, outcome,
-  last_error AS lastError, created_at AS createdAt, sent_at AS sentAt, finished_at AS finishedAt,
-  expires_at AS expiresAt, updated_at AS updatedAt, bulk_id AS bulkId, trigger_at AS triggerAt`;
+const COMMAND_COLUMNS = `id, meter_id AS "meterId", action, state, origin, actor, reason, attempts, outcome,
+  last_error AS "lastError", created_at AS "createdAt", sent_at AS "sentAt", finished_at AS "finishedAt",
+  expires_at AS "expiresAt", updated_at AS "updatedAt", bulk_id AS "bulkId", trigger_at AS "triggerAt"`;
 
-export function commandsRepository(db: Sqlite) {
+export function commandsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO commands (id, meter_id, action, state, origin, actor, reason, attempts,
     created_at, sent_at, expires_at, updated_at, bulk_id, trigger_at)
     VALUES (@id, @meterId, @action, CASE WHEN @sent = 1 THEN 'sent' ELSE 'queued' END, @origin, @actor, @reason, @sent,
@@ -48,7 +48,7 @@ export function commandsRepository(db: Sqlite) {
   const activeOnBus = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
     WHERE state IN ('queued', 'sent') AND meter_id IN (SELECT id FROM meters WHERE bus_id = ?) ORDER BY created_at`);
   const forMeter = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? ORDER BY created_at DESC, id LIMIT ?`);
-  const relaySince = db.prepare(`SELECT action, state, sent_at AS sentAt, finished_at AS finishedAt, origin FROM commands
+  const relaySince = db.prepare(`SELECT action, state, sent_at AS "sentAt", finished_at AS "finishedAt", origin FROM commands
     WHERE meter_id = ? AND action IN ('disconnect', 'reconnect') AND (created_at >= ? OR state IN ('queued', 'sent'))
     ORDER BY created_at DESC, id`);
   const lastRelay = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands

@@ -1,7 +1,7 @@
 // Repository functions for holds: keep-power (保电) and manual-off, on a meter or a whole account,
 // each with actor, reason and an optional expiry. A hold is in force while it is not released
 // and not past its expiry.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type HoldKind = 'keep-power' | 'manual-off';
 export type HoldScope = 'meter' | 'account';
@@ -30,11 +30,11 @@ export interface HoldFilter {
   before?: { createdAt: number; id: string };
 }
 
-const HOLD_COLUMNS = `id, kind, scope, target_id AS targetId, actor, reason, created_at AS createdAt, expires_at AS expiresAt,
-  released_at AS releasedAt, released_by AS releasedBy`;
+const HOLD_COLUMNS = `id, kind, scope, target_id AS "targetId", actor, reason, created_at AS "createdAt", expires_at AS "expiresAt",
+  released_at AS "releasedAt", released_by AS "releasedBy"`;
 const IN_FORCE = `released_at IS NULL AND (expires_at IS NULL OR expires_at > @at)`;
 
-export function holdsRepository(db: Sqlite) {
+export function holdsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO holds (id, kind, scope, target_id, actor, reason, created_at, expires_at)
     VALUES (@id, @kind, @scope, @targetId, @actor, @reason, @createdAt, @expiresAt)`);
   const byId = db.prepare(`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ?`);

@@ -1,5 +1,5 @@
 // The one module through which the daemon reaches the database (docs/design.md "The shape of the code").
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 import { accountsRepository } from './accounts.js';
 import { metersRepository } from './meters.js';
 import { ledgerRepository } from './ledger.js';
@@ -15,7 +15,7 @@ import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 
-export function createRepositories(db: Sqlite) {
+export function createRepositories(db: Database) {
   return {
     db,
     accounts: accountsRepository(db),

@@ -1,6 +1,6 @@
 // Repository functions for concentrator ingest: meters by (concentrator, address), relay state
 // reported with readings, dead letters, and concentrator status with its meters' staleness.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 import { METER_COLUMNS, type MeterRow } from './meters.js';
 
 export interface DeadLetterRow {
@@ -19,18 +19,18 @@ export interface ConcentratorRow {
   createdAt: number;
 }
 
-export function ingestRepository(db: Sqlite) {
+export function ingestRepository(db: Database) {
   const meterByAddress = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE concentrator_id = ? AND address = ?`);
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
-  const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
-  const deadLetterPage = db.prepare(`SELECT id, source, topic, payload, reason, created_at AS createdAt FROM dead_letters
+  const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
+  const deadLetterPage = db.prepare(`SELECT id, source, topic, payload, reason, created_at AS "createdAt" FROM dead_letters
     WHERE id > @after AND (@source IS NULL OR source = @source) ORDER BY id LIMIT @limit`);
-  const concentratorById = db.prepare(`SELECT id, status, status_at AS statusAt, created_at AS createdAt FROM concentrators WHERE id = ?`);
+  const concentratorById = db.prepare(`SELECT id, status, status_at AS "statusAt", created_at AS "createdAt" FROM concentrators WHERE id = ?`);
   const upsertStatus = db.prepare(`INSERT INTO concentrators (id, status, status_at, created_at) VALUES (@id, @status, @at, @at)
     ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at`);
   const setStale = db.prepare(`UPDATE meters SET stale = @stale WHERE concentrator_id = @id AND stale <> @stale`);
-  const concentratorsWithStatus = db.prepare(`SELECT id, status, status_at AS statusAt, created_at AS createdAt FROM concentrators
+  const concentratorsWithStatus = db.prepare(`SELECT id, status, status_at AS "statusAt", created_at AS "createdAt" FROM concentrators
     WHERE status = ? ORDER BY id`);
   // Nested inside a transaction, better-sqlite3 runs this as SAVEPOINT … RELEASE (ROLLBACK TO on a throw).
   const inSavepoint = db.transaction((fn: () => unknown) => fn());
@@ -45,7 +45,7 @@ export function ingestRepository(db: Sqlite) {
       return relayFromReading.run({ id: meterId, state, ts }).changes === 1;
     },
     deadLetter(source: string, topic: string | null, payload: string, reason: string, at: number): number {
-      return Number(insertDeadLetter.run(source, topic, payload, reason, at).lastInsertRowid);
+      return insertDeadLetter.get(source, topic, payload, reason, at) as number;
     },
     /** Dead letters after a cursor (the last id seen), oldest first. */
     deadLetters(afterId: number, limit: number, source: string | null = null): DeadLetterRow[] {

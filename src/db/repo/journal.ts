@@ -1,5 +1,5 @@
 // Repository functions for the event outbox, the audit trail and API keys.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface EventRow {
   id: number;
@@ -25,14 +25,14 @@ export interface EventFilter {
   meterId?: string | null;
 }
 
-const EVENT_COLUMNS = `id, type, account_id AS accountId, meter_id AS meterId, data, created_at AS createdAt`;
-const KEY_COLUMNS = `id, name, role, created_at AS createdAt, revoked_at AS revokedAt`;
+const EVENT_COLUMNS = `id, type, account_id AS "accountId", meter_id AS "meterId", data, created_at AS "createdAt"`;
+const KEY_COLUMNS = `id, name, role, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 const KEY_CACHE_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 
-export function journalRepository(db: Sqlite) {
-  const insertEvent = db.prepare(`INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?)`);
+export function journalRepository(db: Database) {
+  const insertEvent = db.prepare(`INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
   const eventsPage = db.prepare(`SELECT ${EVENT_COLUMNS}
     FROM events WHERE id > ? AND (? IS NULL OR account_id = ?) ORDER BY id LIMIT ?`);
   // Two shapes so that an account filter uses the events_account index; types arrive as a JSON array.
@@ -57,7 +57,7 @@ export function journalRepository(db: Sqlite) {
 
   return {
     appendEvent(type: string, accountId: string | null, meterId: string | null, data: unknown, at: number): number {
-      return Number(insertEvent.run(type, accountId, meterId, JSON.stringify(data), at).lastInsertRowid);
+      return insertEvent.get(type, accountId, meterId, JSON.stringify(data), at) as number;
     },
     events(afterId: number, accountId: string | null, limit: number): EventRow[] {
       return eventsPage.all(afterId, accountId, accountId, limit) as EventRow[];

@@ -3,7 +3,7 @@
 // win: the row is written only when the lease is free, expired, or already the taker's, and the
 // epoch (a fencing counter) goes up when the owner changes. `takeFrom` is for a holder known to be
 // gone (a process of this host that no longer exists): conditional on the row still naming it.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface BusLeaseRow {
   busId: string;
@@ -13,9 +13,9 @@ export interface BusLeaseRow {
   acquiredAt: number;
 }
 
-const LEASE_COLUMNS = 'bus_id AS busId, node_id AS nodeId, expires_at AS expiresAt, epoch, acquired_at AS acquiredAt';
+const LEASE_COLUMNS = 'bus_id AS "busId", node_id AS "nodeId", expires_at AS "expiresAt", epoch, acquired_at AS "acquiredAt"';
 
-export function leasesRepository(db: Sqlite) {
+export function leasesRepository(db: Database) {
   const take = db.prepare(`INSERT INTO bus_leases (bus_id, node_id, expires_at, epoch, acquired_at)
     VALUES (@busId, @nodeId, @expiresAt, 1, @at)
     ON CONFLICT (bus_id) DO UPDATE SET

@@ -1,6 +1,6 @@
 // Repository functions for the append-only ledger, the payments it records and the checks of
 // its invariants (prepared statements: payments and readings post here on the hot path).
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type LedgerKind = 'payment' | 'reversal' | 'consumption' | 'adjustment' | 'emergency-credit';
 
@@ -36,19 +36,19 @@ export interface LedgerViolation {
   detail: Record<string, unknown>;
 }
 
-const PAYMENT_COLUMNS = `id, channel, channel_txn_id AS channelTxnId, account_id AS accountId, amount_fen AS amountFen,
-  paid_at AS paidAt, actor, created_at AS createdAt, reversed_at AS reversedAt`;
-const ENTRY_COLUMNS = `id, account_id AS accountId, kind, amount_fen AS amountFen, balance_after_fen AS balanceAfterFen,
-  payment_id AS paymentId, meter_id AS meterId, energy_wh AS energyWh, reason, actor, created_at AS createdAt`;
+const PAYMENT_COLUMNS = `id, channel, channel_txn_id AS "channelTxnId", account_id AS "accountId", amount_fen AS "amountFen",
+  paid_at AS "paidAt", actor, created_at AS "createdAt", reversed_at AS "reversedAt"`;
+const ENTRY_COLUMNS = `id, account_id AS "accountId", kind, amount_fen AS "amountFen", balance_after_fen AS "balanceAfterFen",
+  payment_id AS "paymentId", meter_id AS "meterId", energy_wh AS "energyWh", reason, actor, created_at AS "createdAt"`;
 
-export function ledgerRepository(db: Sqlite) {
+export function ledgerRepository(db: Database) {
   const insertEntry = db.prepare(`INSERT INTO ledger_entries (account_id, kind, amount_fen, balance_after_fen, payment_id,
     meter_id, energy_wh, reason, actor, created_at)
-    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @reason, @actor, @createdAt)`);
+    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @reason, @actor, @createdAt) RETURNING id`).pluck();
   const entriesPage = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`);
   const entriesNewestFirst = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
   const entriesOfPayment = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND payment_id = ? ORDER BY id`);
-  const recentNewestFirst = db.prepare(`SELECT kind, amount_fen AS amountFen, created_at AS createdAt FROM ledger_entries
+  const recentNewestFirst = db.prepare(`SELECT kind, amount_fen AS "amountFen", created_at AS "createdAt" FROM ledger_entries
     WHERE account_id = ? ORDER BY id DESC`);
   const sumFor = db.prepare(`SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries WHERE account_id = ?`).pluck();
   const insertPayment = db.prepare(`INSERT INTO payments (id, channel, channel_txn_id, account_id, amount_fen, paid_at, actor, created_at)
@@ -57,18 +57,18 @@ export function ledgerRepository(db: Sqlite) {
   const paymentByTxn = db.prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE channel = ? AND channel_txn_id = ?`);
   const paymentById = db.prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`);
   const markReversed = db.prepare(`UPDATE payments SET reversed_at = ? WHERE id = ? AND reversed_at IS NULL`);
-  const mismatches = db.prepare(`SELECT a.id AS accountId, a.balance_fen AS cachedFen, COALESCE(SUM(l.amount_fen), 0) AS ledgerFen
+  const mismatches = db.prepare(`SELECT a.id AS "accountId", a.balance_fen AS "cachedFen", COALESCE(SUM(l.amount_fen), 0) AS "ledgerFen"
     FROM accounts a LEFT JOIN ledger_entries l ON l.account_id = a.id
     GROUP BY a.id HAVING a.balance_fen <> COALESCE(SUM(l.amount_fen), 0)`);
   // Each entry's balance-after is the running sum of the account's entries up to it.
   const runningMismatches = db.prepare(`SELECT accountId, id, balanceAfterFen, runningFen FROM (
-    SELECT account_id AS accountId, id, balance_after_fen AS balanceAfterFen,
-      SUM(amount_fen) OVER (PARTITION BY account_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS runningFen
+    SELECT account_id AS "accountId", id, balance_after_fen AS "balanceAfterFen",
+      SUM(amount_fen) OVER (PARTITION BY account_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS "runningFen"
     FROM ledger_entries) WHERE balanceAfterFen <> runningFen LIMIT 1000`);
   // Every payment has exactly one payment entry of its amount, and one reversal entry iff reversed.
-  const paymentMismatches = db.prepare(`SELECT p.id AS paymentId, p.account_id AS accountId, p.amount_fen AS amountFen,
-      p.reversed_at IS NOT NULL AS reversed, COALESCE(e.payments, 0) AS paymentEntries, COALESCE(e.paid, 0) AS paidFen,
-      COALESCE(e.reversals, 0) AS reversalEntries, COALESCE(e.reversed, 0) AS reversedFen
+  const paymentMismatches = db.prepare(`SELECT p.id AS "paymentId", p.account_id AS "accountId", p.amount_fen AS "amountFen",
+      p.reversed_at IS NOT NULL AS reversed, COALESCE(e.payments, 0) AS "paymentEntries", COALESCE(e.paid, 0) AS "paidFen",
+      COALESCE(e.reversals, 0) AS "reversalEntries", COALESCE(e.reversed, 0) AS "reversedFen"
     FROM payments p LEFT JOIN (
       SELECT payment_id, SUM(kind = 'payment') AS payments, SUM(CASE WHEN kind = 'payment' THEN amount_fen ELSE 0 END) AS paid,
         SUM(kind = 'reversal') AS reversals, SUM(CASE WHEN kind = 'reversal' THEN -amount_fen ELSE 0 END) AS reversed
@@ -77,8 +77,8 @@ export function ledgerRepository(db: Sqlite) {
       OR COALESCE(e.reversals, 0) <> (p.reversed_at IS NOT NULL) OR COALESCE(e.reversed, 0) <> (p.reversed_at IS NOT NULL) * p.amount_fen
     LIMIT 1000`);
   // Outstanding emergency credit is the sum of the emergency-credit entries (taken minus repaid).
-  const emergencyMismatches = db.prepare(`SELECT a.id AS accountId, a.emergency_credit_fen AS outstandingFen,
-      COALESCE(SUM(l.amount_fen), 0) AS ledgerFen
+  const emergencyMismatches = db.prepare(`SELECT a.id AS "accountId", a.emergency_credit_fen AS "outstandingFen",
+      COALESCE(SUM(l.amount_fen), 0) AS "ledgerFen"
     FROM accounts a LEFT JOIN ledger_entries l ON l.account_id = a.id AND l.kind = 'emergency-credit'
     GROUP BY a.id HAVING a.emergency_credit_fen <> COALESCE(SUM(l.amount_fen), 0) LIMIT 1000`);
   const counts = db.prepare(`SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM ledger_entries) AS entries,
@@ -86,7 +86,7 @@ export function ledgerRepository(db: Sqlite) {
 
   return {
     appendEntry(entry: Omit<LedgerEntryRow, 'id'>): number {
-      return Number(insertEntry.run(entry).lastInsertRowid);
+      return insertEntry.get(entry) as number;
     },
     entries(accountId: string, afterId: number, limit: number): LedgerEntryRow[] {
       return entriesPage.all(accountId, afterId, limit) as LedgerEntryRow[];

@@ -1,5 +1,5 @@
 // Repository functions for meters and their readings.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type RelayState = 'open' | 'closed' | 'unknown';
 
@@ -25,11 +25,11 @@ export interface MeterRow {
   createdAt: number;
 }
 
-export const METER_COLUMNS = `id, account_id AS accountId, protocol, bus_id AS busId, address, concentrator_id AS concentratorId,
-  register_map AS registerMap, edition, supports_keep_power AS supportsKeepPower, stale,
-  supports_direct_close AS supportsDirectClose, relay_state AS relayState, relay_state_at AS relayStateAt,
-  last_reading_at AS lastReadingAt, last_energy_wh AS lastEnergyWh, charge_base_wh AS chargeBaseWh,
-  charged_energy_wh AS chargedEnergyWh, online, created_at AS createdAt`;
+export const METER_COLUMNS = `id, account_id AS "accountId", protocol, bus_id AS "busId", address, concentrator_id AS "concentratorId",
+  register_map AS "registerMap", edition, supports_keep_power AS "supportsKeepPower", stale,
+  supports_direct_close AS "supportsDirectClose", relay_state AS "relayState", relay_state_at AS "relayStateAt",
+  last_reading_at AS "lastReadingAt", last_energy_wh AS "lastEnergyWh", charge_base_wh AS "chargeBaseWh",
+  charged_energy_wh AS "chargedEnergyWh", online, created_at AS "createdAt"`;
 
 export interface NewMeter {
   id: string;
@@ -60,7 +60,7 @@ export interface BusCollection {
   online: number;
 }
 
-export function metersRepository(db: Sqlite) {
+export function metersRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, concentrator_id, register_map, edition,
     supports_keep_power, supports_direct_close, created_at)
     VALUES (@id, @accountId, @protocol, @busId, @address, @concentratorId, @registerMap, @edition, @supportsKeepPower,
@@ -79,11 +79,11 @@ export function metersRepository(db: Sqlite) {
     charge_base_wh = @baseWh, charged_energy_wh = @chargedWh WHERE id = @id`);
   const insertReading = db.prepare(`INSERT INTO readings (meter_id, ts, energy_wh) VALUES (?, ?, ?)
     ON CONFLICT (meter_id, ts) DO NOTHING`);
-  const previousReading = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts < ?
+  const previousReading = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts < ?
     ORDER BY ts DESC LIMIT 1`);
-  const nextReading = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts > ?
+  const nextReading = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts > ?
     ORDER BY ts ASC LIMIT 1`);
-  const readingsPage = db.prepare(`SELECT ts, energy_wh AS energyWh FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?
+  const readingsPage = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?
     ORDER BY ts ASC LIMIT ?`);
   const page = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id > @after
     AND (@accountId IS NULL OR account_id = @accountId) AND (@busId IS NULL OR bus_id = @busId)
@@ -94,10 +94,10 @@ export function metersRepository(db: Sqlite) {
   const remove = db.prepare(`DELETE FROM meters WHERE id = ?`);
   const history = db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id) AS readings,
     (SELECT COUNT(*) FROM commands WHERE meter_id = @id) AS commands,
-    (SELECT COUNT(*) FROM ledger_entries WHERE meter_id = @id) AS ledgerEntries`);
-  const byBusCounts = db.prepare(`SELECT bus_id AS busId, COUNT(*) AS meters, SUM(online) AS online FROM meters
+    (SELECT COUNT(*) FROM ledger_entries WHERE meter_id = @id) AS "ledgerEntries"`);
+  const byBusCounts = db.prepare(`SELECT bus_id AS "busId", COUNT(*) AS meters, SUM(online) AS online FROM meters
     WHERE concentrator_id IS NULL GROUP BY bus_id ORDER BY bus_id`);
-  const byConcentrator = db.prepare(`SELECT c.id AS id, c.status AS status, c.status_at AS statusAt,
+  const byConcentrator = db.prepare(`SELECT c.id AS id, c.status AS status, c.status_at AS "statusAt",
     COUNT(m.id) AS meters, COALESCE(SUM(m.online), 0) AS online, COALESCE(SUM(m.stale), 0) AS stale
     FROM concentrators c LEFT JOIN meters m ON m.concentrator_id = c.id GROUP BY c.id ORDER BY c.id`);
 

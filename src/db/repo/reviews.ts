@@ -1,6 +1,6 @@
 // Repository functions for review items: things a person must look at (a protected customer at the
 // cut-off level, a flapping relay, a relay fault, a meter refusing under its own keep-power).
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export type ReviewKind = 'protected-arrears' | 'flapping' | 'relay-fault' | 'meter-keep-power';
 
@@ -26,12 +26,12 @@ export interface ReviewFilter {
   limit: number;
 }
 
-const REVIEW_COLUMNS = `id, kind, account_id AS accountId, meter_id AS meterId, reason, created_at AS createdAt,
-  resolved_at AS resolvedAt, resolved_by AS resolvedBy, resolution`;
+const REVIEW_COLUMNS = `id, kind, account_id AS "accountId", meter_id AS "meterId", reason, created_at AS "createdAt",
+  resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution`;
 
-export function reviewsRepository(db: Sqlite) {
+export function reviewsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO review_items (kind, account_id, meter_id, reason, created_at)
-    VALUES (@kind, @accountId, @meterId, @reason, @createdAt)`);
+    VALUES (@kind, @accountId, @meterId, @reason, @createdAt) RETURNING id`).pluck();
   const byId = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE id = ?`);
   const openFor = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE resolved_at IS NULL AND kind = @kind
     AND (@meterId IS NULL OR meter_id = @meterId) AND (@accountId IS NULL OR account_id = @accountId) ORDER BY id LIMIT 1`);
@@ -45,7 +45,7 @@ export function reviewsRepository(db: Sqlite) {
 
   return {
     insert(item: Pick<ReviewRow, 'kind' | 'accountId' | 'meterId' | 'reason' | 'createdAt'>): number {
-      return Number(insert.run(item).lastInsertRowid);
+      return insert.get(item) as number;
     },
     get(id: number): ReviewRow | undefined {
       return byId.get(id) as ReviewRow | undefined;

@@ -10,7 +10,7 @@
 // `needingAttention` applies the same two filters, plus "has a hold or a command in flight", to a
 // given set of accounts: the engine uses it to skip, with one query, the accounts in a burst of
 // balance changes that no decision could act on.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 import type { RelayState } from './meters.js';
 
 export interface SupplyPointRow {
@@ -43,11 +43,11 @@ export interface BulkTargetFilter {
   limit: number;
 }
 
-const COLUMNS = `a.id AS accountId, a.balance_fen AS balanceFen, a.alarm_level1_fen AS alarmLevel1Fen,
-  a.alarm_level2_fen AS alarmLevel2Fen, a.cutoff_level_fen AS cutoffLevelFen, a.restore_level_fen AS restoreLevelFen,
-  a.protected, a.credit_grade AS creditGrade, a.alarm_state AS alarmState, a.alarm2_at AS alarm2At, a.review_at AS reviewAt,
-  m.id AS meterId, m.protocol, m.bus_id AS busId, m.concentrator_id AS concentratorId,
-  m.supports_keep_power AS supportsKeepPower, m.relay_state AS relayState, m.relay_state_at AS relayStateAt`;
+const COLUMNS = `a.id AS "accountId", a.balance_fen AS "balanceFen", a.alarm_level1_fen AS "alarmLevel1Fen",
+  a.alarm_level2_fen AS "alarmLevel2Fen", a.cutoff_level_fen AS "cutoffLevelFen", a.restore_level_fen AS "restoreLevelFen",
+  a.protected, a.credit_grade AS "creditGrade", a.alarm_state AS "alarmState", a.alarm2_at AS alarm2At, a.review_at AS "reviewAt",
+  m.id AS "meterId", m.protocol, m.bus_id AS "busId", m.concentrator_id AS "concentratorId",
+  m.supports_keep_power AS "supportsKeepPower", m.relay_state AS "relayState", m.relay_state_at AS "relayStateAt"`;
 
 /** The supply state of an account's meter, as the accounts-by-state gauge counts it. */
 const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
@@ -59,7 +59,7 @@ const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
   WHEN a.alarm_state = 1 THEN 'alarm-level-1'
   ELSE 'in-credit' END`;
 
-export function sweepRepository(db: Sqlite) {
+export function sweepRepository(db: Database) {
   const maxAccountRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM accounts`).pluck();
   const maxMeterRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM meters`).pluck();
   const cutoffDue = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id

@@ -1,6 +1,6 @@
 // Repository functions for tariffs, their assignment to accounts over time, the per-tariff
 // (time-of-use) registers of readings, and the register lookups consumption charging needs.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface TariffRow {
   id: string;
@@ -27,14 +27,14 @@ export interface TouRow {
   valleyWh: number | null;
 }
 
-const TOU_COLUMNS = `ts, critical_wh AS criticalWh, peak_wh AS peakWh, flat_wh AS flatWh, valley_wh AS valleyWh`;
+const TOU_COLUMNS = `ts, critical_wh AS "criticalWh", peak_wh AS "peakWh", flat_wh AS "flatWh", valley_wh AS "valleyWh"`;
 
-export function tariffsRepository(db: Sqlite) {
+export function tariffsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO tariffs (id, name, definition, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
-  const byId = db.prepare(`SELECT id, name, definition, created_at AS createdAt FROM tariffs WHERE id = ?`);
-  const all = db.prepare(`SELECT id, name, definition, created_at AS createdAt FROM tariffs ORDER BY id`);
-  const assignmentsOf = db.prepare(`SELECT a.account_id AS accountId, a.effective_from AS effectiveFrom, a.tariff_id AS tariffId,
-    t.definition, a.actor, a.created_at AS createdAt
+  const byId = db.prepare(`SELECT id, name, definition, created_at AS "createdAt" FROM tariffs WHERE id = ?`);
+  const all = db.prepare(`SELECT id, name, definition, created_at AS "createdAt" FROM tariffs ORDER BY id`);
+  const assignmentsOf = db.prepare(`SELECT a.account_id AS "accountId", a.effective_from AS "effectiveFrom", a.tariff_id AS "tariffId",
+    t.definition, a.actor, a.created_at AS "createdAt"
     FROM tariff_assignments a JOIN tariffs t ON t.id = a.tariff_id WHERE a.account_id = ? ORDER BY a.effective_from`);
   const insertAssignment = db.prepare(`INSERT INTO tariff_assignments (account_id, effective_from, tariff_id, actor, created_at)
     VALUES (?, ?, ?, ?, ?)`);

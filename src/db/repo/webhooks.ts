@@ -1,6 +1,6 @@
 // Repository functions for webhook subscribers, their deliveries and the outbox cursor: the
 // state that lets deliveries survive a restart.
-import type { Sqlite } from '../connection.js';
+import type { Database } from '../database.js';
 
 export interface WebhookRow {
   id: string;
@@ -40,9 +40,9 @@ export interface DueDelivery {
   createdAt: number;
 }
 
-const WEBHOOK_COLUMNS = `id, url, secret, event_types AS eventTypes, active, created_at AS createdAt`;
+const WEBHOOK_COLUMNS = `id, url, secret, event_types AS "eventTypes", active, created_at AS "createdAt"`;
 
-export function webhooksRepository(db: Sqlite) {
+export function webhooksRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO webhooks (id, url, secret, event_types, active, created_at) VALUES (?, ?, ?, ?, 1, ?)`);
   const byId = db.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?`);
   const all = db.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE active = 1 ORDER BY created_at, id`);
@@ -54,8 +54,8 @@ export function webhooksRepository(db: Sqlite) {
   const latestEventId = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM events`).pluck();
   const insertDelivery = db.prepare(`INSERT INTO webhook_deliveries (webhook_id, event_id, state, attempts, next_attempt_at, updated_at)
     VALUES (?, ?, 'pending', 0, ?, ?) ON CONFLICT (webhook_id, event_id) DO NOTHING`);
-  const due = db.prepare(`SELECT d.webhook_id AS webhookId, d.event_id AS eventId, d.attempts, w.url, w.secret,
-      e.type, e.account_id AS accountId, e.meter_id AS meterId, e.data, e.created_at AS createdAt
+  const due = db.prepare(`SELECT d.webhook_id AS "webhookId", d.event_id AS "eventId", d.attempts, w.url, w.secret,
+      e.type, e.account_id AS "accountId", e.meter_id AS "meterId", e.data, e.created_at AS "createdAt"
     FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
     WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.event_id LIMIT ?`);
   const nextDue = db.prepare(`SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck();
@@ -64,8 +64,8 @@ export function webhooksRepository(db: Sqlite) {
   const update = db.prepare(`UPDATE webhook_deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
     last_status = @lastStatus, last_error = @lastError, updated_at = @updatedAt
     WHERE webhook_id = @webhookId AND event_id = @eventId AND state = 'pending'`);
-  const page = db.prepare(`SELECT d.webhook_id AS webhookId, d.event_id AS eventId, e.type AS eventType, d.state, d.attempts,
-      d.next_attempt_at AS nextAttemptAt, d.last_status AS lastStatus, d.last_error AS lastError, d.updated_at AS updatedAt
+  const page = db.prepare(`SELECT d.webhook_id AS "webhookId", d.event_id AS "eventId", e.type AS "eventType", d.state, d.attempts,
+      d.next_attempt_at AS "nextAttemptAt", d.last_status AS "lastStatus", d.last_error AS "lastError", d.updated_at AS "updatedAt"
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
     WHERE d.webhook_id = @webhookId AND d.event_id > @after AND (@state IS NULL OR d.state = @state) ORDER BY d.event_id LIMIT @limit`);
 
