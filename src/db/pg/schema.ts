@@ -20,8 +20,15 @@ export const tariffs = pgTable('tariffs', {
   createdAt: int8('created_at').notNull(),
 });
 
+/**
+ * PostgreSQL has no rowid: `seq` numbers accounts and meters in insertion order, so the sweep
+ * walks them in bounded ranges as it walks SQLite's rowid (src/db/dialect.ts rowNumber).
+ */
+const seq = () => bigint('seq', { mode: 'number' }).notNull().generatedByDefaultAsIdentity();
+
 export const accounts = pgTable('accounts', {
   id: text('id').primaryKey(),
+  seq: seq(),
   name: text('name').notNull(),
   category: text('category').notNull().default('residential'),
   creditGrade: text('credit_grade').notNull().default('B'),
@@ -44,10 +51,11 @@ export const accounts = pgTable('accounts', {
   emergencyCreditFen: int8('emergency_credit_fen').notNull().default(0),
   lastPaymentAt: int8('last_payment_at'),
   createdAt: int8('created_at').notNull(),
-});
+}, (t) => [uniqueIndex('accounts_seq').on(t.seq)]);
 
 export const meters = pgTable('meters', {
   id: text('id').primaryKey(),
+  seq: seq(),
   accountId: text('account_id').notNull().references(() => accounts.id),
   /** 'dlt645' | 'modbus-rtu' | 'modbus-tcp' | 'mqtt' */
   protocol: text('protocol').notNull(),
@@ -77,6 +85,7 @@ export const meters = pgTable('meters', {
   uniqueIndex('meters_bus_address').on(t.busId, t.address),
   uniqueIndex('meters_concentrator_address').on(t.concentratorId, t.address),
   index('meters_account').on(t.accountId),
+  uniqueIndex('meters_seq').on(t.seq),
 ]);
 
 /**

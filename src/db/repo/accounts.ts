@@ -1,5 +1,6 @@
 // Repository functions for accounts and tariffs: prepared statements on the hot paths.
 import type { Database } from '../database.js';
+import { jsonValues } from '../dialect.js';
 
 export interface AccountRow {
   id: string;
@@ -58,12 +59,13 @@ export function accountsRepository(db: Database) {
     (SELECT COUNT(*) FROM meters WHERE account_id = @id) AS meters`);
   const remove = db.prepare(`DELETE FROM accounts WHERE id = ?`);
   const balances = db.prepare(`SELECT id AS "accountId", balance_fen AS "balanceFen", alarm_state AS "alarmState" FROM accounts
-    WHERE id IN (SELECT value FROM json_each(?))`);
+    WHERE id IN (SELECT value FROM ${jsonValues(db, '?')})`);
   const balanceOne = db.prepare(`SELECT id AS "accountId", balance_fen AS "balanceFen", alarm_state AS "alarmState"
     FROM accounts WHERE id = ?`);
   // Money: emergency credit, last payment, levels (src/ledger/).
   const setEmergency = db.prepare(`UPDATE accounts SET emergency_credit_fen = ? WHERE id = ?`);
-  const notePayment = db.prepare(`UPDATE accounts SET last_payment_at = MAX(COALESCE(last_payment_at, ?), ?) WHERE id = ?`);
+  const notePayment = db.prepare(`UPDATE accounts SET last_payment_at = CASE WHEN last_payment_at IS NULL OR last_payment_at < @at THEN @at ELSE last_payment_at END
+    WHERE id = @id`);
   const setLevels = db.prepare(`UPDATE accounts SET alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
     cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
   const setOverrides = db.prepare(`UPDATE accounts SET level_overrides = ? WHERE id = ?`);
@@ -135,7 +137,7 @@ export function accountsRepository(db: Database) {
     },
     /** Remembers a payment's time (the latest one stays). */
     notePayment(id: string, paidAt: number): void {
-      notePayment.run(paidAt, paidAt, id);
+      notePayment.run({ at: paidAt, id });
     },
     setLevels(id: string, levels: Pick<AccountRow, 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>): void {
       setLevels.run({ ...levels, id });

@@ -2,6 +2,7 @@
 // failed | expired | cancelled). Relay commands switch the relay (disconnect, reconnect); keep-power
 // commands mirror a keep-power hold to the meter (0x1C N1 = 3A / 3B) and leave the relay alone.
 import type { Database } from '../database.js';
+import { jsonValues } from '../dialect.js';
 
 export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
 export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled';
@@ -41,7 +42,7 @@ export function commandsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO commands (id, meter_id, action, state, origin, actor, reason, attempts,
     created_at, sent_at, expires_at, updated_at, bulk_id, trigger_at)
     VALUES (@id, @meterId, @action, CASE WHEN @sent = 1 THEN 'sent' ELSE 'queued' END, @origin, @actor, @reason, @sent,
-    @createdAt, CASE WHEN @sent = 1 THEN @createdAt END, @expiresAt, @createdAt, @bulkId, @triggerAt)`);
+    @createdAt, CASE WHEN @sent = 1 THEN CAST(@createdAt AS bigint) END, @expiresAt, @createdAt, @bulkId, @triggerAt)`);
   const byId = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = ?`);
   const activeFor = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE meter_id = ? AND state IN ('queued', 'sent')`);
   const allActive = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE state IN ('queued', 'sent') ORDER BY created_at`);
@@ -66,7 +67,7 @@ export function commandsRepository(db: Database) {
   const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome, last_error = COALESCE(@error, last_error),
     finished_at = @at, updated_at = @at WHERE id = @id AND state IN ('queued', 'sent')`);
   const listPage = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
-    WHERE (created_at, id) < (@beforeAt, @beforeId) AND (@states IS NULL OR state IN (SELECT value FROM json_each(@states)))
+    WHERE (created_at, id) < (@beforeAt, @beforeId) AND (@states IS NULL OR state IN (SELECT value FROM ${jsonValues(db, '@states')}))
     AND (@meterId IS NULL OR meter_id = @meterId) AND (@origin IS NULL OR origin = @origin)
     AND (@since IS NULL OR created_at >= @since) ORDER BY created_at DESC, id DESC LIMIT @limit`);
 

@@ -1,5 +1,6 @@
 // Repository functions for the event outbox, the audit trail and API keys.
 import type { Database } from '../database.js';
+import { jsonValues } from '../dialect.js';
 
 export interface EventRow {
   id: number;
@@ -34,13 +35,13 @@ const KEY_CACHE_MAX = 10_000;
 export function journalRepository(db: Database) {
   const insertEvent = db.prepare(`INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
   const eventsPage = db.prepare(`SELECT ${EVENT_COLUMNS}
-    FROM events WHERE id > ? AND (? IS NULL OR account_id = ?) ORDER BY id LIMIT ?`);
+    FROM events WHERE id > ? AND (CAST(? AS text) IS NULL OR account_id = ?) ORDER BY id LIMIT ?`);
   // Two shapes so that an account filter uses the events_account index; types arrive as a JSON array.
   const eventsFiltered = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
-    WHERE id > @after AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+    WHERE id > @after AND (@types IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
     AND (@meterId IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
   const eventsOfAccount = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
-    WHERE account_id = @accountId AND id > @after AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+    WHERE account_id = @accountId AND id > @after AND (@types IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
     AND (@meterId IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
   const lastEventId = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM events`).pluck();
   const insertAudit = db.prepare(`INSERT INTO audit (actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?)`);

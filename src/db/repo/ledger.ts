@@ -61,20 +61,21 @@ export function ledgerRepository(db: Database) {
     FROM accounts a LEFT JOIN ledger_entries l ON l.account_id = a.id
     GROUP BY a.id HAVING a.balance_fen <> COALESCE(SUM(l.amount_fen), 0)`);
   // Each entry's balance-after is the running sum of the account's entries up to it.
-  const runningMismatches = db.prepare(`SELECT accountId, id, balanceAfterFen, runningFen FROM (
+  const runningMismatches = db.prepare(`SELECT "accountId", id, "balanceAfterFen", "runningFen" FROM (
     SELECT account_id AS "accountId", id, balance_after_fen AS "balanceAfterFen",
       SUM(amount_fen) OVER (PARTITION BY account_id ORDER BY id ROWS UNBOUNDED PRECEDING) AS "runningFen"
-    FROM ledger_entries) WHERE balanceAfterFen <> runningFen LIMIT 1000`);
+    FROM ledger_entries) AS running WHERE "balanceAfterFen" <> "runningFen" LIMIT 1000`);
   // Every payment has exactly one payment entry of its amount, and one reversal entry iff reversed.
   const paymentMismatches = db.prepare(`SELECT p.id AS "paymentId", p.account_id AS "accountId", p.amount_fen AS "amountFen",
-      p.reversed_at IS NOT NULL AS reversed, COALESCE(e.payments, 0) AS "paymentEntries", COALESCE(e.paid, 0) AS "paidFen",
+      CASE WHEN p.reversed_at IS NOT NULL THEN 1 ELSE 0 END AS reversed, COALESCE(e.payments, 0) AS "paymentEntries", COALESCE(e.paid, 0) AS "paidFen",
       COALESCE(e.reversals, 0) AS "reversalEntries", COALESCE(e.reversed, 0) AS "reversedFen"
     FROM payments p LEFT JOIN (
-      SELECT payment_id, SUM(kind = 'payment') AS payments, SUM(CASE WHEN kind = 'payment' THEN amount_fen ELSE 0 END) AS paid,
-        SUM(kind = 'reversal') AS reversals, SUM(CASE WHEN kind = 'reversal' THEN -amount_fen ELSE 0 END) AS reversed
+      SELECT payment_id, SUM(CASE WHEN kind = 'payment' THEN 1 ELSE 0 END) AS payments, SUM(CASE WHEN kind = 'payment' THEN amount_fen ELSE 0 END) AS paid,
+        SUM(CASE WHEN kind = 'reversal' THEN 1 ELSE 0 END) AS reversals, SUM(CASE WHEN kind = 'reversal' THEN -amount_fen ELSE 0 END) AS reversed
       FROM ledger_entries WHERE payment_id IS NOT NULL GROUP BY payment_id) e ON e.payment_id = p.id
     WHERE COALESCE(e.payments, 0) <> 1 OR COALESCE(e.paid, 0) <> p.amount_fen
-      OR COALESCE(e.reversals, 0) <> (p.reversed_at IS NOT NULL) OR COALESCE(e.reversed, 0) <> (p.reversed_at IS NOT NULL) * p.amount_fen
+      OR COALESCE(e.reversals, 0) <> CASE WHEN p.reversed_at IS NOT NULL THEN 1 ELSE 0 END
+      OR COALESCE(e.reversed, 0) <> CASE WHEN p.reversed_at IS NOT NULL THEN p.amount_fen ELSE 0 END
     LIMIT 1000`);
   // Outstanding emergency credit is the sum of the emergency-credit entries (taken minus repaid).
   const emergencyMismatches = db.prepare(`SELECT a.id AS "accountId", a.emergency_credit_fen AS "outstandingFen",

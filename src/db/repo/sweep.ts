@@ -11,6 +11,7 @@
 // given set of accounts: the engine uses it to skip, with one query, the accounts in a burst of
 // balance changes that no decision could act on.
 import type { Database } from '../database.js';
+import { jsonValues, rowNumber } from '../dialect.js';
 import type { RelayState } from './meters.js';
 
 export interface SupplyPointRow {
@@ -60,17 +61,18 @@ const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
   ELSE 'in-credit' END`;
 
 export function sweepRepository(db: Database) {
-  const maxAccountRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM accounts`).pluck();
-  const maxMeterRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM meters`).pluck();
+  const row = rowNumber(db);
+  const maxAccountRowid = db.prepare(`SELECT COALESCE(MAX(${row}), 0) FROM accounts`).pluck();
+  const maxMeterRowid = db.prepare(`SELECT COALESCE(MAX(${row}), 0) FROM meters`).pluck();
   const cutoffDue = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id
-    WHERE a.rowid BETWEEN ? AND ? AND a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open'`);
+    WHERE a.${row} BETWEEN ? AND ? AND a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open'`);
   const restoreDue = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
-    WHERE m.rowid BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen`);
+    WHERE m.${row} BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen`);
   const byMeter = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`);
   const byAccount = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id WHERE a.id = ? ORDER BY m.id`);
   const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id
-    WHERE a.rowid BETWEEN ? AND ? GROUP BY 1`);
-  const attention = db.prepare(`SELECT DISTINCT a.id FROM json_each(@ids) j
+    WHERE a.${row} BETWEEN ? AND ? GROUP BY 1`);
+  const attention = db.prepare(`SELECT DISTINCT a.id FROM ${jsonValues(db, '@ids')} j
     JOIN accounts a ON a.id = j.value JOIN meters m ON m.account_id = a.id
     WHERE (a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open')
       OR (m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen)
@@ -82,8 +84,8 @@ export function sweepRepository(db: Database) {
   const latestPayment = db.prepare(`SELECT MAX(created_at) FROM payments WHERE account_id = ? AND reversed_at IS NULL`).pluck();
   const targets = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
     WHERE (@busId IS NULL OR m.bus_id = @busId) AND (@below IS NULL OR a.balance_fen < @below)
-      AND (@accounts IS NULL OR a.id IN (SELECT value FROM json_each(@accounts)))
-      AND (@meters IS NULL OR m.id IN (SELECT value FROM json_each(@meters)))
+      AND (@accounts IS NULL OR a.id IN (SELECT value FROM ${jsonValues(db, '@accounts')}))
+      AND (@meters IS NULL OR m.id IN (SELECT value FROM ${jsonValues(db, '@meters')}))
     ORDER BY m.id LIMIT @limit`);
 
   return {
