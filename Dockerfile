@@ -1,11 +1,11 @@
 # feikong: multi-stage image. The build stage compiles the native modules (better-sqlite3,
-# serialport) and the TypeScript; the runtime stage carries only production dependencies and the
+# serialport, libpq against Debian's libpq-dev) and the TypeScript; the runtime stage carries only production dependencies and the
 # compiled daemon, runs as a non-root user, and keeps its database in a volume.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 make g++ libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -26,6 +26,10 @@ ENV NODE_ENV=production \
     FEIKONG_HTTP__PORT=8080 \
     FEIKONG_MQTT__EMBEDDED_HOST=0.0.0.0
 WORKDIR /app
+# libpq5: the PostgreSQL client library the libpq binding links (database.url = postgres://…).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system feikong && useradd --system --gid feikong --groups dialout --home /var/lib/feikong feikong \
  && mkdir -p /var/lib/feikong && chown feikong:feikong /var/lib/feikong
 COPY --from=build /app/node_modules ./node_modules

@@ -54,6 +54,9 @@ export class PgError extends Error {
 }
 
 // Type OIDs (pg_type.dat).
+/** PQtransactionStatus: the connection is bad */
+const PQTRANS_UNKNOWN = 4;
+
 const BOOL = 16, INT8 = 20, INT2 = 21, INT4 = 23, OID = 26, FLOAT4 = 700, FLOAT8 = 701, NUMERIC = 1700;
 
 function parseNumeric(text: string): number {
@@ -151,6 +154,8 @@ function closing(sql: string, start: number, quote: string): number {
 
 class PgStatement implements Statement {
   private name: string | undefined;
+  /** the connection the statement was prepared on (a new connection forgets prepared statements) */
+  private preparedOn = -1;
   private plucked = false;
   private readonly translated: Translated;
 
@@ -201,13 +206,15 @@ class PgStatement implements Statement {
   }
 
   private execute(params: unknown[], rows = true): unknown[] {
-    const pq = this.conn.pq;
     const values = this.bind(params);
-    if (this.name === undefined) {
+    this.conn.ensureConnected();
+    const pq = this.conn.pq;
+    if (this.name === undefined || this.preparedOn !== this.conn.connection) {
       const name = this.conn.nextStatementName();
       pq.prepare(name, this.translated.text, values.length);
       this.conn.check(this.translated.text);
       this.name = name;
+      this.preparedOn = this.conn.connection;
     }
     pq.execPrepared(this.name, values);
     this.conn.check(this.translated.text);
@@ -242,15 +249,34 @@ function readRows(pq: Libpq, plucked: boolean): unknown[] {
 
 export class PgSyncDatabase implements Database {
   readonly dialect: Dialect = 'postgres';
-  readonly pq: Libpq = new LibpqCtor();
+  pq: Libpq = new LibpqCtor();
+  /** counts connections: 1 for the first, one more at each reconnect */
+  connection = 1;
   private statements = 0;
   private depth = 0;
   private isOpen = false;
 
-  constructor(conninfo: string) {
-    this.pq.connectSync(conninfo);
+  constructor(private readonly conninfo: string) {
+    this.connect();
     this.isOpen = true;
+  }
+
+  private connect(): void {
+    this.pq.connectSync(this.conninfo);
     this.exec("SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+  }
+
+  /**
+   * Outside a transaction, a connection that broke (server restart, failover, a terminated
+   * backend) is opened again before the next statement, and statements are prepared again on it.
+   * Inside one, the failure is the transaction's: it propagates and the transaction is lost.
+   */
+  ensureConnected(): void {
+    if (this.depth > 0 || !this.isOpen || this.pq.transactionStatus() !== PQTRANS_UNKNOWN) return;
+    this.pq.finish();
+    this.pq = new LibpqCtor();
+    this.connection++;
+    this.connect();
   }
 
   get open(): boolean {
@@ -275,6 +301,7 @@ export class PgSyncDatabase implements Database {
   }
 
   exec(sql: string): void {
+    this.ensureConnected();
     this.pq.exec(sql);
     this.check(sql);
   }
