@@ -54,6 +54,21 @@ export class PgError extends Error {
 }
 
 // Type OIDs (pg_type.dat).
+/**
+ * Closes a libpq connection. The binding closes its socket watcher with uv_close and lets the
+ * object be collected at once; collected before the event loop has finished closing the watcher,
+ * it takes the watcher's memory with it and libuv aborts the process. A closed connection is kept
+ * referenced until the loop has been through its close phase: the loop closes the watcher at the
+ * end of the iteration it is in (or the next), and an immediate queued from the next iteration's
+ * check phase runs after that, however long the loop was blocked in between.
+ */
+const finishing = new Set<Libpq>();
+function finish(pq: Libpq): void {
+  pq.finish();
+  finishing.add(pq);
+  setImmediate(() => setImmediate(() => finishing.delete(pq)).unref()).unref();
+}
+
 /** PQtransactionStatus: the connection is bad */
 const PQTRANS_UNKNOWN = 4;
 
@@ -273,7 +288,7 @@ export class PgSyncDatabase implements Database {
    */
   ensureConnected(): void {
     if (this.depth > 0 || !this.isOpen || this.pq.transactionStatus() !== PQTRANS_UNKNOWN) return;
-    this.pq.finish();
+    finish(this.pq);
     this.pq = new LibpqCtor();
     this.connection++;
     this.connect();
@@ -348,7 +363,7 @@ export class PgSyncDatabase implements Database {
   close(): void {
     if (!this.isOpen) return;
     this.isOpen = false;
-    this.pq.finish();
+    finish(this.pq);
   }
 }
 
