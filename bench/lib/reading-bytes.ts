@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { openDatabase, type Sqlite } from '../../src/db/connection.js';
+import { openDatabase } from '../../src/db/connection.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { meterId, seedFleet, tempDir } from './seed.js';
 

@@ -53,7 +53,6 @@ export class PgError extends Error {
   }
 }
 
-// Type OIDs (pg_type.dat).
 /**
  * Closes a libpq connection. The binding closes its socket watcher with uv_close and lets the
  * object be collected at once; collected before the event loop has finished closing the watcher,
@@ -72,6 +71,7 @@ function finish(pq: Libpq): void {
 /** PQtransactionStatus: the connection is bad */
 const PQTRANS_UNKNOWN = 4;
 
+// Type OIDs (pg_type.dat).
 const BOOL = 16, INT8 = 20, INT2 = 21, INT4 = 23, OID = 26, FLOAT4 = 700, FLOAT8 = 701, NUMERIC = 1700;
 
 function parseNumeric(text: string): number {
