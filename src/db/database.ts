@@ -31,6 +31,8 @@ export interface Database {
   readonly dialect: Dialect;
   /** false once closed */
   readonly open: boolean;
+  /** true inside `transaction(fn)` */
+  readonly inTransaction: boolean;
   prepare(sql: string): Statement;
   /** `fn` as one transaction; called inside another, as a savepoint that rolls back alone. */
   transaction<F extends (...args: never[]) => unknown>(fn: F): Transaction<F>;

@@ -298,6 +298,10 @@ export class PgSyncDatabase implements Database {
     return this.isOpen;
   }
 
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
   nextStatementName(): string {
     return 'fk' + ++this.statements;
   }
