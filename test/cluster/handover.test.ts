@@ -1,4 +1,4 @@
-// Two daemons in this process on one data directory, each with its own node id, a 1 s bus lease,
+// Two daemons in this process on one data directory, each with its own node id, a 3 s bus lease,
 // and one DL/T 645 TCP "DTU" simulator. The holder polls; the other keeps the bus suspended and
 // answers an on-demand read of it with 503 BUS_CLOSED. When the lease is found taken (written here
 // as another daemon would after the holder stalled), the holder stops polling and closes its link
@@ -14,12 +14,15 @@ import { eventually } from '../helpers/eventually.js';
 const BUS = 'dtu-1';
 const ADDRESS = '000000000801';
 
-/** A daemon on the simulator's bus with a 1 s lease, as `nodeId`. */
+/**
+ * A daemon on the simulator's bus with a 3 s lease, as `nodeId`. The two daemons share this
+ * process's event loop: the holder's lease must outlast the other's start-up, which holds the loop.
+ */
 const overrides = (sim: SimBus, nodeId: string) => ({
   buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim.port!, baudRate: 9600 }],
   polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
   engine: { sweepIntervalMs: 3_600_000 },
-  cluster: { nodeId, leaseMs: 1000, commandPickupMs: 200 },
+  cluster: { nodeId, leaseMs: 3000, commandPickupMs: 200 },
 });
 
 describe('bus handover between two daemons', () => {

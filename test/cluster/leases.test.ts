@@ -1,4 +1,4 @@
-// Bus leases on a real SQLite file shared by two connections, as two daemons share it: the one
+// Bus leases on one database shared by two connections, as two daemons share it: the one
 // conditional upsert (free, expired or already ours; the epoch goes up with each new owner), and
 // two lease keepers with different node ids — one owner at a time, a takeover only after the
 // first has stopped using the bus and its lease has expired, the epoch counting owners, the
@@ -9,7 +9,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Sqlite } from '../../src/db/connection.js';
+import type { Database } from '../../src/db/database.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { dropTestDatabase, testDatabaseConfig } from '../helpers/database.js';
 import { leasesRepository, type LeasesRepository } from '../../src/db/repo/leases.js';
 import { LeaseKeeper } from '../../src/cluster/leases.js';
 import { eventually } from '../helpers/eventually.js';
@@ -19,7 +21,7 @@ const LEASE_MS = 600;
 const logger = pino({ level: 'silent' });
 
 interface Node {
-  db: Sqlite;
+  db: Database;
   repo: LeasesRepository;
   keeper: LeaseKeeper;
   /** what the keeper told its daemon, with the wall-clock time */
@@ -28,11 +30,11 @@ interface Node {
 
 describe('bus leases', () => {
   let dir: string;
-  const dbs: Sqlite[] = [];
+  const dbs: Database[] = [];
   const keepers: LeaseKeeper[] = [];
-  const open = (): Sqlite => {
+  const open = (): Database => {
     dir ??= mkdtempSync(join(tmpdir(), 'feikong-leases-'));
-    const db = openDatabase(dir);
+    const db = openConfiguredDatabase({ dataDir: dir, database: testDatabaseConfig(dir) });
     dbs.push(db);
     return db;
   };
@@ -60,7 +62,10 @@ describe('bus leases', () => {
       }
     }
     for (const db of dbs.splice(0)) if (db.open) db.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      dropTestDatabase(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
     dir = undefined as unknown as string;
   });
 

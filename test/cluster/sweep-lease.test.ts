@@ -2,9 +2,13 @@
 // sweep lease. Two daemons in this process on one data directory, each with its own node id: only
 // the holder's sweep count grows; after it stops (releasing its leases) the other takes the sweep
 // over. Evaluations on events are not gated: every daemon still acts on its own payments.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
+import { dropTestDatabase } from '../helpers/database.js';
 import { SWEEP_LEASE } from '../../src/daemon.js';
 
 const sweeps = async (d: TestDaemon): Promise<number> => {
@@ -14,15 +18,23 @@ const sweeps = async (d: TestDaemon): Promise<number> => {
 
 describe('the engine sweep lease', () => {
   const daemons: TestDaemon[] = [];
+  let dir: string | undefined;
   afterEach(async () => {
     for (const d of daemons.splice(0).reverse()) await d.stop();
+    if (dir) {
+      dropTestDatabase(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    dir = undefined;
   });
 
   it('sweeps in the holder only, and moves to the other daemon when the holder stops', async () => {
     const overrides = (nodeId: string) => ({ engine: { sweepIntervalMs: 100 }, cluster: { nodeId, leaseMs: 1000 } });
-    const a = await startTestDaemon(overrides('node-a'));
+    // The directory is this test's: the first daemon's stop leaves the shared database to the second.
+    dir = mkdtempSync(join(tmpdir(), 'feikong-sweep-lease-'));
+    const a = await startTestDaemon(overrides('node-a'), dir);
     daemons.push(a);
-    const b = await startTestDaemon(overrides('node-b'), a.dataDir);
+    const b = await startTestDaemon(overrides('node-b'), dir);
     daemons.push(b);
 
     await eventually(async () => expect(await sweeps(a)).toBeGreaterThan(3));

@@ -1,4 +1,4 @@
-// Two daemon processes on one data directory (one SQLite file) and one DL/T 645 TCP "DTU"
+// Two daemon processes on one data directory (one database) and one DL/T 645 TCP "DTU"
 // simulator in this process, each daemon with its own embedded MQTT broker and HTTP port, bus
 // leases of 3 s. The first takes the bus and polls it; the second stays off the line. A disconnect
 // created through the second is sent by the first (the owner picks it up); the first is SIGKILLed
@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDlt645Bus, type SimBus } from '../../simulators/dlt645/bus.js';
 import { FunctionCode } from '../../protocols/dlt645/index.js';
-import { openDatabase } from '../../src/db/connection.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { dropTestDatabase, testDatabaseConfig } from '../helpers/database.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createAccount, createMeter } from '../../src/fleet.js';
@@ -50,7 +51,10 @@ describe('bus ownership across two daemon processes', () => {
   afterEach(async () => {
     for (const d of daemons.splice(0)) await kill(d);
     await sim?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      dropTestDatabase(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
     sim = dir = undefined;
   });
 
@@ -77,9 +81,9 @@ describe('bus ownership across two daemon processes', () => {
     const buses = [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim.port!, baudRate: 9600 }];
 
     // The fleet and an operator key, written before the daemons start.
-    const db = openDatabase(dir);
+    const config = validateConfig({ dataDir: dir, database: testDatabaseConfig(dir), buses });
+    const db = openConfiguredDatabase(config);
     const repos = createRepositories(db);
-    const config = validateConfig({ dataDir: dir, buses });
     const now = Date.now();
     for (const [n, address] of [[1, CUT], [2, OTHER]] as const) {
       createAccount(repos, config, { id: `acc-${n}`, name: `Customer ${n}` }, 'test', now);

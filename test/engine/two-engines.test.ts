@@ -1,4 +1,4 @@
-// Two engines on one database (as two daemons share it): each with its own SQLite connection and
+// Two engines on one database (as two daemons share it): each with its own connection and
 // command lifecycle, sweeping at once over the same accounts in arrears, create one command per
 // meter between them, never two; a second command in flight for a meter is refused by the
 // database's unique index, and a request that meets the other's command reads as "in flight".
@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { openTestDb, type TestDb } from '../helpers/db.js';
-import { openDatabase, type Sqlite } from '../../src/db/connection.js';
+import type { Database } from '../../src/db/database.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { testDatabaseConfig } from '../helpers/database.js';
 import { createRepositories, type Repositories } from '../../src/db/repo/index.js';
 import { isActiveCommandConflict } from '../../src/db/repo/commands.js';
 import { EventBus } from '../../src/events.js';
@@ -27,7 +29,7 @@ interface Node {
 
 describe('two engines on one database', () => {
   let t: TestDb;
-  let second: Sqlite;
+  let second: Database;
   let clock: number;
   const nodes: Node[] = [];
 
@@ -57,7 +59,7 @@ describe('two engines on one database', () => {
       t.repos.meters.setRelayState(meter.id, 'closed', clock - HOUR);
     }
     t.db.prepare(`UPDATE accounts SET balance_fen = -50, alarm_state = 2, alarm2_at = ?`).run(clock - HOUR);
-    second = openDatabase(t.dir);
+    second = openConfiguredDatabase({ dataDir: t.dir, database: testDatabaseConfig(t.dir) });
   });
   afterEach(async () => {
     for (const n of nodes.splice(0)) {
@@ -68,7 +70,8 @@ describe('two engines on one database', () => {
     t.cleanup();
   });
 
-  const commandsPerMeter = () => t.db.prepare(`SELECT meter_id AS meterId, COUNT(*) AS n, SUM(state IN ('queued', 'sent')) AS active
+  const commandsPerMeter = () => t.db.prepare(`SELECT meter_id AS "meterId", COUNT(*) AS n,
+    SUM(CASE WHEN state IN ('queued', 'sent') THEN 1 ELSE 0 END) AS active
     FROM commands GROUP BY meter_id ORDER BY meter_id`).all() as Array<{ meterId: string; n: number; active: number }>;
 
   it('create one command per meter between them when both sweep at once', async () => {

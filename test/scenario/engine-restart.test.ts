@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDlt645Bus, type SimBus } from '../../simulators/dlt645/bus.js';
-import { openDatabase } from '../../src/db/connection.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { dropTestDatabase, testDatabaseConfig } from '../helpers/database.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { createAccount, createMeter } from '../../src/fleet.js';
@@ -32,7 +33,10 @@ describe('command lifecycle across a daemon crash', () => {
   afterEach(async () => {
     for (const c of children.splice(0)) await kill(c);
     await sim?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      dropTestDatabase(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
     sim = dir = undefined;
   });
 
@@ -42,9 +46,9 @@ describe('command lifecycle across a daemon crash', () => {
     const buses = [{ id: 'dtu-1', kind: 'tcp', host: '127.0.0.1', port: sim.port!, baudRate: 9600 }];
 
     // The fleet and an operator key, written before the daemon starts.
-    const db = openDatabase(dir);
+    const config = validateConfig({ dataDir: dir, database: testDatabaseConfig(dir), buses });
+    const db = openConfiguredDatabase(config);
     const repos = createRepositories(db);
-    const config = validateConfig({ dataDir: dir, buses });
     createAccount(repos, config, { id: 'acc-1', name: 'Li Lei' }, 'test', Date.now());
     createMeter(repos, config, { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: 'dtu-1', address: ADDRESS }, 'test', Date.now());
     const key = createApiKey(repos, 'test-operator', 'operator', Date.now()).secret;

@@ -23,8 +23,8 @@ export interface AuditFilter {
 
 export function auditRepository(db: Database) {
   const page = db.prepare(`SELECT id, actor, action, target, detail, at FROM audit
-    WHERE (@actor IS NULL OR actor = @actor) AND (@target IS NULL OR target = @target)
-      AND (@since IS NULL OR at >= @since) AND (@before IS NULL OR id < @before)
+    WHERE (CAST(@actor AS text) IS NULL OR actor = @actor) AND (CAST(@target AS text) IS NULL OR target = @target)
+      AND (CAST(@since AS bigint) IS NULL OR at >= @since) AND (CAST(@before AS bigint) IS NULL OR id < @before)
     ORDER BY id DESC LIMIT @limit`);
   return {
     page(filter: AuditFilter): AuditRow[] {

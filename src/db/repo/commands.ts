@@ -67,9 +67,9 @@ export function commandsRepository(db: Database) {
   const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome, last_error = COALESCE(@error, last_error),
     finished_at = @at, updated_at = @at WHERE id = @id AND state IN ('queued', 'sent')`);
   const listPage = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
-    WHERE (created_at, id) < (@beforeAt, @beforeId) AND (@states IS NULL OR state IN (SELECT value FROM ${jsonValues(db, '@states')}))
-    AND (@meterId IS NULL OR meter_id = @meterId) AND (@origin IS NULL OR origin = @origin)
-    AND (@since IS NULL OR created_at >= @since) ORDER BY created_at DESC, id DESC LIMIT @limit`);
+    WHERE (created_at, id) < (@beforeAt, @beforeId) AND (CAST(@states AS text) IS NULL OR state IN (SELECT value FROM ${jsonValues(db, '@states')}))
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) AND (CAST(@origin AS text) IS NULL OR origin = @origin)
+    AND (CAST(@since AS bigint) IS NULL OR created_at >= @since) ORDER BY created_at DESC, id DESC LIMIT @limit`);
 
   return {
     /** Inserts a queued command, or with `sent` one already marked sent (its first attempt starts at once). */

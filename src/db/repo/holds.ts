@@ -45,9 +45,9 @@ export function holdsRepository(db: Database) {
     AND ((scope = 'account' AND target_id = @accountId)
       OR (scope = 'meter' AND target_id IN (SELECT id FROM meters WHERE account_id = @accountId))) ORDER BY created_at, id`);
   const list = db.prepare(`SELECT ${HOLD_COLUMNS} FROM holds
-    WHERE (@activeAt IS NULL OR (released_at IS NULL AND (expires_at IS NULL OR expires_at > @activeAt)))
-      AND (@kind IS NULL OR kind = @kind) AND (@scope IS NULL OR scope = @scope) AND (@targetId IS NULL OR target_id = @targetId)
-      AND (@beforeAt IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
+    WHERE (CAST(@activeAt AS bigint) IS NULL OR (released_at IS NULL AND (expires_at IS NULL OR expires_at > @activeAt)))
+      AND (CAST(@kind AS text) IS NULL OR kind = @kind) AND (CAST(@scope AS text) IS NULL OR scope = @scope) AND (CAST(@targetId AS text) IS NULL OR target_id = @targetId)
+      AND (CAST(@beforeAt AS bigint) IS NULL OR created_at < @beforeAt OR (created_at = @beforeAt AND id < @beforeId))
     ORDER BY created_at DESC, id DESC LIMIT @limit`);
   const release = db.prepare(`UPDATE holds SET released_at = @at, released_by = @by WHERE id = @id AND released_at IS NULL`);
   const releasedSince = db.prepare(`SELECT ${HOLD_COLUMNS} FROM holds WHERE kind = 'keep-power'

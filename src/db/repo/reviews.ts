@@ -34,11 +34,11 @@ export function reviewsRepository(db: Database) {
     VALUES (@kind, @accountId, @meterId, @reason, @createdAt) RETURNING id`).pluck();
   const byId = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE id = ?`);
   const openFor = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE resolved_at IS NULL AND kind = @kind
-    AND (@meterId IS NULL OR meter_id = @meterId) AND (@accountId IS NULL OR account_id = @accountId) ORDER BY id LIMIT 1`);
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) AND (CAST(@accountId AS text) IS NULL OR account_id = @accountId) ORDER BY id LIMIT 1`);
   const openForMeter = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE resolved_at IS NULL AND meter_id = ? ORDER BY id`);
   const list = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items
-    WHERE id > @after AND (@open IS NULL OR (@open = 1 AND resolved_at IS NULL) OR (@open = 0 AND resolved_at IS NOT NULL))
-      AND (@kind IS NULL OR kind = @kind) AND (@accountId IS NULL OR account_id = @accountId) AND (@meterId IS NULL OR meter_id = @meterId)
+    WHERE id > @after AND (CAST(@open AS bigint) IS NULL OR (@open = 1 AND resolved_at IS NULL) OR (@open = 0 AND resolved_at IS NOT NULL))
+      AND (CAST(@kind AS text) IS NULL OR kind = @kind) AND (CAST(@accountId AS text) IS NULL OR account_id = @accountId) AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId)
     ORDER BY id LIMIT @limit`);
   const resolve = db.prepare(`UPDATE review_items SET resolved_at = @at, resolved_by = @by, resolution = @resolution
     WHERE id = @id AND resolved_at IS NULL`);

@@ -46,7 +46,7 @@ export interface BulkTargetFilter {
 
 const COLUMNS = `a.id AS "accountId", a.balance_fen AS "balanceFen", a.alarm_level1_fen AS "alarmLevel1Fen",
   a.alarm_level2_fen AS "alarmLevel2Fen", a.cutoff_level_fen AS "cutoffLevelFen", a.restore_level_fen AS "restoreLevelFen",
-  a.protected, a.credit_grade AS "creditGrade", a.alarm_state AS "alarmState", a.alarm2_at AS alarm2At, a.review_at AS "reviewAt",
+  a.protected, a.credit_grade AS "creditGrade", a.alarm_state AS "alarmState", a.alarm2_at AS "alarm2At", a.review_at AS "reviewAt",
   m.id AS "meterId", m.protocol, m.bus_id AS "busId", m.concentrator_id AS "concentratorId",
   m.supports_keep_power AS "supportsKeepPower", m.relay_state AS "relayState", m.relay_state_at AS "relayStateAt"`;
 
@@ -83,9 +83,9 @@ export function sweepRepository(db: Database) {
         AND h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > @at))`).pluck();
   const latestPayment = db.prepare(`SELECT MAX(created_at) FROM payments WHERE account_id = ? AND reversed_at IS NULL`).pluck();
   const targets = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
-    WHERE (@busId IS NULL OR m.bus_id = @busId) AND (@below IS NULL OR a.balance_fen < @below)
-      AND (@accounts IS NULL OR a.id IN (SELECT value FROM ${jsonValues(db, '@accounts')}))
-      AND (@meters IS NULL OR m.id IN (SELECT value FROM ${jsonValues(db, '@meters')}))
+    WHERE (CAST(@busId AS text) IS NULL OR m.bus_id = @busId) AND (CAST(@below AS bigint) IS NULL OR a.balance_fen < @below)
+      AND (CAST(@accounts AS text) IS NULL OR a.id IN (SELECT value FROM ${jsonValues(db, '@accounts')}))
+      AND (CAST(@meters AS text) IS NULL OR m.id IN (SELECT value FROM ${jsonValues(db, '@meters')}))
     ORDER BY m.id LIMIT @limit`);
 
   return {
