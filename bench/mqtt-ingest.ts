@@ -10,10 +10,9 @@
 import { openDatabase } from '../src/db/connection.js';
 import { emit, figure, log, size, type Figure } from './lib/figures.js';
 import { median, spread } from './lib/stats.js';
-import { freePort, spawnTs, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
-import { sampleProcess } from './lib/proc.js';
-import { METERS_PER_CONCENTRATOR, seedFleet, tempDir } from './lib/seed.js';
-import type { PublisherResult, PublisherSpec } from './mqtt/publisher.js';
+import { freePort, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
+import { concentratorsOf, ReadingsPublisher } from './lib/mqtt-load.js';
+import { seedFleet, tempDir } from './lib/seed.js';
 
 const meters = size(10_240, 512);
 const durationS = size(8, 2);
@@ -36,33 +35,12 @@ const SHAPES: Shape[] = [
   { name: 'unbatched', readingsPerMessage: 1, window: 100, unit: 'messages/s', target: 20_000 },
 ];
 
-const concentrators = Array.from({ length: Math.ceil(meters / METERS_PER_CONCENTRATOR) }, (_, c) => ({
-  id: `dcu-${c}`, firstMeter: c * METERS_PER_CONCENTRATOR, meters: Math.min(METERS_PER_CONCENTRATOR, meters - c * METERS_PER_CONCENTRATOR),
-}));
+const concentrators = concentratorsOf(meters);
 
-let round = 1;
-
-async function publish(url: string, shape: Shape, seconds: number, topic: string, daemonPid: number) {
-  const spec: PublisherSpec = {
-    url, topic, concentrators, readingsPerMessage: shape.readingsPerMessage, durationS: seconds, window: shape.window, round0: round, protocolVersion: 4,
-  };
-  const child = spawnTs('bench/mqtt/publisher.ts', [JSON.stringify(spec)]);
-  let out = '';
-  let err = '';
-  let daemon: ReturnType<typeof sampleProcess> | null = null;
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    // Measure the daemon from the moment the publisher starts publishing (not while it loads).
-    if (!daemon && out.includes('"publishing":true')) daemon = sampleProcess(daemonPid);
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  const d = (daemon as ReturnType<typeof sampleProcess> | null)?.stop() ?? { cpuPercent: NaN, rssPeakBytes: NaN };
-  if (code !== 0) throw new Error(`publisher exited with ${code}: ${err}`);
-  const result = JSON.parse(out.trim().split('\n').pop()!) as PublisherResult;
-  round = Math.max(round, result.nextRound);
-  const rate = shape.unit === 'readings/s' ? result.readings / result.seconds : result.messages / result.seconds;
-  return { result, rate, daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent };
+/** One publishing run of `shape`: its rate in the shape's unit, with the daemon's CPU and RSS. */
+async function publish(publisher: ReadingsPublisher, shape: Shape, seconds: number, topic: string, daemonPid: number) {
+  const run = await publisher.run(topic, shape.readingsPerMessage, shape.window, seconds, daemonPid);
+  return { ...run, rate: shape.unit === 'readings/s' ? run.readingsPerSecond : run.messagesPerSecond };
 }
 
 const data = tempDir('mqtt-ingest');
@@ -77,18 +55,18 @@ try {
     env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_LOG__LEVEL: 'warn' },
     ...(process.env.BENCH_CPU_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] } : {}),
   });
-  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  const publisher = new ReadingsPublisher(`mqtt://127.0.0.1:${mqttPort}`, concentrators);
   let acked = 0;
   for (const shape of SHAPES) {
-    const bare = await publish(url, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
+    const bare = await publish(publisher, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
     log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
-    await publish(url, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+    await publish(publisher, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
     const rates: number[] = [];
     const cpus: number[] = [];
     const rss: number[] = [];
     const p99: number[] = [];
     for (let r = 0; r < runs; r++) {
-      const run = await publish(url, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+      const run = await publish(publisher, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
       acked += run.result.readings;
       rates.push(run.rate);
       cpus.push(run.daemonCpu);
