@@ -47,7 +47,7 @@ export type ConstraintKind = 'unique' | 'primary-key' | 'foreign-key';
 /**
  * The constraint a database error reports, or undefined for any other error. SQLite names it in
  * its extended result code; PostgreSQL in SQLSTATE 23505 (unique, primary keys included, told
- * apart by the constraint's `_pkey` name) and 23503 (foreign key).
+ * apart by the constraint's name: `_pkey` as PostgreSQL names them, `_pk` as the migrations do) and 23503 (foreign key).
  */
 export function constraintViolation(err: unknown): ConstraintKind | undefined {
   const e = err as { code?: unknown; constraint?: unknown };
@@ -55,7 +55,7 @@ export function constraintViolation(err: unknown): ConstraintKind | undefined {
     case 'SQLITE_CONSTRAINT_UNIQUE': return 'unique';
     case 'SQLITE_CONSTRAINT_PRIMARYKEY': return 'primary-key';
     case 'SQLITE_CONSTRAINT_FOREIGNKEY': return 'foreign-key';
-    case '23505': return typeof e.constraint === 'string' && e.constraint.endsWith('_pkey') ? 'primary-key' : 'unique';
+    case '23505': return typeof e.constraint === 'string' && /_pk(ey)?$/.test(e.constraint) ? 'primary-key' : 'unique';
     case '23503': return 'foreign-key';
     default: return undefined;
   }

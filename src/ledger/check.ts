@@ -16,7 +16,8 @@ export interface LedgerCheckReport {
 }
 
 export function checkLedger(repos: Repositories, now: number): LedgerCheckReport {
-  // A deferred read transaction: every query sees the same snapshot while writers go on (WAL).
-  const result = repos.db.transaction(() => repos.ledger.checkAll())();
+  // A read transaction: every query sees the same snapshot while writers go on (SQLite's WAL,
+  // PostgreSQL's read-only snapshot, which takes no writer lock).
+  const result = repos.db.transaction(() => repos.ledger.checkAll()).deferred();
   return { ok: result.violations.length === 0, checkedAt: now, ...result };
 }

@@ -4,6 +4,7 @@
 // before now or before the account's latest reading.
 import type { Repositories, AccountRow } from '../db/repo/index.js';
 import { AppError } from '../errors.js';
+import { constraintViolation } from '../db/database.js';
 import { parseTariff, validateTariff, type Tariff } from '../domain/tariff.js';
 import { scheduleOf, type Assignment } from '../domain/tariff-schedule.js';
 
@@ -89,7 +90,8 @@ export function assignTariff(repos: Repositories, change: TariffChange, now: num
     try {
       repos.tariffs.insertAssignment(change.accountId, change.effectiveFrom, change.tariffId, change.actor, now);
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      // The key (account, time) is taken.
+      if (constraintViolation(err) === 'primary-key') {
         throw new AppError('CONFLICT', `account ${change.accountId} already has a tariff change at that time`, { field: 'effectiveFrom' });
       }
       throw err;

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/connection.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { dropTestDatabase, testDatabaseConfig, testDatabaseEnv } from '../helpers/database.js';
 import { hashSecret } from '../../src/http/auth.js';
 import { runCli } from '../../src/cli/cli.js';
 import { maskSecrets } from '../../src/cli/config-show.js';
@@ -40,7 +41,8 @@ function inProcess(args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: nu
 }
 
 function query<T>(sql: string, ...params: unknown[]): T {
-  const db = openDatabase(join(dir, 'data'));
+  const dataDir = join(dir, 'data');
+  const db = openConfiguredDatabase({ dataDir, database: testDatabaseConfig(dataDir) });
   try {
     return db.prepare(sql).all(...params) as T;
   } finally {
@@ -51,9 +53,15 @@ function query<T>(sql: string, ...params: unknown[]): T {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'feikong-cli-'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FEIKONG_')));
-  env = { ...clean, FEIKONG_DATA_DIR: join(dir, 'data'), FEIKONG_BUSES: '[{"id":"line-1","kind":"tcp","host":"127.0.0.1","port":9}]', USER: 'tester' };
+  env = {
+    ...clean, FEIKONG_DATA_DIR: join(dir, 'data'), ...testDatabaseEnv(join(dir, 'data')),
+    FEIKONG_BUSES: '[{"id":"line-1","kind":"tcp","host":"127.0.0.1","port":9}]', USER: 'tester',
+  };
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  dropTestDatabase(join(dir, 'data'));
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('feikong, spawned', () => {
   it('prints help, checks the ledger and shows the configuration', async () => {

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
+import { testDatabaseEnv } from '../helpers/database.js';
 import { runCli } from '../../src/cli/cli.js';
 
 /** The daemon's bound on how long a known key is trusted without looking again (KEY_CACHE_MS). */
@@ -22,7 +23,7 @@ function cli(args: string[]): { code: number; out: string } {
   let out = '';
   const sink = new Writable({ write(chunk, _enc, done) { out += String(chunk); done(); } });
   const quiet = new Writable({ write(_chunk, _enc, done) { done(); } });
-  const code = runCli(args, { out: sink, err: quiet, env: { FEIKONG_DATA_DIR: fk.dataDir, USER: 'tester' } });
+  const code = runCli(args, { out: sink, err: quiet, env: { FEIKONG_DATA_DIR: fk.dataDir, ...testDatabaseEnv(fk.dataDir), USER: 'tester' } });
   return { code, out };
 }
 

@@ -1,12 +1,14 @@
 // Group commit of payments: everything submitted in one tick is posted in one transaction and
 // each caller is answered after it commits; a failing payment (unknown account, a resend with
 // another amount, an impossible amount) is refused alone while the rest of its group commits;
-// fifty copies of one payment in a group credit it once. On a real SQLite database, and through
+// fifty copies of one payment in a group credit it once. On a real database, and through
 // the HTTP API with a mix of good and bad payments sent at once.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openTestDb, type TestDb } from '../helpers/db.js';
+import { testDatabaseConfig, testDialect } from '../helpers/database.js';
+import { connectPostgresSync } from '../../src/db/pg/sync.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { PaymentBatcher } from '../../src/ledger/group-commit.js';
 import { postPayment, type PaymentInput } from '../../src/ledger/payments.js';
@@ -34,7 +36,7 @@ describe('PaymentBatcher', () => {
   it('posts the payments of one tick in one transaction, answering each after the commit', async () => {
     const submitted = Array.from({ length: 40 }, (_, i) => batcher.submit(pay({ accountId: i % 2 ? 'acc-1' : 'acc-2', channelTxnId: `b-${i}`, amountFen: 100 + i }), T0));
     // Nothing is committed before the tick ends: another connection sees no payment yet.
-    const other = new Database(join(t.dir, 'feikong.db'), { readonly: true });
+    const other = testDialect === 'postgres' ? connectPostgresSync(testDatabaseConfig(t.dir).url!) : new Database(join(t.dir, 'feikong.db'), { readonly: true });
     const count = () => other.prepare('SELECT COUNT(*) FROM payments').pluck().get() as number;
     expect(count()).toBe(0);
     const posted = await Promise.all(submitted);
@@ -66,7 +68,10 @@ describe('PaymentBatcher', () => {
 
   it('a payment failing half-way through writing is rolled back alone; the rest of its group commits', async () => {
     // A real write failure after the payment row is written: the ledger entry insert aborts.
-    t.db.exec(`CREATE TEMP TRIGGER fail_666 BEFORE INSERT ON ledger_entries WHEN NEW.amount_fen = 666
+    t.db.exec(testDialect === 'postgres'
+      ? `CREATE FUNCTION fail_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk trouble'; END $$;
+        CREATE TRIGGER fail_666 BEFORE INSERT ON ledger_entries FOR EACH ROW WHEN (NEW.amount_fen = 666) EXECUTE FUNCTION fail_666()`
+      : `CREATE TEMP TRIGGER fail_666 BEFORE INSERT ON ledger_entries WHEN NEW.amount_fen = 666
       BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
     const outcomes = await Promise.allSettled([
       batcher.submit(pay({ channelTxnId: 'a' }), T0),

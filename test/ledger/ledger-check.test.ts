@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { openTestDb, type TestDb } from '../helpers/db.js';
+import { testDatabaseEnv } from '../helpers/database.js';
 import { postPayment, reversePayment } from '../../src/ledger/payments.js';
 import { postAdjustment } from '../../src/ledger/adjustments.js';
 import { takeEmergencyCredit } from '../../src/ledger/emergency-credit.js';
@@ -73,7 +74,7 @@ describe('the CLI entry point', () => {
   });
 
   it('as its own process: exit 0 on a healthy ledger, 1 on a broken one', async () => {
-    const env = { ...process.env, FEIKONG_DATA_DIR: t.dir };
+    const env = { ...process.env, FEIKONG_DATA_DIR: t.dir, ...testDatabaseEnv(t.dir) };
     const ok = await run(process.execPath, ['--import', 'tsx', 'src/cli/ledger-check.ts'], { env });
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true });
     t.db.prepare(`UPDATE accounts SET balance_fen = 42 WHERE id = 'acc-1'`).run();

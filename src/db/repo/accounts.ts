@@ -26,7 +26,7 @@ export interface AccountRow {
 const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS "creditGrade", protected, tariff_id AS "tariffId",
   balance_fen AS "balanceFen", alarm_level1_fen AS "alarmLevel1Fen", alarm_level2_fen AS "alarmLevel2Fen",
   cutoff_level_fen AS "cutoffLevelFen", restore_level_fen AS "restoreLevelFen", alarm_state AS "alarmState",
-  alarm2_at AS alarm2At, review_at AS "reviewAt", level_overrides AS "levelOverrides",
+  alarm2_at AS "alarm2At", review_at AS "reviewAt", level_overrides AS "levelOverrides",
   emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt"`;
 
 export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'emergencyCreditFen' | 'lastPaymentAt'>;
@@ -46,9 +46,9 @@ export function accountsRepository(db: Database) {
   const tariffById = db.prepare(`SELECT definition FROM tariffs WHERE id = ?`).pluck();
   // Fleet management (the HTTP API's list, update, delete and balance queries).
   const listPage = db.prepare(`SELECT ${ACCOUNT_COLUMNS}, ${ACCOUNT_STATE} AS state FROM accounts a WHERE id > @after
-    AND (@q IS NULL OR id LIKE @q ESCAPE '\\' OR name LIKE @q ESCAPE '\\') AND (@category IS NULL OR category = @category)
-    AND (@creditGrade IS NULL OR credit_grade = @creditGrade) AND (@protected IS NULL OR protected = @protected)
-    AND (@state IS NULL OR ${ACCOUNT_STATE} = @state) ORDER BY id LIMIT @limit`);
+    AND (CAST(@q AS text) IS NULL OR LOWER(id) LIKE LOWER(@q) ESCAPE '\\' OR LOWER(name) LIKE LOWER(@q) ESCAPE '\\') AND (CAST(@category AS text) IS NULL OR category = @category)
+    AND (CAST(@creditGrade AS text) IS NULL OR credit_grade = @creditGrade) AND (CAST(@protected AS bigint) IS NULL OR protected = @protected)
+    AND (CAST(@state AS text) IS NULL OR ${ACCOUNT_STATE} = @state) ORDER BY id LIMIT @limit`);
   const stateCounts = db.prepare(`SELECT ${ACCOUNT_STATE} AS state, COUNT(*) AS count FROM accounts a GROUP BY 1`);
   const stateOf = db.prepare(`SELECT ${ACCOUNT_STATE} FROM accounts a WHERE id = ?`).pluck();
   const updateFields = db.prepare(`UPDATE accounts SET name = @name, category = @category, credit_grade = @creditGrade,

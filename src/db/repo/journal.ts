@@ -38,11 +38,11 @@ export function journalRepository(db: Database) {
     FROM events WHERE id > ? AND (CAST(? AS text) IS NULL OR account_id = ?) ORDER BY id LIMIT ?`);
   // Two shapes so that an account filter uses the events_account index; types arrive as a JSON array.
   const eventsFiltered = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
-    WHERE id > @after AND (@types IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
-    AND (@meterId IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
+    WHERE id > @after AND (CAST(@types AS text) IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
   const eventsOfAccount = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
-    WHERE account_id = @accountId AND id > @after AND (@types IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
-    AND (@meterId IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
+    WHERE account_id = @accountId AND id > @after AND (CAST(@types AS text) IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
   const lastEventId = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM events`).pluck();
   const insertAudit = db.prepare(`INSERT INTO audit (actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?)`);
   const auditPage = db.prepare(`SELECT id, actor, action, target, detail, at FROM audit WHERE id > ? ORDER BY id LIMIT ?`);

@@ -67,7 +67,7 @@ export function webhooksRepository(db: Database) {
   const page = db.prepare(`SELECT d.webhook_id AS "webhookId", d.event_id AS "eventId", e.type AS "eventType", d.state, d.attempts,
       d.next_attempt_at AS "nextAttemptAt", d.last_status AS "lastStatus", d.last_error AS "lastError", d.updated_at AS "updatedAt"
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-    WHERE d.webhook_id = @webhookId AND d.event_id > @after AND (@state IS NULL OR d.state = @state) ORDER BY d.event_id LIMIT @limit`);
+    WHERE d.webhook_id = @webhookId AND d.event_id > @after AND (CAST(@state AS text) IS NULL OR d.state = @state) ORDER BY d.event_id LIMIT @limit`);
 
   return {
     insert(id: string, url: string, secret: string, eventTypes: string[], at: number): void {
