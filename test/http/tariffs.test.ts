@@ -70,6 +70,9 @@ describe('tariffs', () => {
 
     const change = await fk.api('POST', '/v1/accounts/tc-1/tariff-changes', { role: 'billing', body: { tariffId: 'flat-b', effectiveFrom: new Date(now + 60_000).toISOString() } });
     expect(change.status).toBe(201);
+    const again = await fk.api('POST', '/v1/accounts/tc-1/tariff-changes', { role: 'billing', body: { tariffId: 'flat-a', effectiveFrom: new Date(now + 60_000).toISOString() } });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'CONFLICT', details: { field: 'effectiveFrom' } });
     const schedule = await fk.api('GET', '/v1/accounts/tc-1/tariff', { role: 'read-only' });
     expect(schedule.body.tariffId).toBe('flat-a');
     expect(schedule.body.changes).toHaveLength(1);
