@@ -68,8 +68,8 @@ function finish(pq: Libpq): void {
   setImmediate(() => setImmediate(() => finishing.delete(pq)).unref()).unref();
 }
 
-/** PQtransactionStatus: the connection is bad */
-const PQTRANS_UNKNOWN = 4;
+/** PQtransactionStatus: no transaction open; the connection is bad */
+const PQTRANS_IDLE = 0, PQTRANS_UNKNOWN = 4;
 
 // Type OIDs (pg_type.dat).
 const BOOL = 16, INT8 = 20, INT2 = 21, INT4 = 23, OID = 26, FLOAT4 = 700, FLOAT8 = 701, NUMERIC = 1700;
@@ -328,7 +328,13 @@ export class PgSyncDatabase implements Database {
   transaction<F extends (...args: never[]) => unknown>(fn: F): Transaction<F> {
     const run = (begin: string) => (...args: Parameters<F>): ReturnType<F> => {
       if (this.depth > 0) return this.savepoint(fn, args);
-      this.exec(begin);
+      try {
+        this.exec(begin);
+      } catch (err) {
+        // BEGIN ran but the lock was not had (lock timeout, cancelled): close what was opened.
+        if (this.pq.transactionStatus() !== PQTRANS_IDLE && this.pq.transactionStatus() !== PQTRANS_UNKNOWN) this.exec('ROLLBACK');
+        throw err;
+      }
       this.depth = 1;
       try {
         const result = fn(...args) as ReturnType<F>;
@@ -337,7 +343,7 @@ export class PgSyncDatabase implements Database {
         return result;
       } catch (err) {
         this.depth = 0;
-        if (this.pq.transactionStatus() !== 0) this.exec('ROLLBACK');
+        if (this.pq.transactionStatus() !== PQTRANS_IDLE && this.pq.transactionStatus() !== PQTRANS_UNKNOWN) this.exec('ROLLBACK');
         throw err;
       }
     };

@@ -56,9 +56,15 @@ export function journalRepository(db: Database) {
   const activeAdmins = db.prepare(`SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL`).pluck();
   const revokeKey = db.prepare(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`);
 
+  // Outbox readers page by id, so an id must never become visible after a larger one. Writers
+  // follow one another on SQLite; on PostgreSQL a transaction holds the writer lock from before its
+  // first insert to its commit, so an event written outside one gets a transaction of its own.
+  const insertEventAlone = db.transaction((...row: unknown[]) => insertEvent.get(...row));
+
   return {
     appendEvent(type: string, accountId: string | null, meterId: string | null, data: unknown, at: number): number {
-      return insertEvent.get(type, accountId, meterId, JSON.stringify(data), at) as number;
+      const row = [type, accountId, meterId, JSON.stringify(data), at];
+      return (db.dialect === 'postgres' && !db.inTransaction ? insertEventAlone(...row) : insertEvent.get(...row)) as number;
     },
     events(afterId: number, accountId: string | null, limit: number): EventRow[] {
       return eventsPage.all(afterId, accountId, accountId, limit) as EventRow[];
