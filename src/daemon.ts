@@ -37,6 +37,7 @@ import { BusOwnership, type BusParts } from './cluster/bus-ownership.js';
 
 /** The lease of the engine's periodic sweep, in the lease table beside the buses'. */
 export const SWEEP_LEASE = 'engine:sweep';
+export const WEBHOOK_LEASE = 'notify:webhooks';
 
 export interface Daemon {
   config: Config;
@@ -73,11 +74,12 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     nodeId: config.cluster.nodeId ?? defaultNodeId(), leaseMs: config.cluster.leaseMs, busIds: config.buses.map((b) => b.id), now,
   }, logger.child({ component: 'leases' }));
   metrics.watchLeases(leases);
-  // The engine's periodic sweep runs in one daemon at a time: the holder of this lease (a name no
-  // bus id can take: bus ids have no colon). Evaluations on events run in every daemon.
-  const sweepLease = new LeaseKeeper(repos.leases, {
-    nodeId: leases.nodeId, leaseMs: config.cluster.leaseMs, busIds: [SWEEP_LEASE], now,
-  }, logger.child({ component: 'sweep-lease' }));
+  // The engine's periodic sweep and the webhook deliveries each run in one daemon at a time: the
+  // holder of their lease (names no bus id can take: bus ids have no colon). Evaluations on events
+  // run in every daemon.
+  const roleLeases = new LeaseKeeper(repos.leases, {
+    nodeId: leases.nodeId, leaseMs: config.cluster.leaseMs, busIds: [SWEEP_LEASE, WEBHOOK_LEASE], now,
+  }, logger.child({ component: 'role-leases' }));
   logger.info({ nodeId: leases.nodeId, leaseMs: leases.leaseMs }, 'cluster node');
 
   let broker: EmbeddedBroker | null = null;
@@ -157,11 +159,12 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   await mqtt.start();
   commands.resumeAll(); // commands of concentrators and of unconfigured buses; a bus's own come with its lease
-  sweepLease.start({
-    onAcquired: () => logger.info({ nodeId: sweepLease.nodeId }, 'this daemon runs the engine sweep'),
-    onLost: (_id, why) => logger.warn({ why }, 'engine sweep lease lost: another daemon sweeps'),
+  roleLeases.start({
+    onAcquired: (id) => logger.info({ nodeId: roleLeases.nodeId, lease: id }, id === SWEEP_LEASE ? 'this daemon runs the engine sweep' : 'this daemon delivers webhooks'),
+    onLost: (id, why) => logger.warn({ why, lease: id }, 'lease lost: another daemon takes over its work'),
   });
-  engine.setSweepGate(() => sweepLease.holds(SWEEP_LEASE));
+  engine.setSweepGate(() => roleLeases.holds(SWEEP_LEASE));
+  webhooks.setGate(() => roleLeases.holds(WEBHOOK_LEASE));
   engine.start();
   webhooks.start();
   levels.start();
@@ -191,7 +194,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       await Promise.all([...buses.values()].map((b) => b.close()));
       await Promise.all([...modbusLines.values()].map((l) => l.close()));
       leases.stop(); // the buses are closed: another daemon may take them at once
-      sweepLease.stop();
+      roleLeases.stop();
       await broker?.close();
       events.removeAll();
       db.close();

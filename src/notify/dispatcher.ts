@@ -3,7 +3,8 @@
 // retries with exponential backoff until the attempts run out. All state is in the database
 // (webhook_deliveries, outbox_cursors), so deliveries survive a restart: a delivery that was in
 // flight when the daemon stopped is still pending and is sent again (the event id lets the
-// receiver recognise it).
+// receiver recognise it). With several daemons on one database one of them delivers: the holder
+// of the delivery lease (setGate).
 //
 //   outbox (events) ─ fanOut ─▶ webhook_deliveries (pending, next_attempt_at)
 //                                   │ due
@@ -34,6 +35,8 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** results for the metrics: 'delivered' | 'retry' | 'failed' */
   onResult: ((result: 'delivered' | 'retry' | 'failed') => void) | null = null;
+  /** whether this daemon delivers now; with several daemons, only the holder of a lease does */
+  private gate: () => boolean = () => true;
 
   constructor(
     private readonly repos: Repositories,
@@ -45,6 +48,11 @@ export class WebhookDispatcher {
   start(): void {
     this.stopped = false;
     this.kick();
+  }
+
+  /** Delivers only while `gate()` holds: the others' deliveries would be sent twice. */
+  setGate(gate: () => boolean): void {
+    this.gate = gate;
   }
 
   /** Looks at the outbox and the due deliveries soon. */
@@ -69,6 +77,10 @@ export class WebhookDispatcher {
   private tick(): void {
     this.timer = null;
     if (this.stopped) return;
+    if (!this.gate()) {
+      this.timer = setTimeout(() => this.tick(), this.options.pollIntervalMs);
+      return;
+    }
     this.ticking = true;
     try {
       const now = this.now();
