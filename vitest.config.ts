@@ -1,6 +1,6 @@
 // Test runner configuration: tests run in forked processes (native modules, ptys) with generous
 // timeouts for scenario tests that drive real serial lines at meter baud rates. With
-// FEIKONG_TEST_DATABASE=postgres (`npm run test:pg`) the same suite runs on PostgreSQL.
+// FK_TEST_DATABASE=postgres (`npm run test:pg`) the same suite runs on PostgreSQL.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

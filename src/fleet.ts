@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Repositories, AccountRow, MeterRow } from './db/repo/index.js';
 import type { MeterPatch } from './db/repo/meters.js';
+import { constraintViolation } from './db/database.js';
 import { LevelOverridesSchema, busFraming, type Config } from './config/schema.js';
 import { loadRegisterMap, registerMapNames, registerMapsDirectory } from './registermaps.js';
 import { AppError } from './errors.js';
@@ -160,7 +161,7 @@ export function deleteAccount(repos: Repositories, id: string, actor: string, no
     try {
       repos.accounts.delete(id);
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new AppError('CONFLICT', `account ${id} is still referenced (tariff assignments)`);
+      if (constraintViolation(err) === 'foreign-key') throw new AppError('CONFLICT', `account ${id} is still referenced (tariff assignments)`);
       throw err;
     }
     repos.journal.audit(actor, 'account-deleted', id, {}, now);
@@ -177,7 +178,7 @@ function uniqueAddress<T>(fn: () => T, address: string, busId: string | null): T
   try {
     return fn();
   } catch (err) {
-    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    if (constraintViolation(err) === 'unique') {
       throw new AppError('CONFLICT', `address ${address} is already used on bus ${busId}`, { field: 'address' });
     }
     throw err;

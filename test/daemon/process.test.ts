@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { freePort } from '../helpers/net.js';
+import { dropTestDatabase, testDatabaseConfig, testDatabaseEnv, testDialect } from '../helpers/database.js';
+import { connectPostgresSync } from '../../src/db/pg/sync.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -21,12 +23,30 @@ function run(env: Record<string, string>): { child: ChildProcess; output: () => 
   return { child, output: () => out, exited };
 }
 
+/** The daemon uses the test directory's database: the SQLite file it made, or a connection to the PostgreSQL database. */
+function expectDatabaseInUse(dataDir: string): void {
+  if (testDialect === 'sqlite') {
+    expect(existsSync(join(dataDir, 'feikong.db'))).toBe(true);
+    return;
+  }
+  const db = connectPostgresSync(testDatabaseConfig(dataDir).url!);
+  try {
+    const others = db.prepare('SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()').pluck().get();
+    expect(others).toBeGreaterThan(0);
+  } finally {
+    db.close();
+  }
+}
+
 describe('daemon process', () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
   afterEach(() => {
     for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    for (const d of dirs.splice(0)) {
+      dropTestDatabase(d);
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad configuration value and names the key', async () => {
@@ -43,11 +63,12 @@ describe('daemon process', () => {
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
     const p = run({
       FEIKONG_DATA_DIR: dataDir, FEIKONG_HTTP__PORT: String(httpPort), FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_LOG__LEVEL: 'info',
+      ...testDatabaseEnv(dataDir),
     });
     children.push(p.child);
     const base = `http://127.0.0.1:${httpPort}`;
     await eventually(async () => expect((await fetch(`${base}/healthz`)).status).toBe(200), 20_000, 100);
-    expect(existsSync(join(dataDir, 'feikong.db'))).toBe(true);
+    expectDatabaseInUse(dataDir);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^# HELP feikong_payments_total/m);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { connectPostgresSync, type PgSyncDatabase } from '../../src/db/pg/sync.js';
 
-const server = process.env.FEIKONG_TEST_PG_SERVER;
+const server = process.env.FK_TEST_PG_SERVER;
 const TEMPLATE = 'feikong_template';
 
 /** The engine this run of the suite tests. */

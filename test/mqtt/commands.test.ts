@@ -7,7 +7,7 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
 import { SimConcentrator, type Misbehaviour } from '../../simulators/concentrator/index.js';
 import { address, fleet } from './fixtures.js';
-import { openDatabase } from '../../src/db/connection.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { recordReading } from '../../src/ledger/consumption.js';
 
@@ -71,7 +71,7 @@ describe('relay commands through concentrators (embedded broker)', () => {
     await eventually(() => expect(sim.commands).toHaveLength(1));
     await eventually(() => expect(repos.commands.get(command.id)!.lastError).toMatch(/no reading of meter dcu-7-m1/));
     // The concentrator's next reading reaches the other daemon, which stores it in the shared database.
-    const other = openDatabase(fk.dataDir);
+    const other = openConfiguredDatabase(fk.daemon.config);
     try {
       const theirs = createRepositories(other);
       const ts = Date.now();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/connection.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createRepositories, type Repositories } from '../../src/db/repo/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { eventually } from '../helpers/eventually.js';
@@ -16,6 +16,7 @@ import { seededRandom } from '../../simulators/concentrator/index.js';
 import { isoWithOffset } from '../../simulators/concentrator/meters.js';
 import { address, fleet, readingCount, startMosquitto, type Mosquitto } from './fixtures.js';
 import { freePort } from '../helpers/net.js';
+import { dropTestDatabase, testDatabaseConfig } from '../helpers/database.js';
 import { kill, startDaemonProcess, terminate, type DaemonProcess } from '../helpers/daemon-process.js';
 
 const METERS = 20;
@@ -81,9 +82,10 @@ describe('crash safety of the readings ingest (SIGKILL while publishing)', () =>
   async function crashRun(broker: Mosquitto | null): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), 'feikong-crash-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const config = validateConfig({ dataDir });
+    cleanups.push(() => dropTestDatabase(dataDir));
+    const config = validateConfig({ dataDir, database: testDatabaseConfig(dataDir) });
     {
-      const db = openDatabase(dataDir);
+      const db = openConfiguredDatabase(config);
       fleet(createRepositories(db), config, 'dcu-c', METERS, 10_000_000);
       db.close();
     }
@@ -115,14 +117,14 @@ describe('crash safety of the readings ingest (SIGKILL while publishing)', () =>
 
     if (broker) {
       // Acknowledged by Mosquitto, kept in the daemon's session while it was down: wait for them.
-      const db = openDatabase(dataDir);
+      const db = openConfiguredDatabase(config);
       cleanups.push(() => { db.close(); });
       const repos = createRepositories(db);
       await eventually(() => expect(readingCount(repos)).toBeGreaterThanOrEqual(publisher.acked.size), 120_000, 200);
     }
     expect(await terminate(daemon)).toBe(0);
 
-    const db = openDatabase(dataDir);
+    const db = openConfiguredDatabase(config);
     const repos = createRepositories(db);
     cleanups.push(() => { db.close(); });
     const stored = storedKeys(repos);

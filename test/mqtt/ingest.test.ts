@@ -1,7 +1,7 @@
 // Readings from simulated concentrators through the embedded broker: a PUBACK means committed;
 // duplicates, reordering and late batches are stored and charged once; malformed messages become
 // dead letters (counted, listed by the API) and never stop the ingest.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { SimConcentrator } from '../../simulators/concentrator/index.js';
 import { address, consumptionFen, deadLetterCount, fleet, readingCount } from './fixtures.js';
@@ -145,6 +145,39 @@ describe('concentrator readings through the embedded broker', () => {
     expect(readingCount(repos, 'dcu-1-m2')).toBe(1);
     expect(readingCount(repos, 'dcu-1-m3')).toBe(2);
     expect(consumptionFen(repos, 'dcu-1-a1')).toBe(100);
+    expect(consumptionFen(repos, 'dcu-1-a3')).toBe(100);
+    const dead = repos.ingest.deadLetters(0, 10);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.reason).toMatch(/^internal: /);
+    expect(JSON.parse(dead[0]!.payload).readings[0].meter).toBe(address(2));
+  });
+
+  it('sets aside only the message whose statement the database refuses; the rest of its batch commits', async () => {
+    const { td, repos, sim } = await setup(3);
+    const send = (m: number, ts: string, energyKwh: number) => sim.publishRaw(JSON.stringify({ readings: [{ meter: address(m), ts, energyKwh }] }));
+    await Promise.all([1, 2, 3].map((m) => send(m, '2026-11-22T08:00:00+08:00', 10)));
+    // Storing meter 2's next reading writes, then breaks a primary key: the database refuses the
+    // statement (PostgreSQL aborts the whole transaction until it is rolled back).
+    const duplicateTariff = repos.db.prepare(`INSERT INTO tariffs (id, name, definition, created_at)
+      SELECT id, name, definition, created_at FROM tariffs WHERE id = (SELECT tariff_id FROM accounts WHERE id = 'dcu-1-a2')`);
+    const insertReading = repos.meters.insertReading;
+    vi.spyOn(repos.meters, 'insertReading').mockImplementation((meterId, ...rest) => {
+      const stored = insertReading(meterId, ...rest);
+      if (meterId === 'dcu-1-m2') duplicateTariff.run();
+      return stored;
+    });
+    // Three messages taken at once: one batch, one transaction.
+    const batches = async () => (await td.daemon.metrics.ingestBatchReadings.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const before = await batches();
+    const { pipeline } = td.daemon.mqtt;
+    await Promise.all([1, 2, 3].map((m) => new Promise<void>((acked) => pipeline.submit('feikong/v1/concentrators/dcu-1/readings', 'dcu-1',
+      Buffer.from(JSON.stringify({ readings: [{ meter: address(m), ts: '2026-11-22T09:00:00+08:00', energyKwh: 12 }] })), acked))));
+    expect(await batches()).toBe(before + 1);
+    expect(readingCount(repos, 'dcu-1-m1')).toBe(2);
+    expect(readingCount(repos, 'dcu-1-m2')).toBe(1);
+    expect(readingCount(repos, 'dcu-1-m3')).toBe(2);
+    expect(consumptionFen(repos, 'dcu-1-a1')).toBe(100);
+    expect(consumptionFen(repos, 'dcu-1-a2')).toBe(0);
     expect(consumptionFen(repos, 'dcu-1-a3')).toBe(100);
     const dead = repos.ingest.deadLetters(0, 10);
     expect(dead).toHaveLength(1);

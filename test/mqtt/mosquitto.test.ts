@@ -22,7 +22,8 @@ describe('concentrators through Mosquitto', () => {
   });
   afterEach(async () => {
     for (const s of sims.splice(0)) await s.stop();
-    for (const d of daemons.splice(0)) await d.stop();
+    // Last started first: a daemon sharing another's directory stops before the owner removes it.
+    for (const d of daemons.splice(0).reverse()) await d.stop();
   });
 
   let run = 0;

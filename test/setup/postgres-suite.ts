@@ -1,4 +1,4 @@
-// Global set-up for the suite on PostgreSQL (FEIKONG_TEST_DATABASE=postgres, `npm run test:pg`):
+// Global set-up for the suite on PostgreSQL (FK_TEST_DATABASE=postgres, `npm run test:pg`):
 // one private server for the whole run, and a template database with the migrations applied.
 // Every test database is a copy of the template (test/helpers/database.ts). fsync is off: tests
 // kill daemons, never this server.
@@ -9,7 +9,7 @@ import { migratePostgresSync } from '../../src/db/pg/migrate-sync.js';
 let server: TestPostgres | undefined;
 
 export async function setup(): Promise<void> {
-  if (process.env.FEIKONG_TEST_DATABASE !== 'postgres') return;
+  if (process.env.FK_TEST_DATABASE !== 'postgres') return;
   server = await startPostgres({ fsync: 'off', full_page_writes: 'off', max_connections: '300' });
   const templateUrl = await server.createDatabase('feikong_template');
   const db = connectPostgresSync(templateUrl);
@@ -19,7 +19,7 @@ export async function setup(): Promise<void> {
     db.close();
   }
   // Test workers are forked after this and inherit it.
-  process.env.FEIKONG_TEST_PG_SERVER = server.url;
+  process.env.FK_TEST_PG_SERVER = server.url;
 }
 
 export async function teardown(): Promise<void> {

@@ -25,7 +25,7 @@ export function ingestRepository(db: Database) {
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
   const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
   const deadLetterPage = db.prepare(`SELECT id, source, topic, payload, reason, created_at AS "createdAt" FROM dead_letters
-    WHERE id > @after AND (@source IS NULL OR source = @source) ORDER BY id LIMIT @limit`);
+    WHERE id > @after AND (CAST(@source AS text) IS NULL OR source = @source) ORDER BY id LIMIT @limit`);
   const concentratorById = db.prepare(`SELECT id, status, status_at AS "statusAt", created_at AS "createdAt" FROM concentrators WHERE id = ?`);
   const upsertStatus = db.prepare(`INSERT INTO concentrators (id, status, status_at, created_at) VALUES (@id, @status, @at, @at)
     ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at`);

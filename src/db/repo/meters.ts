@@ -86,8 +86,8 @@ export function metersRepository(db: Database) {
   const readingsPage = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ?
     ORDER BY ts ASC LIMIT ?`);
   const page = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id > @after
-    AND (@accountId IS NULL OR account_id = @accountId) AND (@busId IS NULL OR bus_id = @busId)
-    AND (@relayState IS NULL OR relay_state = @relayState) AND (@online IS NULL OR online = @online)
+    AND (CAST(@accountId AS text) IS NULL OR account_id = @accountId) AND (CAST(@busId AS text) IS NULL OR bus_id = @busId)
+    AND (CAST(@relayState AS text) IS NULL OR relay_state = @relayState) AND (CAST(@online AS integer) IS NULL OR online = @online)
     ORDER BY id LIMIT @limit`);
   const update = db.prepare(`UPDATE meters SET bus_id = @busId, address = @address, supports_direct_close = @supportsDirectClose,
     supports_keep_power = @supportsKeepPower, edition = @edition WHERE id = @id`);
