@@ -81,7 +81,7 @@ process.stdout.write(`\nload at end: ${loadNow()}\n`);
 for (const r of failed) process.stdout.write(`FAILED ${r.file}: exit ${r.exitCode}, ${r.figures.length} figures\n`);
 if (jsonOut) {
   writeFileSync(jsonOut, JSON.stringify({
-    smoke, load: loadNow(), benchmarks: results.map(({ file, exitCode, seconds, figures: f }) => ({ file, exitCode, seconds, figures: f })),
+    smoke, load: loadNow(), benchmarks: results.map(({ file, exitCode, seconds, figures: f, stderrTail }) => ({ file, exitCode, seconds, figures: f, ...(exitCode === 0 ? {} : { stderrTail }) })),
   }, null, 2));
 }
 process.exitCode = failed.length > 0 ? 1 : 0;
