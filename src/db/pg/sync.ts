@@ -40,7 +40,12 @@ interface Libpq {
   transactionStatus(): number;
 }
 
-const LibpqCtor = createRequire(import.meta.url)('libpq') as new () => Libpq;
+/** The native binding, loaded on first use: a daemon on SQLite never needs it. */
+let binding: (new () => Libpq) | undefined;
+function newLibpq(): Libpq {
+  binding ??= createRequire(import.meta.url)('libpq') as new () => Libpq;
+  return new binding();
+}
 
 /** Any 64-bit key, the same in every daemon: the holder is the one writing transaction. */
 export const WRITER_LOCK_KEY = '7306377017429059431'; // "feikong" + 'W'
@@ -264,7 +269,7 @@ function readRows(pq: Libpq, plucked: boolean): unknown[] {
 
 export class PgSyncDatabase implements Database {
   readonly dialect: Dialect = 'postgres';
-  pq: Libpq = new LibpqCtor();
+  pq: Libpq = newLibpq();
   /** counts connections: 1 for the first, one more at each reconnect */
   connection = 1;
   private statements = 0;
@@ -289,7 +294,7 @@ export class PgSyncDatabase implements Database {
   ensureConnected(): void {
     if (this.depth > 0 || !this.isOpen || this.pq.transactionStatus() !== PQTRANS_UNKNOWN) return;
     finish(this.pq);
-    this.pq = new LibpqCtor();
+    this.pq = newLibpq();
     this.connection++;
     this.connect();
   }
