@@ -117,7 +117,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     dlt645: new Dlt645Executor((id) => drivers.get(id)), mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
   }, events, metrics,
     logger.child({ component: 'commands' }), config.engine, now,
-    (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId));
+    (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId),
+    (meter) => (meter.busId ? leases.fenceOf(meter.busId) : null));
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();

@@ -10,7 +10,7 @@
 //                         └─ another node holds it ─▶ onLost (if it was held here)
 //   the local deadline passes without a renewal ─▶ onLost
 import type { Logger } from 'pino';
-import type { BusLeaseRow, LeasesRepository } from '../db/repo/leases.js';
+import type { BusLeaseRow, LeaseFence, LeasesRepository } from '../db/repo/leases.js';
 import { isGoneLocalProcess } from './node-id.js';
 
 export { defaultNodeId } from './node-id.js';
@@ -88,6 +88,16 @@ export class LeaseKeeper {
   /** The epoch of the lease held on the bus, or undefined. */
   epochOf(busId: string): number | undefined {
     return this.holds(busId) ? this.held.get(busId)!.epoch : undefined;
+  }
+
+  /**
+   * The fence a 'sent' mark on the bus must pass (src/db/repo/commands.ts): this node at the epoch
+   * the lease was taken with; epoch 0, which no lease has, when it is not held. Null for a bus this
+   * keeper does not look after.
+   */
+  fenceOf(busId: string): LeaseFence | null {
+    if (!this.covers(busId)) return null;
+    return { busId, nodeId: this.nodeId, epoch: this.epochOf(busId) ?? 0 };
   }
 
   /** Buses whose lease is held now. */

@@ -4,7 +4,9 @@
 // sent command is read back before anything is sent again. A refusal (keep-power, unauthorised,
 // expired, other) ends a command at once as failed. With several daemons on one database a command
 // runs only in the daemon that owns its meter's link (`owns`, the bus lease): any daemon may create
-// it, the owner picks it up (resumeBus) and a new owner resumes it as a restart does.
+// it, the owner picks it up (resumeBus) and a new owner resumes it as a restart does. The 'sent'
+// mark is fenced by the lease (`fence`): it is written only while the lease row still names this
+// node at the epoch it took the bus with, so an owner that stalled past a takeover sends nothing.
 //   queued ─(link free)─▶ sent ─▶ read back ─┬─ wanted state ─▶ confirmed
 //                          ▲                 ├─ trip pending / close permitted ─▶ keep reading (outcome noted)
 //                          └──── resend ─────┼─ N read-backs, no progress ─▶ resend; after maxAttempts ─▶ failed
@@ -13,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repositories, CommandRow, CommandAction, CommandOrigin, MeterRow } from '../db/repo/index.js';
 import { isActiveCommandConflict } from '../db/repo/commands.js';
+import type { LeaseFence } from '../db/repo/leases.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
@@ -57,6 +60,9 @@ export type RequestResult = { ok: true; command: CommandRow } | { ok: false; met
 /** Whether this daemon may run commands on the meter's link now (default: always). */
 export type LinkOwnership = (meter: MeterRow) => boolean;
 
+/** The lease a 'sent' mark on the meter's link must still hold in the database; null: none (default). */
+export type LinkFence = (meter: MeterRow) => LeaseFence | null;
+
 /** A request refused because the meter already has a command in flight (context.inFlight): not a fault. */
 export function isInFlightRefusal(error: AppError): boolean {
   return error.code === 'CONFLICT' && error.context.inFlight === true;
@@ -73,7 +79,7 @@ export class CommandService {
   private stopped = false;
   private readonly sleeper = new Sleeper();
   /** 'sent' marks, durable before the frame goes out; a burst of starts shares one transaction */
-  private readonly sentMarks: GroupCommit<string, boolean>;
+  private readonly sentMarks: GroupCommit<{ id: string; fence: LeaseFence | null }, boolean>;
 
   constructor(
     private readonly repos: Repositories,
@@ -84,11 +90,12 @@ export class CommandService {
     private readonly options: CommandOptions,
     private readonly now: () => number = Date.now,
     private readonly owns: LinkOwnership = () => true,
+    private readonly fence: LinkFence = () => null,
   ) {
     this.queue = new CommandQueue(options.commandsPerLink ?? 2, options.commandsInFlightMax ?? 64);
-    this.sentMarks = new GroupCommit((ids) => {
+    this.sentMarks = new GroupCommit((marks) => {
       const at = this.now();
-      return this.repos.transaction(() => ids.map((id) => this.repos.commands.markSent(id, at)));
+      return this.repos.transaction(() => marks.map((m) => this.repos.commands.markSent(m.id, at, m.fence)));
     });
   }
 
@@ -191,7 +198,9 @@ export class CommandService {
     }
     const id = randomUUID();
     const owned = this.owns(meter);
-    const sent = startNow && !this.stopped && owned && this.queue.wouldStartNow(linkOf(meter), priorityOf(req.action, req.bulkId !== undefined));
+    const fence = this.fence(meter);
+    const sent = startNow && !this.stopped && owned && this.queue.wouldStartNow(linkOf(meter), priorityOf(req.action, req.bulkId !== undefined))
+      && (!fence || this.repos.leases.holdsAt(fence));
     try {
       this.repos.commands.insert({
         id, meterId: req.meterId, action: req.action, origin: req.origin, actor: req.actor, reason: req.reason,
@@ -256,7 +265,18 @@ export class CommandService {
           `not confirmed after ${command.attempts} attempts${command.lastError ? `: ${command.lastError}` : ''}`);
       }
       if (marked) marked = false;
-      else if (!(await this.sentMarks.add(commandId))) return;
+      else {
+        const fence = this.fence(meter);
+        if (!(await this.sentMarks.add({ id: commandId, fence }))) {
+          // Another daemon holds the lease now: nothing goes out, the command stays for it.
+          const current = fence && this.repos.commands.get(commandId);
+          if (current && (current.state === 'queued' || current.state === 'sent')) {
+            this.logger.warn({ commandId, meter: meter.id, bus: fence.busId, nodeId: fence.nodeId, epoch: fence.epoch },
+              'command not sent: the bus lease is no longer held at this epoch');
+          }
+          return;
+        }
+      }
       const deadline = new Date(command.expiresAt);
       try {
         const result: SendResult = await within(target.kind === 'relay'

@@ -3,6 +3,7 @@
 // commands mirror a keep-power hold to the meter (0x1C N1 = 3A / 3B) and leave the relay alone.
 import type { Database } from '../database.js';
 import { jsonValues } from '../dialect.js';
+import type { LeaseFence } from './leases.js';
 
 export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
 export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled';
@@ -61,6 +62,9 @@ export function commandsRepository(db: Database) {
   const queuedOfBulk = db.prepare(`SELECT id FROM commands WHERE bulk_id = ? AND state = 'queued'`).pluck();
   const markSent = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
     last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
+  const markSentFenced = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
+    last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')
+    AND EXISTS (SELECT 1 FROM bus_leases WHERE bus_id = @busId AND node_id = @nodeId AND epoch = @epoch)`);
   const noteError = db.prepare(`UPDATE commands SET last_error = @error, updated_at = @at WHERE id = @id`);
   const noteOutcome = db.prepare(`UPDATE commands SET outcome = @outcome, last_error = @error, updated_at = @at
     WHERE id = @id AND state IN ('queued', 'sent')`);
@@ -115,8 +119,13 @@ export function commandsRepository(db: Database) {
     queuedOfBulk(bulkId: string): string[] {
       return queuedOfBulk.all(bulkId) as string[];
     },
-    markSent(id: string, at: number): boolean {
-      return markSent.run({ id, at }).changes === 1;
+    /**
+     * Marks an active command sent (one more attempt). With a fence, only while the bus's lease row
+     * still names that node at that epoch. False when nothing was marked.
+     */
+    markSent(id: string, at: number, fence?: LeaseFence | null): boolean {
+      if (!fence) return markSent.run({ id, at }).changes === 1;
+      return markSentFenced.run({ id, at, busId: fence.busId, nodeId: fence.nodeId, epoch: fence.epoch }).changes === 1;
     },
     noteError(id: string, error: string, at: number): void {
       noteError.run({ id, error, at });

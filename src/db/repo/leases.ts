@@ -13,6 +13,13 @@ export interface BusLeaseRow {
   acquiredAt: number;
 }
 
+/** What a write on a bus must find in its lease row: this node, at the epoch it took the lease with. */
+export interface LeaseFence {
+  busId: string;
+  nodeId: string;
+  epoch: number;
+}
+
 const LEASE_COLUMNS = 'bus_id AS "busId", node_id AS "nodeId", expires_at AS "expiresAt", epoch, acquired_at AS "acquiredAt"';
 
 export function leasesRepository(db: Database) {
@@ -31,6 +38,7 @@ export function leasesRepository(db: Database) {
   const release = db.prepare(`UPDATE bus_leases SET expires_at = @at WHERE bus_id = @busId AND node_id = @nodeId AND expires_at > @at`);
   const byBus = db.prepare(`SELECT ${LEASE_COLUMNS} FROM bus_leases WHERE bus_id = ?`);
   const all = db.prepare(`SELECT ${LEASE_COLUMNS} FROM bus_leases ORDER BY bus_id`);
+  const holdsAt = db.prepare(`SELECT 1 FROM bus_leases WHERE bus_id = @busId AND node_id = @nodeId AND epoch = @epoch`).pluck();
 
   return {
     /**
@@ -54,6 +62,10 @@ export function leasesRepository(db: Database) {
     },
     get(busId: string): BusLeaseRow | undefined {
       return byBus.get(busId) as BusLeaseRow | undefined;
+    },
+    /** Whether the lease row still names the fence's node at its epoch. */
+    holdsAt(fence: LeaseFence): boolean {
+      return holdsAt.get({ busId: fence.busId, nodeId: fence.nodeId, epoch: fence.epoch }) !== undefined;
     },
     all(): BusLeaseRow[] {
       return all.all() as BusLeaseRow[];
