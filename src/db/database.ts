@@ -9,6 +9,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface RunResult {
   /** rows the statement inserted, updated or deleted */
   changes: number;
+  /** SQLite only: the rowid of the last row inserted (PostgreSQL answers with RETURNING instead) */
+  lastInsertRowid?: number | bigint;
 }
 
 export interface Statement {

@@ -14,3 +14,17 @@ export function jsonValues(db: Database, param: string): string {
 export function rowNumber(db: Database): string {
   return db.dialect === 'postgres' ? 'seq' : 'rowid';
 }
+
+/**
+ * An INSERT that answers with the new row's id: on SQLite the statement as given and
+ * last_insert_rowid (RETURNING costs about 1 µs more an insert there, and ledger entries are
+ * inserted once per reading); on PostgreSQL the statement with RETURNING id.
+ */
+export function insertReturningId(db: Database, sql: string): (...params: unknown[]) => number {
+  if (db.dialect === 'postgres') {
+    const returning = db.prepare(`${sql} RETURNING id`).pluck();
+    return (...params) => returning.get(...params) as number;
+  }
+  const insert = db.prepare(sql);
+  return (...params) => Number(insert.run(...params).lastInsertRowid);
+}

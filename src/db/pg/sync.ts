@@ -337,7 +337,7 @@ export class PgSyncDatabase implements Database {
         this.exec(begin);
       } catch (err) {
         // BEGIN ran but the lock was not had (lock timeout, cancelled): close what was opened.
-        if (this.pq.transactionStatus() !== PQTRANS_IDLE && this.pq.transactionStatus() !== PQTRANS_UNKNOWN) this.exec('ROLLBACK');
+        this.rollbackIfOpen();
         throw err;
       }
       this.depth = 1;
@@ -348,7 +348,7 @@ export class PgSyncDatabase implements Database {
         return result;
       } catch (err) {
         this.depth = 0;
-        if (this.pq.transactionStatus() !== PQTRANS_IDLE && this.pq.transactionStatus() !== PQTRANS_UNKNOWN) this.exec('ROLLBACK');
+        this.rollbackIfOpen();
         throw err;
       }
     };
@@ -357,6 +357,12 @@ export class PgSyncDatabase implements Database {
     tx.immediate = run(writer);
     tx.deferred = run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     return tx;
+  }
+
+  /** Rolls back what a failed transaction left open on a live connection. */
+  private rollbackIfOpen(): void {
+    const status = this.pq.transactionStatus();
+    if (status !== PQTRANS_IDLE && status !== PQTRANS_UNKNOWN) this.exec('ROLLBACK');
   }
 
   private savepoint<F extends (...args: never[]) => unknown>(fn: F, args: Parameters<F>): ReturnType<F> {

@@ -1,6 +1,7 @@
 // Repository functions for concentrator ingest: meters by (concentrator, address), relay state
 // reported with readings, dead letters, and concentrator status with its meters' staleness.
 import type { Database } from '../database.js';
+import { insertReturningId } from '../dialect.js';
 import { METER_COLUMNS, type MeterRow } from './meters.js';
 
 export interface DeadLetterRow {
@@ -23,7 +24,7 @@ export function ingestRepository(db: Database) {
   const meterByAddress = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE concentrator_id = ? AND address = ?`);
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
-  const insertDeadLetter = db.prepare(`INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
+  const insertDeadLetter = insertReturningId(db, `INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
   const deadLetterPage = db.prepare(`SELECT id, source, topic, payload, reason, created_at AS "createdAt" FROM dead_letters
     WHERE id > @after AND (CAST(@source AS text) IS NULL OR source = @source) ORDER BY id LIMIT @limit`);
   const concentratorById = db.prepare(`SELECT id, status, status_at AS "statusAt", created_at AS "createdAt" FROM concentrators WHERE id = ?`);
@@ -45,7 +46,7 @@ export function ingestRepository(db: Database) {
       return relayFromReading.run({ id: meterId, state, ts }).changes === 1;
     },
     deadLetter(source: string, topic: string | null, payload: string, reason: string, at: number): number {
-      return insertDeadLetter.get(source, topic, payload, reason, at) as number;
+      return insertDeadLetter(source, topic, payload, reason, at);
     },
     /** Dead letters after a cursor (the last id seen), oldest first. */
     deadLetters(afterId: number, limit: number, source: string | null = null): DeadLetterRow[] {

@@ -1,6 +1,6 @@
 // Repository functions for the event outbox, the audit trail and API keys.
 import type { Database } from '../database.js';
-import { jsonValues } from '../dialect.js';
+import { jsonValues, insertReturningId } from '../dialect.js';
 
 export interface EventRow {
   id: number;
@@ -33,7 +33,7 @@ const KEY_CACHE_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 
 export function journalRepository(db: Database) {
-  const insertEvent = db.prepare(`INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`).pluck();
+  const insertEvent = insertReturningId(db, `INSERT INTO events (type, account_id, meter_id, data, created_at) VALUES (?, ?, ?, ?, ?)`);
   const eventsPage = db.prepare(`SELECT ${EVENT_COLUMNS}
     FROM events WHERE id > ? AND (CAST(? AS text) IS NULL OR account_id = ?) ORDER BY id LIMIT ?`);
   // Two shapes so that an account filter uses the events_account index; types arrive as a JSON array.
@@ -59,12 +59,12 @@ export function journalRepository(db: Database) {
   // Outbox readers page by id, so an id must never become visible after a larger one. Writers
   // follow one another on SQLite; on PostgreSQL a transaction holds the writer lock from before its
   // first insert to its commit, so an event written outside one gets a transaction of its own.
-  const insertEventAlone = db.transaction((...row: unknown[]) => insertEvent.get(...row));
+  const insertEventAlone = db.transaction((...row: unknown[]) => insertEvent(...row));
 
   return {
     appendEvent(type: string, accountId: string | null, meterId: string | null, data: unknown, at: number): number {
       const row = [type, accountId, meterId, JSON.stringify(data), at];
-      return (db.dialect === 'postgres' && !db.inTransaction ? insertEventAlone(...row) : insertEvent.get(...row)) as number;
+      return (db.dialect === 'postgres' && !db.inTransaction ? insertEventAlone(...row) : insertEvent(...row));
     },
     events(afterId: number, accountId: string | null, limit: number): EventRow[] {
       return eventsPage.all(afterId, accountId, accountId, limit) as EventRow[];

@@ -1,6 +1,7 @@
 // Repository functions for the append-only ledger, the payments it records and the checks of
 // its invariants (prepared statements: payments and readings post here on the hot path).
 import type { Database } from '../database.js';
+import { insertReturningId } from '../dialect.js';
 
 export type LedgerKind = 'payment' | 'reversal' | 'consumption' | 'adjustment' | 'emergency-credit';
 
@@ -42,9 +43,9 @@ const ENTRY_COLUMNS = `id, account_id AS "accountId", kind, amount_fen AS "amoun
   payment_id AS "paymentId", meter_id AS "meterId", energy_wh AS "energyWh", reason, actor, created_at AS "createdAt"`;
 
 export function ledgerRepository(db: Database) {
-  const insertEntry = db.prepare(`INSERT INTO ledger_entries (account_id, kind, amount_fen, balance_after_fen, payment_id,
+  const insertEntry = insertReturningId(db, `INSERT INTO ledger_entries (account_id, kind, amount_fen, balance_after_fen, payment_id,
     meter_id, energy_wh, reason, actor, created_at)
-    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @reason, @actor, @createdAt) RETURNING id`).pluck();
+    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @reason, @actor, @createdAt)`);
   const entriesPage = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`);
   const entriesNewestFirst = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
   const entriesOfPayment = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND payment_id = ? ORDER BY id`);
@@ -87,7 +88,7 @@ export function ledgerRepository(db: Database) {
 
   return {
     appendEntry(entry: Omit<LedgerEntryRow, 'id'>): number {
-      return insertEntry.get(entry) as number;
+      return insertEntry(entry);
     },
     entries(accountId: string, afterId: number, limit: number): LedgerEntryRow[] {
       return entriesPage.all(accountId, afterId, limit) as LedgerEntryRow[];

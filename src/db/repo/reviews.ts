@@ -1,6 +1,7 @@
 // Repository functions for review items: things a person must look at (a protected customer at the
 // cut-off level, a flapping relay, a relay fault, a meter refusing under its own keep-power).
 import type { Database } from '../database.js';
+import { insertReturningId } from '../dialect.js';
 
 export type ReviewKind = 'protected-arrears' | 'flapping' | 'relay-fault' | 'meter-keep-power';
 
@@ -30,8 +31,8 @@ const REVIEW_COLUMNS = `id, kind, account_id AS "accountId", meter_id AS "meterI
   resolved_at AS "resolvedAt", resolved_by AS "resolvedBy", resolution`;
 
 export function reviewsRepository(db: Database) {
-  const insert = db.prepare(`INSERT INTO review_items (kind, account_id, meter_id, reason, created_at)
-    VALUES (@kind, @accountId, @meterId, @reason, @createdAt) RETURNING id`).pluck();
+  const insert = insertReturningId(db, `INSERT INTO review_items (kind, account_id, meter_id, reason, created_at)
+    VALUES (@kind, @accountId, @meterId, @reason, @createdAt)`);
   const byId = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE id = ?`);
   const openFor = db.prepare(`SELECT ${REVIEW_COLUMNS} FROM review_items WHERE resolved_at IS NULL AND kind = @kind
     AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) AND (CAST(@accountId AS text) IS NULL OR account_id = @accountId) ORDER BY id LIMIT 1`);
@@ -45,7 +46,7 @@ export function reviewsRepository(db: Database) {
 
   return {
     insert(item: Pick<ReviewRow, 'kind' | 'accountId' | 'meterId' | 'reason' | 'createdAt'>): number {
-      return insert.get(item) as number;
+      return insert(item);
     },
     get(id: number): ReviewRow | undefined {
       return byId.get(id) as ReviewRow | undefined;
