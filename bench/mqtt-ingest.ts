@@ -5,6 +5,11 @@
 // message (batched) and 1 per message (unbatched). Reference: the same publisher against the same
 // broker on a topic the daemon does not ingest (the broker and publisher alone).
 //
+// A PUBACKed reading is committed as pending and charged soon after (src/ledger/pending-charging.ts).
+// The figure is the sustained rate: readings PUBACKed in a run less the growth of the pending
+// backlog over it (feikong_readings_pending before and after), so a backlog that charging has not
+// worked off does not count.
+//
 //   tsx bench/mqtt-ingest.ts          (BENCH_SMOKE=1 for a seconds-long check;
 //                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there)
 import { openDatabase } from '../src/db/connection.js';
@@ -37,10 +42,24 @@ const SHAPES: Shape[] = [
 
 const concentrators = concentratorsOf(meters);
 
-/** One publishing run of `shape`: its rate in the shape's unit, with the daemon's CPU and RSS. */
-async function publish(publisher: ReadingsPublisher, shape: Shape, seconds: number, topic: string, daemonPid: number) {
-  const run = await publisher.run(topic, shape.readingsPerMessage, shape.window, seconds, daemonPid);
-  return { ...run, rate: shape.unit === 'readings/s' ? run.readingsPerSecond : run.messagesPerSecond };
+/** Readings acknowledged and not yet charged, from the daemon's metrics. */
+async function pendingReadings(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^feikong_readings_pending (\d+)/m.exec(text);
+  if (!match) throw new Error('feikong_readings_pending missing from /metrics');
+  return Number(match[1]);
+}
+
+/**
+ * One publishing run of `shape`: its sustained rate in the shape's unit (PUBACKed less the growth
+ * of the pending backlog), with the daemon's CPU and RSS.
+ */
+async function publish(publisher: ReadingsPublisher, shape: Shape, seconds: number, topic: string, daemon: DaemonProcess) {
+  const before = await pendingReadings(daemon.url);
+  const run = await publisher.run(topic, shape.readingsPerMessage, shape.window, seconds, daemon.pid);
+  const growth = (await pendingReadings(daemon.url)) - before;
+  const sustained = (run.result.readings - growth) / run.result.seconds;
+  return { ...run, growth, rate: shape.unit === 'readings/s' ? sustained : sustained / shape.readingsPerMessage };
 }
 
 const data = tempDir('mqtt-ingest');
@@ -58,21 +77,21 @@ try {
   const publisher = new ReadingsPublisher(`mqtt://127.0.0.1:${mqttPort}`, concentrators);
   let acked = 0;
   for (const shape of SHAPES) {
-    const bare = await publish(publisher, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon.pid);
+    const bare = await publish(publisher, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon);
     log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
-    await publish(publisher, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+    await publish(publisher, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon);
     const rates: number[] = [];
     const cpus: number[] = [];
     const rss: number[] = [];
     const p99: number[] = [];
     for (let r = 0; r < runs; r++) {
-      const run = await publish(publisher, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon.pid);
+      const run = await publish(publisher, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon);
       acked += run.result.readings;
       rates.push(run.rate);
       cpus.push(run.daemonCpu);
       rss.push(run.daemonRssMb);
       p99.push(run.result.latencyP99Ms);
-      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit}, daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
+      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit} (pending backlog ${run.growth >= 0 ? '+' : ''}${run.growth}), daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
         + `publisher CPU ${run.publisherCpu.toFixed(0)} %, PUBACK p99 ${run.result.latencyP99Ms.toFixed(1)} ms`);
     }
     const note = `${shape.readingsPerMessage} reading(s)/message, ${concentrators.length} connections × ${shape.window} unacknowledged, ${meters} meters, target ${shape.target} ${shape.unit}`;

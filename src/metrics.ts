@@ -62,6 +62,9 @@ export function createMetrics() {
     ingestBatchReadings: new Histogram({ name: 'feikong_mqtt_ingest_batch_readings', help: 'Readings committed per ingest transaction', buckets: [1, 10, 100, 500, 1000, 2000, 4000, 10_000], registers: [registry] }),
     ingestCommitSeconds: new Histogram({ name: 'feikong_mqtt_ingest_commit_seconds', help: 'Duration of one ingest transaction, commit included', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] }),
     ingestInFlight: new Gauge({ name: 'feikong_mqtt_ingest_in_flight_messages', help: 'Readings messages received and not yet acknowledged', registers: [registry] }),
+    readingsPending: new Gauge({ name: 'feikong_readings_pending', help: 'Concentrator readings committed and acknowledged, not yet charged', registers: [registry] }),
+    chargingSeconds: new Histogram({ name: 'feikong_charging_seconds', help: 'Duration of one transaction charging pending readings, commit included', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2], registers: [registry] }),
+    chargingMeters: new Histogram({ name: 'feikong_charging_meters', help: 'Meters charged in one transaction of pending readings (each once, for all its readings there)', buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000], registers: [registry] }),
     watchBus(bus: Bus) {
       busSources.buses.push(bus);
     },

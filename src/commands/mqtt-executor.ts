@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Repositories, MeterRow } from '../db/repo/index.js';
 import type { EventBus } from '../events.js';
 import type { Ack } from '../mqtt/payload.js';
-import type { CommittedReading } from '../mqtt/ingest.js';
+import type { ChargedReading } from '../ledger/pending-charging.js';
 import type { RelayAction, RelayExecutor, RelayReadback, SendResult } from './executor.js';
 
 /** The downlink command of the concentrator contract. */
@@ -47,6 +47,8 @@ interface InFlight {
   wanted: 'open' | 'closed';
   /** newest reading time of the meter when the command was published */
   baselineTs: number;
+  /** when the command was published (head-end clock): a reading received before cannot confirm it */
+  publishedAt: number;
   ack: Ack | null;
   onAck: ((ack: Ack | null) => void) | null;
   /** newest reading after the baseline that reported the relay */
@@ -88,6 +90,7 @@ export class MqttExecutor implements RelayExecutor {
       commandId, meterId: meter.id, concentratorId: cid, wanted: action === 'disconnect' ? 'open' : 'closed',
       message: { id: commandId, meter: meter.address, action, expiresAt: deadline.toISOString() },
       baselineTs: this.repos.meters.get(meter.id)?.lastReadingAt ?? Number.NEGATIVE_INFINITY,
+      publishedAt: this.now(),
       ack: null, onAck: null, reading: null, onReading: null,
     };
     // Wait for the ack from before the publish: the ack may come back before publish() returns.
@@ -166,13 +169,16 @@ export class MqttExecutor implements RelayExecutor {
     return true;
   }
 
-  /** Committed readings: the ones newer than a command's baseline may confirm it. */
-  handleReadings(readings: CommittedReading[]): void {
+  /**
+   * Charged readings: the ones received after a command was published and newer than its
+   * baseline may confirm it (a reading received earlier may be charged after the publish).
+   */
+  handleReadings(readings: ChargedReading[]): void {
     if (this.byMeter.size === 0) return;
     for (const r of readings) {
       if (r.relay === null) continue;
       const entry = this.byMeter.get(r.meterId);
-      if (!entry || r.ts <= entry.baselineTs || (entry.reading && r.ts < entry.reading.ts)) continue;
+      if (!entry || r.receivedAt < entry.publishedAt || r.ts <= entry.baselineTs || (entry.reading && r.ts < entry.reading.ts)) continue;
       entry.reading = { ts: r.ts, relay: r.relay };
       if (entry.ack?.ok && r.relay === entry.wanted) entry.onReading?.();
     }

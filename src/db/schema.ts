@@ -233,6 +233,23 @@ export const bulkOperations = sqliteTable('bulk_operations', {
   finishedAt: integer('finished_at'),
 });
 
+/**
+ * Readings committed by the concentrator ingest and not yet charged: the ingest acknowledges a
+ * message once its readings are here, and charging (src/ledger/pending-charging.ts) moves them into
+ * `readings` and the ledger, many readings of a meter at a time. Appended to in arrival order and
+ * emptied as readings are charged; ids are never used again (AUTOINCREMENT), so an id names one
+ * reading for good. `tou` is the per-tariff registers as JSON.
+ */
+export const pendingReadings = sqliteTable('pending_readings', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  meterId: text('meter_id').notNull(),
+  ts: integer('ts').notNull(),
+  energyWh: integer('energy_wh').notNull(),
+  relay: text('relay'),
+  tou: text('tou'),
+  receivedAt: integer('received_at').notNull(),
+});
+
 /** Messages that could not be ingested, kept for inspection. */
 export const deadLetters = sqliteTable('dead_letters', {
   id: integer('id').primaryKey({ autoIncrement: true }),

@@ -1,40 +1,30 @@
 // The readings ingest: decoded messages are held, committed in batches (many messages per
-// transaction, so throughput does not depend on one fsync per message), and acknowledged only
-// after their batch commits. A crash before the commit loses nothing acknowledged: the broker or
-// the concentrator sends the unacknowledged messages again, and storing is idempotent.
+// transaction, so throughput does not depend on one fsync per message) to the pending readings,
+// and acknowledged only after their batch commits. A crash before the commit loses nothing
+// acknowledged: the broker or the concentrator sends the unacknowledged messages again. Charging
+// follows from the pending readings (src/ledger/pending-charging.ts), many readings of a meter at
+// a time, so the acknowledgement does not wait for it; storing and charging are idempotent.
 //
 //   source (embedded broker hook | subscriber connections)
 //     └─ submit(topic, payload, ack) ─▶ decode ─▶ held ─▶ flush: one transaction
-//          ├─ per message: recordReading per reading, relay state, dead letters
+//          ├─ per message: a pending reading per reading of a known meter, dead letters
 //          │   (should one throw, the batch is redone with a savepoint per message)
-//          └─ commit ─▶ ack every message ─▶ relay-state, balance-changed, committed-reading listeners
+//          └─ commit ─▶ ack every message ─▶ pending charging told how many (and whether the ingest is idle)
 //
 // Holding the ack is the flow control: a connection whose message is not acknowledged delivers
 // no more (mqtt.js handles one message at a time; the embedded broker reads a connection's next
-// chunk only when the previous one is done), so the broker queues and the senders slow down.
+// chunk only when the previous one is done), so the broker queues and the senders slow down. The
+// ingest also holds its acks while charging is behind by maxPending readings.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
-import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
-import { recordReading } from '../ledger/consumption.js';
+import type { PendingCharging } from '../ledger/pending-charging.js';
 import { decodeReadings, type ReadingLimits, type ReadingsMessage, type Rejection } from './payload.js';
 
 export interface IngestOptions extends ReadingLimits {
   batchMaxReadings: number;
   lingerMs: number;
   maxPayloadBytes: number;
-  /** the meters' local time, for time-of-use bands and tariff periods */
-  utcOffsetMinutes: number;
-}
-
-/** A reading as committed, for listeners (the relay executor's read-back). */
-export interface CommittedReading {
-  concentratorId: string;
-  meterId: string;
-  accountId: string;
-  ts: number;
-  energyWh: number;
-  relay: 'open' | 'closed' | null;
 }
 
 interface Held {
@@ -59,26 +49,27 @@ export class IngestPipeline {
   private immediate: NodeJS.Immediate | null = null;
   private retryMs = 0;
   private stopped = false;
-  private readonly listeners = new Set<(readings: CommittedReading[]) => void>();
+  /** messages taken since the last commit: none a turn after it means the ingest is idle */
+  private submitted = 0;
+  private idleCheck: NodeJS.Immediate | null = null;
+  private readonly offDrained: () => void;
 
   constructor(
     private readonly repos: Repositories,
-    private readonly events: EventBus,
+    private readonly charging: PendingCharging,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly options: IngestOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.offDrained = charging.onDrained(() => {
+      if (this.held.length > 0) this.schedule();
+    });
+  }
 
   /** Messages received and not yet acknowledged. */
   get inFlight(): number {
     return this.held.length;
-  }
-
-  /** Called after every commit with the readings it stored or found already stored. */
-  onCommitted(listener: (readings: CommittedReading[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -93,6 +84,7 @@ export class IngestPipeline {
       : decodeReadings(payload, this.now(), this.options);
     const weight = 'readings' in decoded ? Math.max(1, decoded.readings.length + decoded.rejected.length) : 1;
     this.held.push({ topic, concentratorId, payload, decoded, weight, ack });
+    this.submitted++;
     this.heldWeight += weight;
     this.metrics.ingestInFlight.set(this.held.length);
     this.schedule();
@@ -109,18 +101,21 @@ export class IngestPipeline {
     this.held = [];
     this.heldWeight = 0;
     this.metrics.ingestInFlight.set(0);
-    this.listeners.clear();
+    this.offDrained();
   }
 
   private clearSchedule(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    if (this.idleCheck) clearImmediate(this.idleCheck);
     this.timer = null;
     this.immediate = null;
+    this.idleCheck = null;
   }
 
   private schedule(): void {
-    if (this.stopped || this.retryMs > 0) return;
+    // While charging is behind, acknowledgements wait: it calls back when it has caught up.
+    if (this.stopped || this.retryMs > 0 || this.charging.full) return;
     if (this.heldWeight >= this.options.batchMaxReadings || this.options.lingerMs === 0) {
       // Committing after pending I/O callbacks lets every connection's ready message join the batch.
       if (this.timer) clearTimeout(this.timer);
@@ -134,7 +129,7 @@ export class IngestPipeline {
   private run(): void {
     this.immediate = null;
     this.timer = null;
-    if (this.stopped || this.held.length === 0) return;
+    if (this.stopped || this.held.length === 0 || this.charging.full) return;
     if (this.flush()) {
       this.retryMs = 0;
       if (this.held.length > 0) this.schedule();
@@ -169,31 +164,26 @@ export class IngestPipeline {
     }
     this.held.splice(0, count);
     this.heldWeight -= weight;
+    this.submitted = 0;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const message of batch) message.ack();
     const m = this.metrics;
     m.ingestInFlight.set(this.held.length);
     m.ingestCommitSeconds.observe(seconds);
-    m.ingestBatchReadings.observe(outcome.stored + outcome.duplicate + outcome.backwards);
-    if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
-    if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
-    if (outcome.backwards) m.readingsTotal.inc({ source: 'mqtt', result: 'backwards' }, outcome.backwards);
+    m.ingestBatchReadings.observe(outcome.pending);
     m.mqttMessagesTotal.inc({ kind: 'readings', result: 'committed' }, batch.length);
     for (const d of outcome.deadLetters) {
       m.deadLettersTotal.inc({ source: 'mqtt', reason: d.code });
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
-    if (outcome.committed.length > 0) {
-      for (const listener of this.listeners) {
-        try {
-          listener(outcome.committed);
-        } catch (err) {
-          this.logger.error({ err }, 'committed-readings listener failed');
-        }
-      }
+    this.charging.stored(outcome.pending, false);
+    // Idle: nothing held now and nothing taken by the next turn. Charging then starts at once.
+    if (this.held.length === 0 && !this.stopped) {
+      this.idleCheck ??= setImmediate(() => {
+        this.idleCheck = null;
+        if (this.submitted === 0) this.charging.stored(0, true);
+      });
     }
-    for (const [meterId, state] of outcome.relays) this.events.emit('relay-state', meterId, state);
-    for (const accountId of new Set(outcome.accounts)) this.events.emit('balance-changed', accountId);
     return true;
   }
 
@@ -235,20 +225,13 @@ export class IngestPipeline {
       return;
     }
     for (const reading of decoded.readings) {
-      const meter = this.repos.ingest.meterByAddress(concentratorId, reading.meter);
-      if (!meter) {
+      const meterId = this.repos.ingest.meterIdByAddress(concentratorId, reading.meter);
+      if (meterId === undefined) {
         this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
         continue;
       }
-      const result = recordReading(this.repos, { meterId: meter.id, ts: reading.ts, energyWh: reading.energyWh, tou: reading.tou }, at, this.options.utcOffsetMinutes, meter);
-      if (result.backwards) outcome.backwards++;
-      else if (result.stored) outcome.stored++;
-      else outcome.duplicate++;
-      // The row was read just now: a relay state it already shows cannot change (no write needed).
-      const relayChanged = reading.relay !== null && reading.relay !== meter.relayState && this.repos.ingest.relayFromReading(meter.id, reading.relay, reading.ts);
-      if (result.balanceChanged) outcome.accounts.push(meter.accountId);
-      if (relayChanged) outcome.relays.push([meter.id, reading.relay!]);
-      outcome.committed.push({ concentratorId, meterId: meter.id, accountId: meter.accountId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay });
+      this.repos.pending.add(meterId, reading.ts, reading.energyWh, reading.relay, reading.tou ? JSON.stringify(reading.tou) : null, at);
+      outcome.pending++;
     }
     for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
   }
@@ -256,25 +239,15 @@ export class IngestPipeline {
 
 /** What one transaction did, reported after it commits. */
 class BatchOutcome {
-  stored = 0;
-  duplicate = 0;
-  backwards = 0;
+  pending = 0;
   readonly deadLetters: Array<{ topic: string; reason: string; code: string }> = [];
-  readonly committed: CommittedReading[] = [];
-  /** accounts whose balance changed (the engine looks at them again) */
-  readonly accounts: string[] = [];
-  /** meters whose relay state changed, with the new state */
-  readonly relays: Array<[string, 'open' | 'closed']> = [];
 
   mark(): number[] {
-    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.committed.length, this.accounts.length, this.relays.length];
+    return [this.pending, this.deadLetters.length];
   }
 
   rewind(mark: number[]): void {
-    [this.stored, this.duplicate, this.backwards] = [mark[0]!, mark[1]!, mark[2]!];
-    this.deadLetters.length = mark[3]!;
-    this.committed.length = mark[4]!;
-    this.accounts.length = mark[5]!;
-    this.relays.length = mark[6]!;
+    this.pending = mark[0]!;
+    this.deadLetters.length = mark[1]!;
   }
 }

@@ -2,8 +2,9 @@
 // embedded broker, or subscriber connections to an external one), the control connection for
 // commands, acks and status, concentrator status, and the relay executor for protocol 'mqtt'.
 //
-//   start: readings ingest and control connection (acks, status), each waiting a bounded time for the broker
-//   stop:  ingest commits and acknowledges what it holds, takes no more → executor → connections
+//   start: pending readings an earlier run left are charged; readings ingest and control connection (acks, status), each waiting a bounded time for the broker
+//   stop:  ingest commits and acknowledges what it holds, takes no more → pending readings charged
+//          → executor → connections
 import { hostname } from 'node:os';
 import type { EmbeddedBroker } from './broker.js';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import type { Metrics } from '../metrics.js';
 import { MqttExecutor, type CommandMessage } from '../commands/mqtt-executor.js';
 import { Topics, type UplinkKind } from './topics.js';
 import { IngestPipeline } from './ingest.js';
+import { PendingCharging } from '../ledger/pending-charging.js';
 import { attachEmbeddedIngest } from './embedded-ingest.js';
 import { SubscriberIngest } from './subscriber-ingest.js';
 import { ControlConnection } from './control.js';
@@ -46,11 +48,12 @@ export function clientIdStem(configured: string | undefined): string {
 export class MqttService {
   readonly topics: Topics;
   readonly pipeline: IngestPipeline;
+  readonly charging: PendingCharging;
   readonly status: ConcentratorStatus;
   readonly executor: MqttExecutor;
   private readonly control: ControlConnection;
   private readonly subscribers: SubscriberIngest | null;
-  private readonly offPipeline: () => void;
+  private readonly offCharged: () => void;
   private stopped = false;
 
   constructor(private readonly deps: MqttServiceDeps) {
@@ -61,7 +64,10 @@ export class MqttService {
     }
     const stem = clientIdStem(m.clientId);
     this.topics = new Topics(m.topicPrefix);
-    this.pipeline = new IngestPipeline(repos, events, metrics, logger.child({ component: 'mqtt-ingest' }), { ...m.ingest, utcOffsetMinutes: config.utcOffsetMinutes }, now);
+    this.charging = new PendingCharging(repos, events, metrics, logger.child({ component: 'charging' }), {
+      delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
+    }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
+    this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
     this.control = new ControlConnection({
       url: deps.url, clientId: `${stem}-control`, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,
@@ -73,7 +79,7 @@ export class MqttService {
       waitOnline: (cid, until, signal) => this.status.waitOnline(cid, until, signal),
     }, repos, events, { readBackTimeoutMs: m.readBackTimeoutMs },
     (commandId, err) => logger.warn({ commandId, err: err.message }, 'command publish failed; waiting for the broker'), now);
-    this.offPipeline = this.pipeline.onCommitted((readings) => this.executor.handleReadings(readings));
+    this.offCharged = this.charging.onCharged((readings) => this.executor.handleReadings(readings));
     this.status.onOnline((cid) => this.executor.republish(cid));
     this.control.onConnected(() => this.executor.republish());
     this.subscribers = deps.embedded ? null : new SubscriberIngest({
@@ -86,6 +92,7 @@ export class MqttService {
   async start(): Promise<void> {
     // The embedded broker's hook stays attached until the broker closes: a readings message it
     // took after stop() is never acknowledged, so the concentrator sends it again.
+    this.charging.start();
     if (this.deps.embedded) attachEmbeddedIngest(this.deps.embedded, this.topics, this.pipeline);
     await Promise.all([this.control.start(), this.subscribers?.start()]);
     this.deps.logger.info({ url: this.deps.url, prefix: this.topics.prefix, embedded: !!this.deps.embedded }, 'concentrator ingest started');
@@ -95,7 +102,8 @@ export class MqttService {
     if (this.stopped) return;
     this.stopped = true;
     this.pipeline.stop();
-    this.offPipeline();
+    this.charging.stop();
+    this.offCharged();
     this.executor.stop();
     await Promise.all([this.subscribers?.stop(CLOSE_TIMEOUT_MS), this.control.stop(CLOSE_TIMEOUT_MS)]);
   }

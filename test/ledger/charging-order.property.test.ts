@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openTestDb, type TestDb } from '../helpers/db.js';
 import { recordReading } from '../../src/ledger/consumption.js';
+import { recordReadings } from '../../src/ledger/reading-groups.js';
 import { postPayment } from '../../src/ledger/payments.js';
 import { defineTariff } from '../../src/ledger/tariffs.js';
 import { TOU_BANDS, noBandEnergy, segmentChargeFen, type SegmentEnergy, type Tariff, type TouBand } from '../../src/domain/tariff.js';
@@ -109,6 +110,52 @@ describe('charging does not depend on the order readings arrive in', () => {
       }
       const paid = c.payments.reduce((s, p) => s + p.amountFen, 0);
       expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(paid - expectedChargeFen(c));
+    }), { numRuns: 60 });
+  });
+});
+
+describe('readings of a meter charged together are charged what they are charged one by one', () => {
+  it('any grouping of the deliveries gives the one-pass balance (ladder, time-of-use)', () => {
+    const grouped = fc.tuple(caseWithDeliveries, fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }));
+    fc.assert(fc.property(grouped, ([{ c, deliveries }, sizes]) => {
+      const accountId = `acc-${++run}`;
+      t.account({ id: accountId, tariffId: c.tariffId });
+      const meter = t.meter(`m-${run}`, accountId);
+      const paid = c.payments.reduce((s, p) => s + p.amountFen, 0);
+      if (paid > 0) postPayment(t.repos, { accountId, channel: 'bank', channelTxnId: `${accountId}/all`, amountFen: paid, paidAt: T0, actor: 'bank' }, T0);
+      const readings = deliveries.flatMap((op) => (op.kind === 'reading' ? [op.reading] : []));
+      for (let i = 0, g = 0; i < readings.length; g++) {
+        const group = readings.slice(i, i + sizes[g % sizes.length]!);
+        i += group.length;
+        const at = Math.max(...group.map((r) => r.ts));
+        t.repos.transaction(() => recordReadings(t.repos, t.repos.meters.get(meter.id)!, group.map((r) => ({ meterId: meter.id, ...r })), at, UTC8));
+        expect(t.repos.ledger.checkAll().violations).toEqual([]);
+      }
+      expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(paid - expectedChargeFen(c));
+    }), { numRuns: 60 });
+  });
+
+  it('any grouping of readings in time order gives the one-pass balance, with one entry per group', () => {
+    const inOrder = fc.tuple(aCase, fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 8 }));
+    fc.assert(fc.property(inOrder, ([c, sizes]) => {
+      const accountId = `acc-${++run}`;
+      t.account({ id: accountId, tariffId: c.tariffId });
+      const meter = t.meter(`m-${run}`, accountId);
+      // Without per-tariff registers, every group after the first reading (the charging base) is the usual one.
+      const readings = c.readings.map(({ ts, energyWh }) => ({ meterId: meter.id, ts, energyWh }));
+      t.repos.transaction(() => recordReadings(t.repos, t.repos.meters.get(meter.id)!, readings.slice(0, 1), readings[0]!.ts, UTC8));
+      let groups = 0;
+      for (let i = 1, g = 0; i < readings.length; g++) {
+        const group = readings.slice(i, i + sizes[g % sizes.length]!);
+        i += group.length;
+        t.repos.transaction(() => recordReadings(t.repos, t.repos.meters.get(meter.id)!, group, group[group.length - 1]!.ts, UTC8));
+        groups++;
+      }
+      const entries = t.repos.db.prepare(`SELECT COUNT(*) AS n FROM ledger_entries WHERE account_id = ? AND kind = 'consumption'`).get(accountId) as { n: number };
+      expect(entries.n).toBeLessThanOrEqual(groups);
+      const noRegisters: Case = { ...c, registers: false, readings: c.readings.map(({ ts, energyWh }) => ({ ts, energyWh })) };
+      expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(-expectedChargeFen(noRegisters));
+      expect(t.repos.meters.readings(meter.id, 0, Number.MAX_SAFE_INTEGER, 100).length).toBe(c.readings.length);
     }), { numRuns: 60 });
   });
 });

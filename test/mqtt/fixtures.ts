@@ -42,6 +42,12 @@ export function readingCount(repos: Repositories, meterId?: string): number {
   return (row as { n: number }).n;
 }
 
+/** Readings of a meter in the database: charged (in `readings`) or acknowledged and pending their charge. */
+export function committedCount(repos: Repositories, meterId: string): number {
+  const row = repos.db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id) + (SELECT COUNT(*) FROM pending_readings WHERE meter_id = @id) AS n`).get({ id: meterId });
+  return Number((row as { n: number }).n);
+}
+
 export function consumptionFen(repos: Repositories, accountId: string): number {
   const row = repos.db.prepare(`SELECT COALESCE(-SUM(amount_fen), 0) AS fen FROM ledger_entries WHERE account_id = ? AND kind = 'consumption'`).get(accountId);
   return (row as { fen: number }).fen;

@@ -249,6 +249,17 @@ export const bulkOperations = pgTable('bulk_operations', {
   finishedAt: int8('finished_at'),
 });
 
+/** Readings committed by the concentrator ingest and not yet charged (see src/db/schema.ts). */
+export const pendingReadings = pgTable('pending_readings', {
+  id: rowId('id'),
+  meterId: text('meter_id').notNull(),
+  ts: int8('ts').notNull(),
+  energyWh: int8('energy_wh').notNull(),
+  relay: text('relay'),
+  tou: text('tou'),
+  receivedAt: int8('received_at').notNull(),
+});
+
 /** Messages that could not be ingested, kept for inspection. */
 export const deadLetters = pgTable('dead_letters', {
   id: rowId('id'),

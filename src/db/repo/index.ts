@@ -14,6 +14,7 @@ import { ingestRepository } from './ingest.js';
 import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
+import { pendingRepository } from './pending.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -32,6 +33,7 @@ export function createRepositories(db: Database) {
     tariffs: tariffsRepository(db),
     webhooks: webhooksRepository(db),
     leases: leasesRepository(db),
+    pending: pendingRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

@@ -22,6 +22,7 @@ export interface ConcentratorRow {
 
 export function ingestRepository(db: Database) {
   const meterByAddress = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE concentrator_id = ? AND address = ?`);
+  const meterIdByAddress = db.prepare(`SELECT id FROM meters WHERE concentrator_id = ? AND address = ?`).pluck();
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
   const insertDeadLetter = insertReturningId(db, `INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
@@ -40,6 +41,10 @@ export function ingestRepository(db: Database) {
     /** The meter a concentrator calls `address`, or undefined when none is registered. */
     meterByAddress(concentratorId: string, address: string): MeterRow | undefined {
       return meterByAddress.get(concentratorId, address) as MeterRow | undefined;
+    },
+    /** The id of the meter a concentrator calls `address`, or undefined when none is registered. */
+    meterIdByAddress(concentratorId: string, address: string): string | undefined {
+      return meterIdByAddress.get(concentratorId, address) as string | undefined;
     },
     /** Records the relay state a reading showed, unless a newer observation is stored; true when it changed. */
     relayFromReading(meterId: string, state: 'open' | 'closed', ts: number): boolean {

@@ -131,6 +131,17 @@ export function metersRepository(db: Database) {
       else setLast.run(ts, energyWh, meterId, ts);
       return true;
     },
+    /**
+     * Stores readings that are all later than the meter's latest, in time order, and sets the
+     * latest reading and the charging envelope once; returns how many were stored.
+     */
+    appendReadings(meterId: string, readings: Array<{ ts: number; energyWh: number }>, charged: { baseWh: number; chargedWh: number }): number {
+      let stored = 0;
+      for (const r of readings) stored += insertReading.run(meterId, r.ts, r.energyWh).changes;
+      const last = readings[readings.length - 1]!;
+      setLastAndCharge.run({ id: meterId, ts: last.ts, energyWh: last.energyWh, baseWh: charged.baseWh, chargedWh: charged.chargedWh });
+      return stored;
+    },
     neighbours(meterId: string, ts: number): { previous?: { ts: number; energyWh: number }; next?: { ts: number; energyWh: number } } {
       return {
         previous: previousReading.get(meterId, ts) as { ts: number; energyWh: number } | undefined,

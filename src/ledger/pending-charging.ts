@@ -1,0 +1,368 @@
+// Charging of pending readings: the concentrator ingest commits readings to `pending_readings` and
+// acknowledges them; this moves them into `readings` and the ledger, each meter's readings
+// together (src/ledger/reading-groups.ts), so that under load a meter is charged once for many
+// readings and the acknowledgement does not wait for charging.
+//
+//   ingest commit ─▶ stored(n) ─┬─ ingest idle ──────────────▶ round now
+//                               ├─ pending ≥ maxPending ─────▶ round now (the ingest holds its acks meanwhile)
+//                               └─ otherwise ────────────────▶ round after delayMs
+//   round: the oldest pending readings, grouped by meter ─▶ chunks of whole meters, ≤ batchReadings
+//          readings each, one transaction each (one event-loop turn each): claim the rows (delete)
+//          ─▶ charge each meter's group ─▶ commit ─▶ relay-state, balance-changed, charged listeners
+//
+// A row is deleted by the transaction that charges it, so a reading is charged once across a
+// crash. Should another daemon sharing the database have claimed some of a chunk's rows first,
+// the chunk is rolled back and the round planned again from what is left. A group that fails
+// unexpectedly is redone with a savepoint per meter; the failing meter's readings become one dead
+// letter, the rest commit.
+import type { Logger } from 'pino';
+import type { Repositories } from '../db/repo/index.js';
+import type { PendingReadingRow } from '../db/repo/pending.js';
+import type { EventBus } from '../events.js';
+import type { Metrics } from '../metrics.js';
+import type { TouRegisters } from './consumption.js';
+import { recordReadings } from './reading-groups.js';
+
+export interface PendingChargingOptions {
+  /** under load, how long a committed reading may wait for its charge */
+  delayMs: number;
+  /** readings charged in one transaction at most */
+  batchReadings: number;
+  /** pending readings above which the ingest stops acknowledging until charging catches up */
+  maxPending: number;
+  /** the meters' local time, for time-of-use bands and tariff periods */
+  utcOffsetMinutes: number;
+}
+
+/** A reading as charged, for listeners (the relay executor's read-back). */
+export interface ChargedReading {
+  concentratorId: string;
+  meterId: string;
+  accountId: string;
+  ts: number;
+  energyWh: number;
+  relay: 'open' | 'closed' | null;
+  /** when the ingest committed it */
+  receivedAt: number;
+}
+
+/** Where a dead letter of a concentrator's readings says they came from. */
+export type ReadingsTopic = (concentratorId: string | null) => string | null;
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5000;
+
+export class PendingCharging {
+  private pending = 0;
+  private chunks: Chunk[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private retryMs = 0;
+  private stopped = false;
+  private readonly listeners = new Set<(readings: ChargedReading[]) => void>();
+  private readonly drained = new Set<() => void>();
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly repos: Repositories,
+    private readonly events: EventBus,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly options: PendingChargingOptions,
+    private readonly topicOf: ReadingsTopic,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes up what an earlier run left pending. */
+  start(): void {
+    this.pending = this.repos.pending.count();
+    this.metrics.readingsPending.set(this.pending);
+    if (this.pending > 0) this.due();
+  }
+
+  /** Pending readings as this daemon counts them. */
+  get backlog(): number {
+    return this.pending;
+  }
+
+  /** True while the ingest should hold its acknowledgements. */
+  get full(): boolean {
+    return this.pending >= this.options.maxPending;
+  }
+
+  /** The ingest committed `n` readings to the pending table; `idle`: it holds no more messages. */
+  stored(n: number, idle: boolean): void {
+    if (this.stopped) return;
+    this.pending += n;
+    this.metrics.readingsPending.set(this.pending);
+    if (idle || this.full) this.due();
+    else this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
+  }
+
+  /** Called after every committed charging transaction with the readings it charged. */
+  onCharged(listener: (readings: ChargedReading[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called when a round ends with the backlog below maxPending (the ingest takes messages again). */
+  onDrained(listener: () => void): () => void {
+    this.drained.add(listener);
+    return () => this.drained.delete(listener);
+  }
+
+  /** Resolves once nothing this daemon knows of is pending. */
+  charged(): Promise<void> {
+    if (this.pending === 0 && this.chunks.length === 0) return Promise.resolve();
+    this.due();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Charges everything pending now (bounded by maxPending), then takes no more. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearSchedule();
+    try {
+      if (this.chunks.length === 0) this.plan();
+      while (this.chunks.length > 0 && this.chargeChunk(this.chunks[0]!)) this.chunks.shift();
+    } catch (err) {
+      this.logger.error({ err }, 'pending readings not charged at stop; they are charged at the next start');
+    }
+    this.chunks = [];
+    this.listeners.clear();
+    this.drained.clear();
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private clearSchedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  /** A round is due: start one at the next turn unless one is running or waiting to retry. */
+  private due(): void {
+    if (this.stopped || this.retryMs > 0 || this.immediate) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.immediate = setImmediate(() => this.step());
+  }
+
+  /** The oldest pending readings, grouped by meter and cut into chunks of whole meters. */
+  private plan(): void {
+    const groups = new Map<string, PendingReadingRow[]>();
+    for (const row of this.repos.pending.oldest(this.options.maxPending)) {
+      const group = groups.get(row.meterId);
+      if (group) group.push(row);
+      else groups.set(row.meterId, [row]);
+    }
+    let chunk: Chunk = { readings: 0, groups: [] };
+    for (const group of groups.values()) {
+      if (chunk.readings > 0 && chunk.readings + group.length > this.options.batchReadings) {
+        this.chunks.push(chunk);
+        chunk = { readings: 0, groups: [] };
+      }
+      chunk.groups.push(group);
+      chunk.readings += group.length;
+    }
+    if (chunk.readings > 0) this.chunks.push(chunk);
+  }
+
+  /** One chunk per turn, so the ingest and everything else run between them. */
+  private step(): void {
+    this.immediate = null;
+    if (this.stopped) return;
+    try {
+      if (this.chunks.length === 0) this.plan();
+      const chunk = this.chunks[0];
+      if (chunk) {
+        if (!this.chargeChunk(chunk)) {
+          this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+          this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
+          return;
+        }
+        this.chunks.shift();
+      }
+    } catch (err) {
+      // Reading the pending table failed (the database is unavailable): try again later.
+      this.logger.error({ err }, 'pending readings could not be read; retrying');
+      this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+      this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
+      return;
+    }
+    this.retryMs = 0;
+    if (this.chunks.length > 0) {
+      this.immediate = setImmediate(() => this.step());
+      return;
+    }
+    this.roundEnded();
+  }
+
+  private roundEnded(): void {
+    // Other daemons may have charged some of what this one counted: count again.
+    try {
+      this.pending = this.repos.pending.count();
+    } catch {
+      // keep the estimate
+    }
+    this.metrics.readingsPending.set(this.pending);
+    if (!this.full) {
+      for (const listener of this.drained) listener();
+    }
+    if (this.pending === 0) {
+      for (const w of this.waiters.splice(0)) w();
+    } else if (this.full || this.waiters.length > 0) {
+      this.due();
+    } else {
+      this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
+    }
+  }
+
+  /** One transaction over a chunk; false when it could not commit. */
+  private chargeChunk(chunk: Chunk): boolean {
+    const at = this.now();
+    const started = process.hrtime.bigint();
+    let outcome = this.commit(chunk, at, false);
+    if (outcome instanceof ClaimedElsewhere) {
+      // Another daemon charged some of these: plan again from what is left (this chunk counts as done).
+      this.chunks = [];
+      this.logger.debug({ readings: chunk.readings }, outcome.message);
+      return true;
+    }
+    if (outcome instanceof Error) {
+      this.logger.warn({ err: outcome, readings: chunk.readings }, 'charging pending readings failed; charging meter by meter');
+      outcome = this.commit(chunk, at, true);
+    }
+    if (outcome instanceof Error) {
+      this.logger.error({ err: outcome, readings: chunk.readings }, 'charging transaction failed; the readings stay pending and are retried');
+      return false;
+    }
+    const m = this.metrics;
+    m.chargingSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    m.chargingMeters.observe(outcome.meters);
+    this.pending = Math.max(0, this.pending - outcome.claimed);
+    m.readingsPending.set(this.pending);
+    if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
+    if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
+    if (outcome.backwards) m.readingsTotal.inc({ source: 'mqtt', result: 'backwards' }, outcome.backwards);
+    for (const d of outcome.deadLetters) {
+      m.deadLettersTotal.inc({ source: 'mqtt', reason: 'internal' });
+      this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
+    }
+    if (outcome.charged.length > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(outcome.charged);
+        } catch (err) {
+          this.logger.error({ err }, 'charged-readings listener failed');
+        }
+      }
+    }
+    for (const [meterId, state] of outcome.relays) this.events.emit('relay-state', meterId, state);
+    for (const accountId of new Set(outcome.accounts)) this.events.emit('balance-changed', accountId);
+    return true;
+  }
+
+  /** Claims and charges a chunk in one transaction; with `isolate`, each meter in its own savepoint. */
+  private commit(chunk: Chunk, at: number, isolate: boolean): ChunkOutcome | Error {
+    const outcome = new ChunkOutcome();
+    try {
+      this.repos.transaction(() => {
+        const claimed = this.repos.pending.claim(chunk.groups.flatMap((g) => g.map((r) => r.id)));
+        if (claimed !== chunk.readings) throw new ClaimedElsewhere(chunk.readings - claimed);
+        outcome.claimed = claimed;
+        outcome.meters = chunk.groups.length;
+        for (const group of chunk.groups) {
+          const meterId = group[0]!.meterId;
+          if (!isolate) {
+            this.chargeMeter(meterId, group, at, outcome);
+            continue;
+          }
+          const mark = outcome.mark();
+          try {
+            this.repos.ingest.savepoint(() => this.chargeMeter(meterId, group, at, outcome));
+          } catch (err) {
+            outcome.rewind(mark);
+            this.deadLetter(outcome, meterId, group, `internal: ${(err as Error).message}`, at);
+          }
+        }
+      });
+      return outcome;
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  private chargeMeter(meterId: string, group: PendingReadingRow[], at: number, outcome: ChunkOutcome): void {
+    const meter = this.repos.meters.get(meterId);
+    if (!meter) throw new Error(`meter ${meterId} no longer exists`);
+    const inputs = group.map((r) => ({ meterId, ts: r.ts, energyWh: r.energyWh, tou: r.tou === null ? null : JSON.parse(r.tou) as TouRegisters }));
+    const result = recordReadings(this.repos, meter, inputs, at, this.options.utcOffsetMinutes);
+    for (const o of result.outcomes) outcome[o]++;
+    if (result.balanceChanged) outcome.accounts.push(meter.accountId);
+    // The latest relay state the readings show; the row was read just now, so an equal state needs no write.
+    let latest: PendingReadingRow | null = null;
+    for (const r of group) if (r.relay !== null && (!latest || r.ts >= latest.ts)) latest = r;
+    if (latest && latest.relay !== meter.relayState && this.repos.ingest.relayFromReading(meterId, latest.relay!, latest.ts)) {
+      outcome.relays.push([meterId, latest.relay!]);
+    }
+    const concentratorId = meter.concentratorId ?? '';
+    for (const r of group) outcome.charged.push({ concentratorId, meterId, accountId: meter.accountId, ts: r.ts, energyWh: r.energyWh, relay: r.relay, receivedAt: r.receivedAt });
+  }
+
+  /** A meter's readings that could not be charged, kept whole (in the uplink's shape) for inspection. */
+  private deadLetter(outcome: ChunkOutcome, meterId: string, group: PendingReadingRow[], reason: string, at: number): void {
+    const meter = this.repos.meters.get(meterId);
+    const topic = this.topicOf(meter?.concentratorId ?? null);
+    const payload = JSON.stringify({
+      readings: group.map((r) => ({
+        meter: meter?.address ?? meterId, ts: new Date(r.ts).toISOString(), energyWh: r.energyWh,
+        ...(r.relay !== null ? { relay: r.relay } : {}), ...(r.tou !== null ? { touWh: JSON.parse(r.tou) as unknown } : {}),
+      })),
+    });
+    this.repos.ingest.deadLetter('mqtt', topic, payload, reason, at);
+    outcome.deadLetters.push({ topic, reason });
+  }
+}
+
+/** Whole meters' pending readings, charged in one transaction. */
+interface Chunk {
+  readings: number;
+  groups: PendingReadingRow[][];
+}
+
+/** Some of a chunk's readings were claimed by another daemon first. */
+class ClaimedElsewhere extends Error {
+  constructor(missing: number) {
+    super(`${missing} pending readings were charged by another daemon; planning again`);
+  }
+}
+
+/** What one charging transaction did, reported after it commits. */
+class ChunkOutcome {
+  claimed = 0;
+  meters = 0;
+  stored = 0;
+  duplicate = 0;
+  backwards = 0;
+  readonly deadLetters: Array<{ topic: string | null; reason: string }> = [];
+  readonly charged: ChargedReading[] = [];
+  /** accounts whose balance changed (the engine looks at them again) */
+  readonly accounts: string[] = [];
+  /** meters whose relay state changed, with the new state */
+  readonly relays: Array<[string, 'open' | 'closed']> = [];
+
+  mark(): number[] {
+    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.charged.length, this.accounts.length, this.relays.length];
+  }
+
+  rewind(mark: number[]): void {
+    [this.stored, this.duplicate, this.backwards] = [mark[0]!, mark[1]!, mark[2]!];
+    this.deadLetters.length = mark[3]!;
+    this.charged.length = mark[4]!;
+    this.accounts.length = mark[5]!;
+    this.relays.length = mark[6]!;
+  }
+}

@@ -1,0 +1,84 @@
+// Several readings of one meter recorded and charged together (pending charging,
+// src/ledger/pending-charging.ts). What a meter is charged is a function of its set of readings
+// (src/ledger/charging.ts), so readings taken together are charged exactly what they are charged
+// one by one: the difference between the charge of the affected segments after and before them.
+//
+//   the usual group: every reading new and later than the meter's latest, register not falling
+//     → readings appended, meter row written once, one consumption entry for their energy
+//   anything else (first reading, late, backwards, duplicate time, per-tariff registers)
+//     → recordReading one by one, in arrival order
+import type { MeterRow, Repositories } from '../db/repo/index.js';
+import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
+import { applyEntryTo } from './ledger.js';
+import { chargeOf, type ChargingView } from './charging.js';
+import { recordReading, type ReadingInput } from './consumption.js';
+import { scheduleForAccount } from './tariffs.js';
+
+export type ReadingOutcome = 'stored' | 'duplicate' | 'backwards';
+
+export interface GroupResult {
+  /** what became of each reading, in the order given */
+  outcomes: ReadingOutcome[];
+  chargedFen: number;
+  balanceChanged: boolean;
+}
+
+/** The readings in time order when they are the usual group, else null. */
+function appendable(meter: MeterRow, inputs: ReadingInput[]): ReadingInput[] | null {
+  if (meter.chargeBaseWh === null || meter.chargedEnergyWh === null || meter.lastReadingAt === null || meter.lastEnergyWh === null) return null;
+  const lastTs = meter.lastReadingAt;
+  for (const r of inputs) {
+    if (r.tou || !Number.isSafeInteger(r.ts) || r.ts <= lastTs || !Number.isSafeInteger(r.energyWh) || r.energyWh < 0) return null;
+  }
+  const sorted = [...inputs].sort((a, b) => a.ts - b.ts);
+  let previous = meter.lastEnergyWh;
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i]!;
+    if ((i > 0 && r.ts === sorted[i - 1]!.ts) || r.energyWh < previous) return null;
+    previous = r.energyWh;
+  }
+  return sorted;
+}
+
+/**
+ * Records readings of one meter (`meter` as just read in this transaction) and charges them.
+ * Call inside a transaction.
+ */
+export function recordReadings(repos: Repositories, meter: MeterRow, inputs: ReadingInput[], now: number, utcOffsetMinutes: number): GroupResult {
+  const sorted = inputs.length > 1 ? appendable(meter, inputs) : null;
+  if (!sorted) {
+    const result: GroupResult = { outcomes: [], chargedFen: 0, balanceChanged: false };
+    inputs.forEach((input, i) => {
+      const r = recordReading(repos, input, now, utcOffsetMinutes, i === 0 ? meter : undefined);
+      result.outcomes.push(r.backwards ? 'backwards' : r.stored ? 'stored' : 'duplicate');
+      result.chargedFen += r.chargedFen;
+      result.balanceChanged ||= r.balanceChanged;
+    });
+    return result;
+  }
+  const account = repos.accounts.get(meter.accountId)!;
+  const schedule = scheduleForAccount(repos, account);
+  const byRegisters = schedule.some((a) => a.tariff.kind === 'tou') && repos.tariffs.touFirst(meter.id) !== undefined;
+  // The segments these readings can change: their own (none has a reading after it).
+  const segments = new Map<string, ChargingSegment>();
+  for (const r of sorted) {
+    const s = segmentAt(schedule, r.ts, utcOffsetMinutes);
+    segments.set(s.key, s);
+  }
+  const affected = [...segments.values()];
+  // Readings before any time up to the earliest of them are the same before and after they are stored.
+  const stable = { until: sorted[0]!.ts, before: new Map<number, number | undefined>() };
+  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes, stable });
+  const before = chargeOf(view({ baseWh: meter.chargeBaseWh!, chargedWh: meter.chargedEnergyWh!, lastTs: meter.lastReadingAt! }), affected);
+  const last = sorted[sorted.length - 1]!;
+  const envelope = { baseWh: meter.chargeBaseWh!, chargedWh: Math.max(meter.chargedEnergyWh!, last.energyWh), lastTs: last.ts };
+  const stored = repos.meters.appendReadings(meter.id, sorted, envelope);
+  if (stored !== sorted.length) throw new Error(`meter ${meter.id}: ${sorted.length - stored} of ${sorted.length} readings later than its latest were already stored`);
+  const after = chargeOf(view(envelope), affected);
+  const fen = after.fen - before.fen;
+  if (fen !== 0) {
+    const energyWh = after.energyWh - before.energyWh;
+    applyEntryTo(repos, account, { accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now, meterId: meter.id, energyWh });
+  }
+  return { outcomes: inputs.map(() => 'stored'), chargedFen: fen, balanceChanged: fen !== 0 };
+}
