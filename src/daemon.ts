@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { openConfiguredDatabase, describeDatabase } from './db/open.js';
+import { Checkpointer } from './db/checkpointer.js';
+import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type Sqlite } from './db/connection.js';
 import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -60,6 +62,9 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** How often the checkpoint worker copies the WAL into the SQLite database file. */
+const CHECKPOINT_INTERVAL_MS = 1000;
+
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
@@ -67,6 +72,11 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
   if (config.seedFile) loadSeed(repos, config, config.seedFile, now());
+  // On SQLite, WAL checkpoints run on a worker thread, off the event loop.
+  const checkpointer = db.dialect === 'sqlite'
+    ? new Checkpointer(db as Sqlite, logger.child({ component: 'checkpoint' }), { pages: SQLITE_WAL_AUTOCHECKPOINT_PAGES, intervalMs: CHECKPOINT_INTERVAL_MS })
+    : null;
+  checkpointer?.start();
 
   const events = new EventBus(logger);
   const metrics = createMetrics();
@@ -198,6 +208,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       roleLeases.stop();
       await broker?.close();
       events.removeAll();
+      await checkpointer?.stop();
       db.close();
       logger.info('stopped');
     })();

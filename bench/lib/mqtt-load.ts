@@ -2,6 +2,11 @@
 // QoS 1 connection per concentrator of the seeded fleet (seed.ts: 256 meters each), with the
 // daemon's CPU and RSS, and other processes' CPU, sampled from the moment it starts publishing.
 // Successive runs publish later quarter hours, so every reading is new.
+//
+// The daemon acknowledges a reading once it is committed as pending and charges it soon after
+// (src/ledger/pending-charging.ts): the sustained rate is the readings PUBACKed in a run less the
+// growth of its pending backlog (feikong_readings_pending before and after the run), so a backlog
+// charging has not worked off does not count.
 import { spawnTs } from './daemon.js';
 import { sampleCpu } from './cpu-group.js';
 import { sampleProcess } from './proc.js';
@@ -10,8 +15,11 @@ import type { PublisherResult, PublisherSpec } from '../mqtt/publisher.js';
 
 export interface PublishRun {
   result: PublisherResult;
+  /** sustained: PUBACKed less the growth of the pending backlog, per second */
   readingsPerSecond: number;
   messagesPerSecond: number;
+  /** growth of the daemon's pending readings over the run */
+  pendingGrowth: number;
   /** the daemon's CPU over the run, % of one core */
   daemonCpu: number;
   daemonRssMb: number;
@@ -27,6 +35,14 @@ export function concentratorsOf(meters: number): PublisherSpec['concentrators'] 
   }));
 }
 
+/** Readings the daemon acknowledged and has not yet charged, from its metrics. */
+async function pendingReadings(daemonUrl: string): Promise<number> {
+  const text = await (await fetch(`${daemonUrl}/metrics`)).text();
+  const match = /^feikong_readings_pending (\d+)/m.exec(text);
+  if (!match) throw new Error('feikong_readings_pending missing from the daemon\'s /metrics');
+  return Number(match[1]);
+}
+
 export class ReadingsPublisher {
   private round = 1;
 
@@ -36,31 +52,34 @@ export class ReadingsPublisher {
    * Publishes for `seconds` on `topic` ({cid} = the concentrator), `window` unacknowledged per
    * connection, sampling the daemon and `otherPids` (e.g. its database server's processes).
    */
-  async run(topic: string, readingsPerMessage: number, window: number, seconds: number, daemonPid: number, otherPids: number[] = []): Promise<PublishRun> {
+  async run(topic: string, readingsPerMessage: number, window: number, seconds: number, daemon: { pid: number; url: string }, otherPids: number[] = []): Promise<PublishRun> {
+    const pendingBefore = await pendingReadings(daemon.url);
     const spec: PublisherSpec = {
       url: this.url, topic, concentrators: this.concentrators, readingsPerMessage, durationS: seconds, window, round0: this.round, protocolVersion: 4,
     };
     const child = spawnTs('bench/mqtt/publisher.ts', [JSON.stringify(spec)]);
     let out = '';
     let err = '';
-    let daemon: ReturnType<typeof sampleProcess> | null = null;
+    let sampled: ReturnType<typeof sampleProcess> | null = null;
     let others: ReturnType<typeof sampleCpu> | null = null;
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!daemon && out.includes('"publishing":true')) {
-        daemon = sampleProcess(daemonPid);
+      if (!sampled && out.includes('"publishing":true')) {
+        sampled = sampleProcess(daemon.pid);
         others = sampleCpu(otherPids);
       }
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-    const d = (daemon as ReturnType<typeof sampleProcess> | null)?.stop() ?? { cpuPercent: NaN, rssPeakBytes: NaN };
+    const d = (sampled as ReturnType<typeof sampleProcess> | null)?.stop() ?? { cpuPercent: NaN, rssPeakBytes: NaN };
     const otherCpu = (others as ReturnType<typeof sampleCpu> | null)?.stop() ?? NaN;
     if (code !== 0) throw new Error(`publisher exited with ${code}: ${err}`);
     const result = JSON.parse(out.trim().split('\n').pop()!) as PublisherResult;
     this.round = Math.max(this.round, result.nextRound);
+    const pendingGrowth = (await pendingReadings(daemon.url)) - pendingBefore;
+    const sustained = (result.readings - pendingGrowth) / result.seconds;
     return {
-      result, readingsPerSecond: result.readings / result.seconds, messagesPerSecond: result.messages / result.seconds,
+      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth,
       daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent, otherCpu,
     };
   }

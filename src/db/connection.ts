@@ -24,6 +24,9 @@ function findMigrations(): string {
 
 export const MIGRATIONS_DIR = findMigrations();
 
+/** WAL pages between the connection's own checkpoints (see openDatabase). */
+export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 export function openDatabase(dataDir: string): Sqlite {
   mkdirSync(dataDir, { recursive: true });
   const db = new BetterSqlite3(join(dataDir, 'feikong.db')) as Sqlite;
@@ -37,8 +40,9 @@ export function openDatabase(dataDir: string): Sqlite {
   // thousands of meters dirties a page per meter. A larger WAL between checkpoints (10,000 pages,
   // about 40 MiB) copies each hot page to the database file once per checkpoint rather than once
   // per commit, and a 64 MiB page cache keeps the fleet's hot pages in memory (SQLite's default
-  // is 2 MiB). Both are bounds, not per-meter state.
-  db.pragma('wal_autocheckpoint = 10000');
+  // is 2 MiB). Both are bounds, not per-meter state. The daemon moves checkpoints to a worker
+  // thread (src/db/checkpointer.ts).
+  db.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma('cache_size = -65536');
   // Savepoints (per-item retries in group commits and ingest batches) spill to memory, not disk.
   db.pragma('temp_store = MEMORY');

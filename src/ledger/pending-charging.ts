@@ -34,7 +34,7 @@ export interface PendingChargingOptions {
   utcOffsetMinutes: number;
 }
 
-/** A reading as charged, for listeners (the relay executor's read-back). */
+/** A charged reading that showed its meter's relay state, for listeners (the relay executor's read-back). */
 export interface ChargedReading {
   concentratorId: string;
   meterId: string;
@@ -49,6 +49,8 @@ export interface ChargedReading {
 /** Where a dead letter of a concentrator's readings says they came from. */
 export type ReadingsTopic = (concentratorId: string | null) => string | null;
 
+/** How long stop() goes on charging before leaving the rest for the next start. */
+const STOP_BUDGET_MS = 2000;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5000;
 
@@ -99,7 +101,7 @@ export class PendingCharging {
     else this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
   }
 
-  /** Called after every committed charging transaction with the readings it charged. */
+  /** Called after every committed charging transaction with, per meter, the latest reading there that showed its relay state. */
   onCharged(listener: (readings: ChargedReading[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -118,14 +120,19 @@ export class PendingCharging {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Charges everything pending now (bounded by maxPending), then takes no more. */
-  stop(): void {
+  /**
+   * Charges what is pending for at most `budgetMs` (whole transactions), then takes no more; what
+   * is left stays pending for the next start.
+   */
+  stop(budgetMs = STOP_BUDGET_MS): void {
     if (this.stopped) return;
     this.stopped = true;
     this.clearSchedule();
+    const until = Date.now() + budgetMs;
     try {
       if (this.chunks.length === 0) this.plan();
-      while (this.chunks.length > 0 && this.chargeChunk(this.chunks[0]!)) this.chunks.shift();
+      while (this.chunks.length > 0 && Date.now() < until && this.chargeChunk(this.chunks[0]!)) this.chunks.shift();
+      if (this.chunks.length > 0) this.logger.info({ readings: this.chunks.reduce((n, c) => n + c.readings, 0) }, 'pending readings left for the next start');
     } catch (err) {
       this.logger.error({ err }, 'pending readings not charged at stop; they are charged at the next start');
     }
@@ -305,11 +312,13 @@ export class PendingCharging {
     // The latest relay state the readings show; the row was read just now, so an equal state needs no write.
     let latest: PendingReadingRow | null = null;
     for (const r of group) if (r.relay !== null && (!latest || r.ts >= latest.ts)) latest = r;
-    if (latest && latest.relay !== meter.relayState && this.repos.ingest.relayFromReading(meterId, latest.relay!, latest.ts)) {
+    if (!latest) return;
+    if (latest.relay !== meter.relayState && this.repos.ingest.relayFromReading(meterId, latest.relay!, latest.ts)) {
       outcome.relays.push([meterId, latest.relay!]);
     }
-    const concentratorId = meter.concentratorId ?? '';
-    for (const r of group) outcome.charged.push({ concentratorId, meterId, accountId: meter.accountId, ts: r.ts, energyWh: r.energyWh, relay: r.relay, receivedAt: r.receivedAt });
+    outcome.charged.push({
+      concentratorId: meter.concentratorId ?? '', meterId, accountId: meter.accountId, ts: latest.ts, energyWh: latest.energyWh, relay: latest.relay, receivedAt: latest.receivedAt,
+    });
   }
 
   /** A meter's readings that could not be charged, kept whole (in the uplink's shape) for inspection. */

@@ -1,0 +1,59 @@
+// The SQLite WAL checkpoint worker: while it runs, the connection takes no automatic checkpoints
+// and the worker copies committed pages into the database file; stopped or failed, the connection
+// checkpoints by itself again. SQLite only (PostgreSQL has no WAL file of ours to copy).
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, SQLITE_WAL_AUTOCHECKPOINT_PAGES, type Sqlite } from '../../src/db/connection.js';
+import { Checkpointer } from '../../src/db/checkpointer.js';
+import { eventually } from '../helpers/eventually.js';
+
+const logger = pino({ level: 'silent' });
+
+describe('WAL checkpoints on a worker thread', () => {
+  let dir = '';
+  let db: Sqlite | null = null;
+  afterEach(() => {
+    db?.close();
+    db = null;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function open(): Sqlite {
+    dir = mkdtempSync(join(tmpdir(), 'feikong-checkpoint-'));
+    db = openDatabase(dir);
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return db;
+  }
+
+  const fileBytes = () => statSync(join(dir, 'feikong.db')).size;
+  const autocheckpoint = (d: Sqlite) => d.pragma('wal_autocheckpoint', { simple: true });
+
+  it('copies committed pages into the database file while the connection takes no checkpoints', async () => {
+    const d = open();
+    const checkpointer = new Checkpointer(d, logger, { pages: SQLITE_WAL_AUTOCHECKPOINT_PAGES, intervalMs: 20 });
+    checkpointer.start();
+    expect(autocheckpoint(d)).toBe(0);
+    const before = fileBytes();
+    const insert = d.prepare('INSERT INTO filler (body) VALUES (?)');
+    d.transaction(() => { for (let i = 0; i < 2000; i++) insert.run(Buffer.alloc(1000, i % 256)); })();
+    // 2 MB committed to the WAL: the worker, not this connection, brings them into the file.
+    await eventually(() => expect(fileBytes()).toBeGreaterThan(before + 1_900_000), 5000, 20);
+    await checkpointer.stop();
+    expect(autocheckpoint(d)).toBe(SQLITE_WAL_AUTOCHECKPOINT_PAGES);
+    expect(d.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(2000);
+  });
+
+  it('gives checkpoints back to the connection when the worker dies', async () => {
+    const d = open();
+    const checkpointer = new Checkpointer(d, logger, { pages: SQLITE_WAL_AUTOCHECKPOINT_PAGES, intervalMs: 20 });
+    checkpointer.start();
+    expect(autocheckpoint(d)).toBe(0);
+    await (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await eventually(() => expect(autocheckpoint(d)).toBe(SQLITE_WAL_AUTOCHECKPOINT_PAGES), 5000, 20);
+    await checkpointer.stop(); // nothing left to stop
+  });
+});
