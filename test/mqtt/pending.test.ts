@@ -1,0 +1,106 @@
+// Pending readings between the ingest and charging, on a real database (both engines): a reading
+// another daemon's charging took first is neither charged nor counted again here, and the ingest stops
+// acknowledging while charging is behind by maxPending readings, until it catches up.
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openTestDb, type TestDb } from '../helpers/db.js';
+import { openConfiguredDatabase } from '../../src/db/open.js';
+import { createRepositories, type Repositories } from '../../src/db/repo/index.js';
+import { EventBus } from '../../src/events.js';
+import { createMetrics } from '../../src/metrics.js';
+import { PendingCharging, type PendingChargingOptions } from '../../src/ledger/pending-charging.js';
+import { IngestPipeline } from '../../src/mqtt/ingest.js';
+import { recordReading } from '../../src/ledger/consumption.js';
+import { address, consumptionFen, fleet } from './fixtures.js';
+
+const logger = pino({ level: 'silent' });
+const T0 = Date.parse('2026-11-22T00:00:00+08:00');
+const HOUR = 3_600_000;
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function charging(repos: Repositories, options: Partial<PendingChargingOptions> = {}, metrics = createMetrics()): PendingCharging {
+  return new PendingCharging(repos, new EventBus(logger), metrics, logger, {
+    delayMs: 60_000, batchReadings: 20_000, maxPending: 200_000, utcOffsetMinutes: 480, ...options,
+  }, () => null);
+}
+
+describe('pending readings', () => {
+  let t: TestDb | null = null;
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    vi.restoreAllMocks();
+    for (const c of cleanups.splice(0).reverse()) c();
+    t?.cleanup();
+    t = null;
+  });
+
+  /** Three meters behind dcu-p with their charging base at T0, and two hours of readings pending for each. */
+  function setup(): TestDb {
+    t = openTestDb();
+    fleet(t.repos, t.config, 'dcu-p', 3, 100_000, T0);
+    for (let m = 1; m <= 3; m++) {
+      t.repos.transaction(() => recordReading(t!.repos, { meterId: `dcu-p-m${m}`, ts: T0, energyWh: 10_000 }, T0));
+      for (let h = 1; h <= 2; h++) t.repos.pending.add(`dcu-p-m${m}`, T0 + h * HOUR, 10_000 + h * 1000, 'closed', null, T0 + h * HOUR);
+    }
+    return t;
+  }
+
+  it('takes each pending reading once when another daemon charged some first', async () => {
+    const { repos, config } = setup();
+    // This daemon plans one meter per transaction and charges the first meter…
+    const metrics = createMetrics();
+    const ours = charging(repos, { batchReadings: 1 }, metrics);
+    ours.stored(0, true);
+    await turn();
+    expect(repos.pending.count()).toBe(4);
+    // …then another daemon on the same database charges everything left.
+    const db = openConfiguredDatabase(config);
+    cleanups.push(() => db.close());
+    const theirs = charging(createRepositories(db));
+    theirs.stop();
+    expect(repos.pending.count()).toBe(0);
+    // This daemon's planned transactions find their readings gone and take nothing: it stored two
+    // readings (meter 1's) and saw no others, not even as duplicates.
+    await ours.charged();
+    ours.stop();
+    const counted = (await metrics.readingsTotal.get()).values.map((v) => [v.labels.result, v.value]);
+    expect(counted).toEqual([['stored', 2]]);
+    for (let m = 1; m <= 3; m++) {
+      expect(repos.meters.readings(`dcu-p-m${m}`, 0, Number.MAX_SAFE_INTEGER, 10)).toHaveLength(3);
+      expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(100); // 2 kWh at 0.5 yuan, once
+    }
+    expect(repos.ledger.invariantViolations()).toEqual([]);
+  });
+
+  it('holds acknowledgements while maxPending readings wait for charging, and gives them once it catches up', async () => {
+    const { repos } = setup();
+    repos.db.prepare('DELETE FROM pending_readings').run();
+    const charger = charging(repos, { maxPending: 5 });
+    const pipeline = new IngestPipeline(repos, charger, createMetrics(), logger, {
+      batchMaxReadings: 3, lingerMs: 0, maxPayloadBytes: 1 << 20, maxReadingsPerMessage: 100, futureToleranceMs: 86_400_000,
+    }, () => T0 + 10 * HOUR);
+    cleanups.push(() => { pipeline.stop(); charger.stop(); });
+    // Charging fails as a whole (the database refuses) until the test lets it through.
+    const claim = repos.pending.claim;
+    let refuse = true;
+    vi.spyOn(repos.pending, 'claim').mockImplementation((ids) => {
+      if (refuse) throw new Error('disk I/O error');
+      return claim(ids);
+    });
+    const acked: number[] = [];
+    const message = (hour: number) => Buffer.from(JSON.stringify({ readings: [1, 2, 3].map((m) => ({
+      meter: address(m), ts: new Date(T0 + hour * HOUR).toISOString(), energyWh: 10_000 + hour * 1000,
+    })) }));
+    for (const hour of [1, 2, 3]) pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(hour), () => acked.push(hour));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2]));
+    // 6 pending ≥ 5: hour 3 stays unacknowledged while charging cannot catch up.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(acked).toEqual([1, 2]);
+    expect(charger.backlog).toBe(6);
+    refuse = false;
+    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3]), { timeout: 10_000 });
+    await charger.charged();
+    for (let m = 1; m <= 3; m++) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150); // 3 kWh
+    expect(repos.ledger.invariantViolations()).toEqual([]);
+  });
+});
