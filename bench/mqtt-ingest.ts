@@ -16,7 +16,8 @@ import { concentratorsOf, ReadingsPublisher } from './lib/mqtt-load.js';
 import { seedFleet, tempDir } from './lib/seed.js';
 
 const meters = size(10_240, 512);
-const durationS = size(8, 2);
+/** long enough that the pending backlog's swings (up to maxPendingReadings) are small against a run */
+const durationS = size(15, 2);
 const warmupS = size(3, 1);
 /** the broker-alone reference, one run per shape: a ceiling, 3–50 times the daemon's rate */
 const referenceS = size(4, 2);
@@ -66,6 +67,7 @@ try {
     const cpus: number[] = [];
     const rss: number[] = [];
     const p99: number[] = [];
+    const perCharge: number[] = [];
     for (let r = 0; r < runs; r++) {
       const run = await publish(publisher, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon);
       acked += run.result.readings;
@@ -73,7 +75,8 @@ try {
       cpus.push(run.daemonCpu);
       rss.push(run.daemonRssMb);
       p99.push(run.result.latencyP99Ms);
-      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit} (pending backlog ${run.pendingGrowth >= 0 ? '+' : ''}${run.pendingGrowth}), daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
+      perCharge.push(run.readingsPerMeterCharge);
+      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit} (pending backlog ${run.pendingGrowth >= 0 ? '+' : ''}${run.pendingGrowth}, ${run.readingsPerMeterCharge.toFixed(1)} readings per meter charge), daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
         + `publisher CPU ${run.publisherCpu.toFixed(0)} %, PUBACK p99 ${run.result.latencyP99Ms.toFixed(1)} ms`);
     }
     const note = `${shape.readingsPerMessage} reading(s)/message, ${concentrators.length} connections × ${shape.window} unacknowledged, ${meters} meters, target ${shape.target} ${shape.unit}`;
@@ -81,6 +84,8 @@ try {
     figures.push(figure(`mqtt-ingest.${shape.name}.daemon-cpu`, median(cpus), '% of one core', null, { spread: spread(cpus, 0) }));
     figures.push(figure(`mqtt-ingest.${shape.name}.daemon-rss-peak`, median(rss), 'MB', null, { spread: spread(rss, 0) }));
     figures.push(figure(`mqtt-ingest.${shape.name}.puback-p99`, median(p99), 'ms', null, { spread: spread(p99, 1) }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.readings-per-charge`, median(perCharge), 'readings/meter', null,
+      { spread: spread(perCharge, 1), note: 'readings charged per meter in one charging transaction (each meter once, for all its pending readings there)' }));
   }
   await daemon.stop();
   daemon = null;

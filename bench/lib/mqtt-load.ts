@@ -20,6 +20,8 @@ export interface PublishRun {
   messagesPerSecond: number;
   /** growth of the daemon's pending readings over the run */
   pendingGrowth: number;
+  /** readings charged per meter per charging transaction over the run (NaN when none) */
+  readingsPerMeterCharge: number;
   /** the daemon's CPU over the run, % of one core */
   daemonCpu: number;
   daemonRssMb: number;
@@ -35,12 +37,28 @@ export function concentratorsOf(meters: number): PublisherSpec['concentrators'] 
   }));
 }
 
-/** Readings the daemon acknowledged and has not yet charged, from its metrics. */
-async function pendingReadings(daemonUrl: string): Promise<number> {
+/** What the daemon's metrics say of its pending readings and of charging them. */
+interface ChargingState {
+  /** acknowledged, not yet charged */
+  pending: number;
+  /** readings charged (stored) so far */
+  stored: number;
+  /** meters charged so far, one per meter per charging transaction */
+  meters: number;
+}
+
+async function chargingState(daemonUrl: string): Promise<ChargingState> {
   const text = await (await fetch(`${daemonUrl}/metrics`)).text();
-  const match = /^feikong_readings_pending (\d+)/m.exec(text);
-  if (!match) throw new Error('feikong_readings_pending missing from the daemon\'s /metrics');
-  return Number(match[1]);
+  const value = (pattern: RegExp, required: boolean) => {
+    const match = pattern.exec(text);
+    if (!match && required) throw new Error(`${pattern.source} missing from the daemon's /metrics`);
+    return match ? Number(match[1]) : 0;
+  };
+  return {
+    pending: value(/^feikong_readings_pending (\d+)/m, true),
+    stored: value(/^feikong_readings_total\{source="mqtt",result="stored"\} (\d+)/m, false),
+    meters: value(/^feikong_charging_meters_sum (\d+)/m, false),
+  };
 }
 
 export class ReadingsPublisher {
@@ -53,7 +71,7 @@ export class ReadingsPublisher {
    * connection, sampling the daemon and `otherPids` (e.g. its database server's processes).
    */
   async run(topic: string, readingsPerMessage: number, window: number, seconds: number, daemon: { pid: number; url: string }, otherPids: number[] = []): Promise<PublishRun> {
-    const pendingBefore = await pendingReadings(daemon.url);
+    const before = await chargingState(daemon.url);
     const spec: PublisherSpec = {
       url: this.url, topic, concentrators: this.concentrators, readingsPerMessage, durationS: seconds, window, round0: this.round, protocolVersion: 4,
     };
@@ -76,10 +94,12 @@ export class ReadingsPublisher {
     if (code !== 0) throw new Error(`publisher exited with ${code}: ${err}`);
     const result = JSON.parse(out.trim().split('\n').pop()!) as PublisherResult;
     this.round = Math.max(this.round, result.nextRound);
-    const pendingGrowth = (await pendingReadings(daemon.url)) - pendingBefore;
+    const after = await chargingState(daemon.url);
+    const pendingGrowth = after.pending - before.pending;
     const sustained = (result.readings - pendingGrowth) / result.seconds;
+    const readingsPerMeterCharge = after.meters > before.meters ? (after.stored - before.stored) / (after.meters - before.meters) : NaN;
     return {
-      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth,
+      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth, readingsPerMeterCharge,
       daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent, otherCpu,
     };
   }

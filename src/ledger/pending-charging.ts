@@ -12,9 +12,9 @@
 //
 // A row is deleted by the transaction that charges it, so a reading is charged once across a
 // crash. Should another daemon sharing the database have claimed some of a chunk's rows first,
-// the chunk is rolled back and the round planned again from what is left. A group that fails
-// unexpectedly is redone with a savepoint per meter; the failing meter's readings become one dead
-// letter, the rest commit.
+// the chunk is rolled back and the round planned again from what is left. A chunk that fails
+// unexpectedly is redone with a savepoint per meter, and a failing meter's readings one by one:
+// each reading that fails alone becomes a dead letter, the rest commit.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { PendingReadingRow } from '../db/repo/pending.js';
@@ -287,18 +287,28 @@ export class PendingCharging {
             this.chargeMeter(meterId, group, at, outcome);
             continue;
           }
-          const mark = outcome.mark();
-          try {
-            this.repos.ingest.savepoint(() => this.chargeMeter(meterId, group, at, outcome));
-          } catch (err) {
-            outcome.rewind(mark);
-            this.deadLetter(outcome, meterId, group, `internal: ${(err as Error).message}`, at);
-          }
+          // A meter's readings together, then should they fail, one by one: only the readings
+          // that fail alone are set aside.
+          if (this.isolated(meterId, group, at, outcome) || group.length === 1) continue;
+          for (const row of group) this.isolated(meterId, [row], at, outcome);
         }
       });
       return outcome;
     } catch (err) {
       return err as Error;
+    }
+  }
+
+  /** Charges readings of a meter in a savepoint; false (and one dead letter for them) when that fails. */
+  private isolated(meterId: string, rows: PendingReadingRow[], at: number, outcome: ChunkOutcome): boolean {
+    const mark = outcome.mark();
+    try {
+      this.repos.ingest.savepoint(() => this.chargeMeter(meterId, rows, at, outcome));
+      return true;
+    } catch (err) {
+      outcome.rewind(mark);
+      if (rows.length === 1) this.deadLetter(outcome, meterId, rows, `internal: ${(err as Error).message}`, at);
+      return false;
     }
   }
 

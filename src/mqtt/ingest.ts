@@ -39,6 +39,8 @@ interface Held {
 
 /** Dead letters keep at most this much of a payload. */
 const DEAD_LETTER_MAX_CHARS = 65_536;
+/** No message for this long after a commit: the ingest is idle. */
+const IDLE_MS = 20;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5000;
 
@@ -49,9 +51,9 @@ export class IngestPipeline {
   private immediate: NodeJS.Immediate | null = null;
   private retryMs = 0;
   private stopped = false;
-  /** messages taken since the last commit: none a turn after it means the ingest is idle */
+  /** messages taken since the last commit: none for IDLE_MS after it means the ingest is idle */
   private submitted = 0;
-  private idleCheck: NodeJS.Immediate | null = null;
+  private idleCheck: NodeJS.Timeout | null = null;
   private readonly offDrained: () => void;
 
   constructor(
@@ -107,7 +109,7 @@ export class IngestPipeline {
   private clearSchedule(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    if (this.idleCheck) clearImmediate(this.idleCheck);
+    if (this.idleCheck) clearTimeout(this.idleCheck);
     this.timer = null;
     this.immediate = null;
     this.idleCheck = null;
@@ -177,12 +179,14 @@ export class IngestPipeline {
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
     this.charging.stored(outcome.pending, false);
-    // Idle: nothing held now and nothing taken by the next turn. Charging then starts at once.
+    // Idle: nothing held now and nothing taken for IDLE_MS. Charging then starts at once; while
+    // messages keep coming it waits its delay and charges each meter once for more readings.
     if (this.held.length === 0 && !this.stopped) {
-      this.idleCheck ??= setImmediate(() => {
+      if (this.idleCheck) clearTimeout(this.idleCheck);
+      this.idleCheck = setTimeout(() => {
         this.idleCheck = null;
-        if (this.submitted === 0) this.charging.stored(0, true);
-      });
+        if (this.submitted === 0 && this.held.length === 0) this.charging.stored(0, true);
+      }, IDLE_MS);
     }
     return true;
   }
