@@ -8,6 +8,19 @@ export function jsonValues(db: Database, param: string): string {
 }
 
 /**
+ * A table of a JSON array-of-arrays parameter, one row per inner array, column i from its element
+ * i: one statement writes a whole batch of rows.
+ */
+export function jsonRows(db: Database, param: string, columns: Array<[name: string, type: 'text' | 'bigint']>): string {
+  if (db.dialect === 'postgres') {
+    const cols = columns.map(([name, type], i) => `CAST(value->>${i} AS ${type}) AS ${name}`).join(', ');
+    return `(SELECT ${cols} FROM json_array_elements(CAST(${param} AS json)) AS rows(value))`;
+  }
+  const cols = columns.map(([name], i) => `json_extract(value, '$[${i}]') AS ${name}`).join(', ');
+  return `(SELECT ${cols} FROM json_each(${param}))`;
+}
+
+/**
  * The column numbering a table's rows in the order they were inserted, for walking a table in
  * bounded ranges: SQLite's rowid; on PostgreSQL an identity column `seq` (migrations-pg/0003).
  */

@@ -7,8 +7,9 @@
 //
 //   source (embedded broker hook | subscriber connections)
 //     └─ submit(topic, payload, ack) ─▶ decode ─▶ held ─▶ flush: one transaction
-//          ├─ per message: a pending reading per reading of a known meter, dead letters
-//          │   (should one throw, the batch is redone with a savepoint per message)
+//          ├─ per message: its meters looked up in one statement, dead letters; then the batch's
+//          │   pending readings in one statement (should anything throw, the batch is redone
+//          │   with a savepoint per message)
 //          └─ commit ─▶ ack every message ─▶ pending charging told how many (and whether the ingest is idle)
 //
 // Holding the ack is the flow control: a connection whose message is not acknowledged delivers
@@ -203,12 +204,17 @@ export class IngestPipeline {
           }
           const mark = outcome.mark();
           try {
-            this.repos.ingest.savepoint(() => this.applyMessage(message, at, outcome));
+            this.repos.ingest.savepoint(() => {
+              this.applyMessage(message, at, outcome);
+              this.repos.pending.addMany(outcome.rows.slice(mark[0]));
+            });
           } catch (err) {
             outcome.rewind(mark);
             this.deadLetter(outcome, message.topic, message.payload.toString('utf8', 0, DEAD_LETTER_MAX_CHARS * 4), 'internal', (err as Error).message, at);
           }
         }
+        // The batch's readings in one statement.
+        if (!isolate) this.repos.pending.addMany(outcome.rows);
       });
       return outcome;
     } catch (err) {
@@ -228,14 +234,14 @@ export class IngestPipeline {
       this.deadLetter(outcome, topic, message.payload.toString('utf8', 0, DEAD_LETTER_MAX_CHARS * 4), decoded.code, decoded.detail, at);
       return;
     }
+    const meters = this.repos.ingest.meterIdsByAddress(concentratorId, decoded.readings.map((r) => r.meter));
     for (const reading of decoded.readings) {
-      const meterId = this.repos.ingest.meterIdByAddress(concentratorId, reading.meter);
+      const meterId = meters.get(reading.meter);
       if (meterId === undefined) {
         this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
         continue;
       }
-      this.repos.pending.add(meterId, reading.ts, reading.energyWh, reading.relay, reading.tou ? JSON.stringify(reading.tou) : null, at);
-      outcome.pending++;
+      outcome.rows.push([meterId, reading.ts, reading.energyWh, reading.relay, reading.tou ? JSON.stringify(reading.tou) : null, at]);
     }
     for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
   }
@@ -243,15 +249,20 @@ export class IngestPipeline {
 
 /** What one transaction did, reported after it commits. */
 class BatchOutcome {
-  pending = 0;
+  /** pending readings to store: [meterId, ts, energyWh, relay, tou JSON, receivedAt] */
+  readonly rows: Array<[string, number, number, 'open' | 'closed' | null, string | null, number]> = [];
   readonly deadLetters: Array<{ topic: string; reason: string; code: string }> = [];
 
+  get pending(): number {
+    return this.rows.length;
+  }
+
   mark(): number[] {
-    return [this.pending, this.deadLetters.length];
+    return [this.rows.length, this.deadLetters.length];
   }
 
   rewind(mark: number[]): void {
-    this.pending = mark[0]!;
+    this.rows.length = mark[0]!;
     this.deadLetters.length = mark[1]!;
   }
 }

@@ -40,7 +40,7 @@ describe('pending readings', () => {
     fleet(t.repos, t.config, 'dcu-p', 3, 100_000, T0);
     for (let m = 1; m <= 3; m++) {
       t.repos.transaction(() => recordReading(t!.repos, { meterId: `dcu-p-m${m}`, ts: T0, energyWh: 10_000 }, T0));
-      for (let h = 1; h <= 2; h++) t.repos.pending.add(`dcu-p-m${m}`, T0 + h * HOUR, 10_000 + h * 1000, 'closed', null, T0 + h * HOUR);
+      t.repos.pending.addMany([1, 2].map((h) => [`dcu-p-m${m}`, T0 + h * HOUR, 10_000 + h * 1000, 'closed', null, T0 + h * HOUR]));
     }
     return t;
   }

@@ -1,7 +1,7 @@
 // Repository functions for concentrator ingest: meters by (concentrator, address), relay state
 // reported with readings, dead letters, and concentrator status with its meters' staleness.
 import type { Database } from '../database.js';
-import { insertReturningId } from '../dialect.js';
+import { insertReturningId, jsonValues } from '../dialect.js';
 import { METER_COLUMNS, type MeterRow } from './meters.js';
 
 export interface DeadLetterRow {
@@ -23,6 +23,8 @@ export interface ConcentratorRow {
 export function ingestRepository(db: Database) {
   const meterByAddress = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE concentrator_id = ? AND address = ?`);
   const meterIdByAddress = db.prepare(`SELECT id FROM meters WHERE concentrator_id = ? AND address = ?`).pluck();
+  const meterIdsByAddress = db.prepare(`SELECT address, id FROM meters WHERE concentrator_id = ?
+    AND address IN (SELECT value FROM ${jsonValues(db, '?')})`);
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
   const insertDeadLetter = insertReturningId(db, `INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
@@ -45,6 +47,15 @@ export function ingestRepository(db: Database) {
     /** The id of the meter a concentrator calls `address`, or undefined when none is registered. */
     meterIdByAddress(concentratorId: string, address: string): string | undefined {
       return meterIdByAddress.get(concentratorId, address) as string | undefined;
+    },
+    /** The ids of the meters a concentrator calls by these addresses (absent: none registered), in one statement. */
+    meterIdsByAddress(concentratorId: string, addresses: string[]): Map<string, string> {
+      if (addresses.length === 1) {
+        const id = meterIdByAddress.get(concentratorId, addresses[0]) as string | undefined;
+        return new Map(id === undefined ? [] : [[addresses[0]!, id]]);
+      }
+      const rows = meterIdsByAddress.all(concentratorId, JSON.stringify(addresses)) as Array<{ address: string; id: string }>;
+      return new Map(rows.map((r) => [r.address, r.id]));
     },
     /** Records the relay state a reading showed, unless a newer observation is stored; true when it changed. */
     relayFromReading(meterId: string, state: 'open' | 'closed', ts: number): boolean {

@@ -1,5 +1,6 @@
 // Repository functions for meters and their readings.
 import type { Database } from '../database.js';
+import { jsonRows } from '../dialect.js';
 
 export type RelayState = 'open' | 'closed' | 'unknown';
 
@@ -79,6 +80,11 @@ export function metersRepository(db: Database) {
     charge_base_wh = @baseWh, charged_energy_wh = @chargedWh WHERE id = @id`);
   const insertReading = db.prepare(`INSERT INTO readings (meter_id, ts, energy_wh) VALUES (?, ?, ?)
     ON CONFLICT (meter_id, ts) DO NOTHING`);
+  // A meter's readings in one statement on PostgreSQL (a round trip each); row by row on SQLite,
+  // where that is cheaper (src/db/repo/pending.ts).
+  const insertReadings = db.dialect === 'postgres' ? db.prepare(`INSERT INTO readings (meter_id, ts, energy_wh)
+    SELECT ?, ts, energy_wh FROM ${jsonRows(db, '?', [['ts', 'bigint'], ['energy_wh', 'bigint']])} AS batch
+    ON CONFLICT (meter_id, ts) DO NOTHING`) : null;
   const previousReading = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts < ?
     ORDER BY ts DESC LIMIT 1`);
   const nextReading = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? AND ts > ?
@@ -137,7 +143,8 @@ export function metersRepository(db: Database) {
      */
     appendReadings(meterId: string, readings: Array<{ ts: number; energyWh: number }>, charged: { baseWh: number; chargedWh: number }): number {
       let stored = 0;
-      for (const r of readings) stored += insertReading.run(meterId, r.ts, r.energyWh).changes;
+      if (insertReadings) stored = insertReadings.run(meterId, JSON.stringify(readings.map((r) => [r.ts, r.energyWh]))).changes;
+      else for (const r of readings) stored += insertReading.run(meterId, r.ts, r.energyWh).changes;
       const last = readings[readings.length - 1]!;
       setLastAndCharge.run({ id: meterId, ts: last.ts, energyWh: last.energyWh, baseWh: charged.baseWh, chargedWh: charged.chargedWh });
       return stored;

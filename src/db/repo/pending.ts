@@ -3,7 +3,7 @@
 // that are never used again; a row is claimed — deleted — by the one transaction that charges it,
 // so a reading is charged once even when several daemons charge from one database.
 import type { Database } from '../database.js';
-import { jsonValues } from '../dialect.js';
+import { jsonRows, jsonValues } from '../dialect.js';
 
 export interface PendingReadingRow {
   id: number;
@@ -17,7 +17,14 @@ export interface PendingReadingRow {
 }
 
 export function pendingRepository(db: Database) {
-  const insert = db.prepare(`INSERT INTO pending_readings (meter_id, ts, energy_wh, relay, tou, received_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  // One statement per row on SQLite (in process: 1.6–2.0 µs a row, against 2.1–2.5 through a JSON
+  // array, measured with 5,000-row transactions); one statement per batch on PostgreSQL, where each
+  // statement is a round trip to the server.
+  const insertOne = db.prepare(`INSERT INTO pending_readings (meter_id, ts, energy_wh, relay, tou, received_at) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insertMany = db.dialect === 'postgres' ? db.prepare(`INSERT INTO pending_readings (meter_id, ts, energy_wh, relay, tou, received_at)
+    SELECT meter_id, ts, energy_wh, relay, tou, received_at FROM ${jsonRows(db, '?', [
+      ['meter_id', 'text'], ['ts', 'bigint'], ['energy_wh', 'bigint'], ['relay', 'text'], ['tou', 'text'], ['received_at', 'bigint'],
+    ])} AS batch`) : null;
   const oldest = db.prepare(`SELECT id, meter_id AS "meterId", ts, energy_wh AS "energyWh", relay, tou, received_at AS "receivedAt"
     FROM pending_readings ORDER BY id LIMIT ?`);
   const claim = db.prepare(`DELETE FROM pending_readings WHERE id IN (SELECT CAST(value AS bigint) FROM ${jsonValues(db, '?')})`);
@@ -25,8 +32,11 @@ export function pendingRepository(db: Database) {
   const oldestAt = db.prepare(`SELECT MIN(received_at) FROM pending_readings`).pluck();
 
   return {
-    add(meterId: string, ts: number, energyWh: number, relay: 'open' | 'closed' | null, tou: string | null, at: number): void {
-      insert.run(meterId, ts, energyWh, relay, tou, at);
+    /** Appends readings in the order given (in one statement on PostgreSQL): [meterId, ts, energyWh, relay, tou JSON, receivedAt]. */
+    addMany(rows: Array<[string, number, number, 'open' | 'closed' | null, string | null, number]>): void {
+      if (rows.length === 0) return;
+      if (insertMany) insertMany.run(JSON.stringify(rows));
+      else for (const row of rows) insertOne.run(...row);
     },
     /** The oldest pending readings, in arrival order. */
     oldest(limit: number): PendingReadingRow[] {
