@@ -1,6 +1,7 @@
 // Pending readings between the ingest and charging, on a real database (both engines): a reading
-// another daemon's charging took first is neither charged nor counted again here, and the ingest stops
-// acknowledging while charging is behind by maxPending readings, until it catches up.
+// another daemon's charging took first is neither charged nor counted again here, a meter with
+// pending readings is not deleted, and the ingest stops acknowledging while charging is behind by
+// maxPending readings, until it catches up.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/db.js';
@@ -12,6 +13,7 @@ import { PendingCharging, type PendingChargingOptions } from '../../src/ledger/p
 import { IngestPipeline } from '../../src/mqtt/ingest.js';
 import { recordReading } from '../../src/ledger/consumption.js';
 import { address, consumptionFen, fleet } from './fixtures.js';
+import { createAccount, createMeter, deleteMeter } from '../../src/fleet.js';
 
 const logger = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-22T00:00:00+08:00');
@@ -70,6 +72,15 @@ describe('pending readings', () => {
       expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(100); // 2 kWh at 0.5 yuan, once
     }
     expect(repos.ledger.invariantViolations()).toEqual([]);
+  });
+
+  it('keeps a meter whose only readings are still pending', () => {
+    t = openTestDb();
+    createAccount(t.repos, t.config, { id: 'a-new', name: 'New customer' }, 'test', T0);
+    createMeter(t.repos, t.config, { id: 'm-new', accountId: 'a-new', protocol: 'mqtt', concentratorId: 'dcu-p', address: address(9) }, 'test', T0);
+    t.repos.transaction(() => t!.repos.pending.addMany([['m-new', T0, 5000, null, null, T0]]));
+    expect(() => deleteMeter(t!.repos, 'm-new', 'test', T0)).toThrow(/1 readings/);
+    expect(t.repos.meters.get('m-new')).toBeDefined();
   });
 
   it('holds acknowledgements while maxPending readings wait for charging, and gives them once it catches up', async () => {

@@ -98,7 +98,9 @@ export function metersRepository(db: Database) {
   const update = db.prepare(`UPDATE meters SET bus_id = @busId, address = @address, supports_direct_close = @supportsDirectClose,
     supports_keep_power = @supportsKeepPower, edition = @edition WHERE id = @id`);
   const remove = db.prepare(`DELETE FROM meters WHERE id = ?`);
-  const history = db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id) AS readings,
+  // Pending readings count as readings: a meter is not deleted under readings it has yet to be charged for.
+  const history = db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id)
+      + (SELECT COUNT(*) FROM pending_readings WHERE meter_id = @id) AS readings,
     (SELECT COUNT(*) FROM commands WHERE meter_id = @id) AS commands,
     (SELECT COUNT(*) FROM ledger_entries WHERE meter_id = @id) AS "ledgerEntries"`);
   const byBusCounts = db.prepare(`SELECT bus_id AS "busId", COUNT(*) AS meters, SUM(online) AS online FROM meters

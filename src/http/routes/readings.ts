@@ -16,6 +16,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     config: { roles: ['operator', 'billing', 'read-only'] },
     schema: {
       tags: ['meters'], summary: "A meter's readings in [from, to), oldest first, paged by cursor",
+      description: 'Readings as charged. A concentrator reading appears once charged: at once when the ingest is idle, within about mqtt.ingest.chargeDelayMs (1 s) of its acknowledgement under load.',
       params: Type.Object({ id: Id }),
       querystring: Type.Object({
         from: Type.Optional(Iso), to: Type.Optional(Iso),
