@@ -176,7 +176,6 @@ export class MqttExecutor implements RelayExecutor {
   handleReadings(readings: ChargedReading[]): void {
     if (this.byMeter.size === 0) return;
     for (const r of readings) {
-      if (r.relay === null) continue;
       const entry = this.byMeter.get(r.meterId);
       if (!entry || r.receivedAt < entry.publishedAt || r.ts <= entry.baselineTs || (entry.reading && r.ts < entry.reading.ts)) continue;
       entry.reading = { ts: r.ts, relay: r.relay };

@@ -5,11 +5,11 @@
 // late reading between two others charges nothing new (it may move energy into its own ladder
 // period or time-of-use band). Duplicates charge nothing; a register that goes backwards raises
 // an event and charges nothing.
-import type { Repositories, MeterRow } from '../db/repo/index.js';
-import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
+import type { Repositories, MeterRow, AccountRow } from '../db/repo/index.js';
+import { segmentAt, type Assignment, type ChargingSegment } from '../domain/tariff-schedule.js';
 import { FOREVER } from '../domain/tariff-time.js';
 import { applyEntryTo } from './ledger.js';
-import { chargeOf, type ChargingView } from './charging.js';
+import { chargeOf, type ChargingView, type Envelope } from './charging.js';
 import { scheduleForAccount } from './tariffs.js';
 
 /** The meters' local time when the caller does not say (config.utcOffsetMinutes' default, UTC+8). */
@@ -92,43 +92,78 @@ export function recordReading(
   const schedule = scheduleForAccount(repos, account);
   const byRegisters = schedule.some((a) => a.tariff.kind === 'tou') && (Boolean(input.tou) || repos.tariffs.touFirst(meter.id) !== undefined);
   // The segments this reading can change: its own, and the one of the reading after it.
-  const segments = new Map<string, ChargingSegment>();
-  const add = (ts: number) => {
-    const s = segmentAt(schedule, ts, utcOffsetMinutes);
-    segments.set(s.key, s);
-  };
-  add(input.ts);
-  if (next) add(next.ts);
+  const times = [input.ts];
+  if (next) times.push(next.ts);
   if (byRegisters && input.tou) {
     const nextTou = repos.tariffs.touAfter(meter.id, input.ts);
-    if (nextTou) add(nextTou.ts);
+    if (nextTou) times.push(nextTou.ts);
   }
-  const affected = [...segments.values()];
-  // Readings before any time up to this one's are the same before and after it is stored.
-  const stable = { until: input.ts, before: new Map<number, number | undefined>() };
-  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes, stable });
   const lastTs = meter.lastReadingAt ?? -FOREVER;
-  const before = chargeOf(view({ baseWh: meter.chargeBaseWh, chargedWh: meter.chargedEnergyWh, lastTs }), affected);
-
   const envelope = {
     baseWh: previous ? meter.chargeBaseWh : Math.min(meter.chargeBaseWh, input.energyWh),
     chargedWh: Math.max(meter.chargedEnergyWh, input.energyWh),
     lastTs: Math.max(lastTs, input.ts),
   };
   const envelopeMoved = envelope.baseWh !== meter.chargeBaseWh || envelope.chargedWh !== meter.chargedEnergyWh;
-  result.stored = repos.meters.insertReading(input.meterId, input.ts, input.energyWh, envelopeMoved ? envelope : undefined);
-  if (!result.stored) return result;
-  storeTou();
-  const after = chargeOf(view(envelope), affected);
+  const charged = chargeChange(repos, {
+    meter, account, byRegisters, utcOffsetMinutes, segments: segmentsAt(schedule, times, utcOffsetMinutes), stableUntil: input.ts,
+    before: { baseWh: meter.chargeBaseWh, chargedWh: meter.chargedEnergyWh, lastTs }, after: envelope,
+  }, now, () => {
+    if (!repos.meters.insertReading(input.meterId, input.ts, input.energyWh, envelopeMoved ? envelope : undefined)) return false;
+    storeTou();
+    return true;
+  });
+  result.stored = charged.stored;
+  result.chargedFen = charged.fen;
+  result.balanceChanged = charged.fen !== 0;
+  return result;
+}
+
+/** The charging segments holding these times, each once. */
+export function segmentsAt(schedule: Assignment[], times: number[], utcOffsetMinutes: number): ChargingSegment[] {
+  const segments = new Map<string, ChargingSegment>();
+  for (const ts of times) {
+    const s = segmentAt(schedule, ts, utcOffsetMinutes);
+    segments.set(s.key, s);
+  }
+  return [...segments.values()];
+}
+
+/** A change of a meter's stored readings, as charging sees it. */
+export interface ReadingsChange {
+  /** the meter and its account as read in this transaction */
+  meter: MeterRow;
+  account: AccountRow;
+  byRegisters: boolean;
+  utcOffsetMinutes: number;
+  /** the segments the change can alter */
+  segments: ChargingSegment[];
+  /** readings before any time up to this one are the same before and after the change */
+  stableUntil: number;
+  /** the total-register envelope before and after */
+  before: Envelope;
+  after: Envelope;
+}
+
+/**
+ * Charges what a change of a meter's readings costs: the charge of the segments it can alter is
+ * taken before `store` writes it and again after, and the difference goes to the ledger (one
+ * consumption entry). `store` answering false (nothing stored) charges nothing.
+ */
+export function chargeChange(repos: Repositories, change: ReadingsChange, now: number, store: () => boolean): { stored: boolean; fen: number } {
+  const { meter, byRegisters, utcOffsetMinutes, segments } = change;
+  const stable = { until: change.stableUntil, before: new Map<number, number | undefined>() };
+  const view = (envelope: Envelope): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes, stable });
+  const before = chargeOf(view(change.before), segments);
+  if (!store()) return { stored: false, fen: 0 };
+  const after = chargeOf(view(change.after), segments);
   const fen = after.fen - before.fen;
   if (fen !== 0) {
     const energyWh = after.energyWh - before.energyWh;
-    applyEntryTo(repos, account, {
+    applyEntryTo(repos, change.account, {
       accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now, meterId: meter.id, energyWh,
       ...(energyWh === 0 ? { reason: 'late reading moved energy into its own charging period or band' } : {}),
     });
-    result.chargedFen = fen;
-    result.balanceChanged = true;
   }
-  return result;
+  return { stored: true, fen };
 }

@@ -3,9 +3,9 @@
 // together (src/ledger/reading-groups.ts), so that under load a meter is charged once for many
 // readings and the acknowledgement does not wait for charging.
 //
-//   ingest commit ─▶ stored(n) ─┬─ ingest idle ──────────────▶ round now
-//                               ├─ pending ≥ maxPending ─────▶ round now (the ingest holds its acks meanwhile)
+//   ingest commit ─▶ stored(n) ─┬─ pending ≥ maxPending ─────▶ round now (the ingest holds its acks meanwhile)
 //                               └─ otherwise ────────────────▶ round after delayMs
+//   ingest idle ───▶ idle() ──────────────────────────────────▶ round now
 //   round: the oldest pending readings, grouped by meter ─▶ chunks of whole meters, ≤ batchReadings
 //          readings each, one transaction each (one event-loop turn each): claim the rows (delete)
 //          ─▶ charge each meter's group ─▶ commit ─▶ relay-state, balance-changed, charged listeners
@@ -41,7 +41,7 @@ export interface ChargedReading {
   accountId: string;
   ts: number;
   energyWh: number;
-  relay: 'open' | 'closed' | null;
+  relay: 'open' | 'closed';
   /** when the ingest committed it */
   receivedAt: number;
 }
@@ -92,13 +92,18 @@ export class PendingCharging {
     return this.pending >= this.options.maxPending;
   }
 
-  /** The ingest committed `n` readings to the pending table; `idle`: it holds no more messages. */
-  stored(n: number, idle: boolean): void {
+  /** The ingest committed `n` readings to the pending table. */
+  stored(n: number): void {
     if (this.stopped) return;
     this.pending += n;
     this.metrics.readingsPending.set(this.pending);
-    if (idle || this.full) this.due();
+    if (this.full) this.due();
     else this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
+  }
+
+  /** The ingest holds no messages and took none for a while: charge now. */
+  idle(): void {
+    this.due();
   }
 
   /** Called after every committed charging transaction with, per meter, the latest reading there that showed its relay state. */
@@ -186,8 +191,7 @@ export class PendingCharging {
       const chunk = this.chunks[0];
       if (chunk) {
         if (!this.chargeChunk(chunk)) {
-          this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
-          this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
+          this.retryLater();
           return;
         }
         this.chunks.shift();
@@ -195,8 +199,7 @@ export class PendingCharging {
     } catch (err) {
       // Reading the pending table failed (the database is unavailable): try again later.
       this.logger.error({ err }, 'pending readings could not be read; retrying');
-      this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
-      this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
+      this.retryLater();
       return;
     }
     this.retryMs = 0;
@@ -205,6 +208,12 @@ export class PendingCharging {
       return;
     }
     this.roundEnded();
+  }
+
+  /** Steps again after a pause; due() waits for it meanwhile. */
+  private retryLater(): void {
+    this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
+    this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
   }
 
   private roundEnded(): void {
@@ -249,7 +258,7 @@ export class PendingCharging {
     const m = this.metrics;
     m.chargingSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     m.chargingMeters.observe(outcome.meters);
-    this.pending = Math.max(0, this.pending - outcome.claimed);
+    this.pending = Math.max(0, this.pending - chunk.readings);
     m.readingsPending.set(this.pending);
     if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
     if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
@@ -279,7 +288,6 @@ export class PendingCharging {
       this.repos.transaction(() => {
         const claimed = this.repos.pending.claim(chunk.groups.flatMap((g) => g.map((r) => r.id)));
         if (claimed !== chunk.readings) throw new ClaimedElsewhere(chunk.readings - claimed);
-        outcome.claimed = claimed;
         outcome.meters = chunk.groups.length;
         for (const group of chunk.groups) {
           const meterId = group[0]!.meterId;
@@ -327,7 +335,7 @@ export class PendingCharging {
       outcome.relays.push([meterId, latest.relay!]);
     }
     outcome.charged.push({
-      concentratorId: meter.concentratorId ?? '', meterId, accountId: meter.accountId, ts: latest.ts, energyWh: latest.energyWh, relay: latest.relay, receivedAt: latest.receivedAt,
+      concentratorId: meter.concentratorId ?? '', meterId, accountId: meter.accountId, ts: latest.ts, energyWh: latest.energyWh, relay: latest.relay!, receivedAt: latest.receivedAt,
     });
   }
 
@@ -361,7 +369,6 @@ class ClaimedElsewhere extends Error {
 
 /** What one charging transaction did, reported after it commits. */
 class ChunkOutcome {
-  claimed = 0;
   meters = 0;
   stored = 0;
   duplicate = 0;

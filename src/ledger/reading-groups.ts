@@ -8,10 +8,7 @@
 //   anything else (first reading, late, backwards, duplicate time, per-tariff registers)
 //     → recordReading one by one, in arrival order
 import type { MeterRow, Repositories } from '../db/repo/index.js';
-import { segmentAt, type ChargingSegment } from '../domain/tariff-schedule.js';
-import { applyEntryTo } from './ledger.js';
-import { chargeOf, type ChargingView } from './charging.js';
-import { recordReading, type ReadingInput } from './consumption.js';
+import { chargeChange, recordReading, segmentsAt, type ReadingInput } from './consumption.js';
 import { scheduleForAccount } from './tariffs.js';
 
 export type ReadingOutcome = 'stored' | 'duplicate' | 'backwards';
@@ -58,27 +55,18 @@ export function recordReadings(repos: Repositories, meter: MeterRow, inputs: Rea
   }
   const account = repos.accounts.get(meter.accountId)!;
   const schedule = scheduleForAccount(repos, account);
-  const byRegisters = schedule.some((a) => a.tariff.kind === 'tou') && repos.tariffs.touFirst(meter.id) !== undefined;
-  // The segments these readings can change: their own (none has a reading after it).
-  const segments = new Map<string, ChargingSegment>();
-  for (const r of sorted) {
-    const s = segmentAt(schedule, r.ts, utcOffsetMinutes);
-    segments.set(s.key, s);
-  }
-  const affected = [...segments.values()];
-  // Readings before any time up to the earliest of them are the same before and after they are stored.
-  const stable = { until: sorted[0]!.ts, before: new Map<number, number | undefined>() };
-  const view = (envelope: ChargingView['envelope']): ChargingView => ({ repos, meterId: meter.id, envelope, byRegisters, utcOffsetMinutes, stable });
-  const before = chargeOf(view({ baseWh: meter.chargeBaseWh!, chargedWh: meter.chargedEnergyWh!, lastTs: meter.lastReadingAt! }), affected);
   const last = sorted[sorted.length - 1]!;
-  const envelope = { baseWh: meter.chargeBaseWh!, chargedWh: Math.max(meter.chargedEnergyWh!, last.energyWh), lastTs: last.ts };
-  const stored = repos.meters.appendReadings(meter.id, sorted, envelope);
-  if (stored !== sorted.length) throw new Error(`meter ${meter.id}: ${sorted.length - stored} of ${sorted.length} readings later than its latest were already stored`);
-  const after = chargeOf(view(envelope), affected);
-  const fen = after.fen - before.fen;
-  if (fen !== 0) {
-    const energyWh = after.energyWh - before.energyWh;
-    applyEntryTo(repos, account, { accountId: meter.accountId, kind: 'consumption', amountFen: -fen, actor: 'meter', at: now, meterId: meter.id, energyWh });
-  }
+  const after = { baseWh: meter.chargeBaseWh!, chargedWh: Math.max(meter.chargedEnergyWh!, last.energyWh), lastTs: last.ts };
+  // The segments these readings can change are their own (none has a reading after it).
+  const { fen } = chargeChange(repos, {
+    meter, account, utcOffsetMinutes,
+    byRegisters: schedule.some((a) => a.tariff.kind === 'tou') && repos.tariffs.touFirst(meter.id) !== undefined,
+    segments: segmentsAt(schedule, sorted.map((r) => r.ts), utcOffsetMinutes), stableUntil: sorted[0]!.ts,
+    before: { baseWh: meter.chargeBaseWh!, chargedWh: meter.chargedEnergyWh!, lastTs: meter.lastReadingAt! }, after,
+  }, now, () => {
+    const stored = repos.meters.appendReadings(meter.id, sorted, after);
+    if (stored !== sorted.length) throw new Error(`meter ${meter.id}: ${sorted.length - stored} of ${sorted.length} readings later than its latest were already stored`);
+    return true;
+  });
   return { outcomes: inputs.map(() => 'stored'), chargedFen: fen, balanceChanged: fen !== 0 };
 }

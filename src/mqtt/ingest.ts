@@ -179,14 +179,14 @@ export class IngestPipeline {
       m.deadLettersTotal.inc({ source: 'mqtt', reason: d.code });
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
-    this.charging.stored(outcome.pending, false);
+    this.charging.stored(outcome.pending);
     // Idle: nothing held now and nothing taken for IDLE_MS. Charging then starts at once; while
     // messages keep coming it waits its delay and charges each meter once for more readings.
     if (this.held.length === 0 && !this.stopped) {
       if (this.idleCheck) clearTimeout(this.idleCheck);
       this.idleCheck = setTimeout(() => {
         this.idleCheck = null;
-        if (this.submitted === 0 && this.held.length === 0) this.charging.stored(0, true);
+        if (this.submitted === 0 && this.held.length === 0) this.charging.idle();
       }, IDLE_MS);
     }
     return true;

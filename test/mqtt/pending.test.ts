@@ -52,7 +52,7 @@ describe('pending readings', () => {
     // This daemon plans one meter per transaction and charges the first meter…
     const metrics = createMetrics();
     const ours = charging(repos, { batchReadings: 1 }, metrics);
-    ours.stored(0, true);
+    ours.idle();
     await turn();
     expect(repos.pending.count()).toBe(4);
     // …then another daemon on the same database charges everything left.
