@@ -210,10 +210,10 @@ export class PendingCharging {
     this.roundEnded();
   }
 
-  /** Steps again after a pause; due() waits for it meanwhile. */
+  /** Steps again after a pause that doubles with each failure; due() waits for it meanwhile. */
   private retryLater(): void {
     this.retryMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryMs * 2));
-    this.timer = setTimeout(() => { this.retryMs = 0; this.timer = null; this.step(); }, this.retryMs);
+    this.timer = setTimeout(() => { this.timer = null; this.step(); }, this.retryMs);
   }
 
   private roundEnded(): void {

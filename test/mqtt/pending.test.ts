@@ -94,8 +94,9 @@ describe('pending readings', () => {
     // Charging fails as a whole (the database refuses) until the test lets it through.
     const claim = repos.pending.claim;
     let refuse = true;
+    let refused = 0;
     vi.spyOn(repos.pending, 'claim').mockImplementation((ids) => {
-      if (refuse) throw new Error('disk I/O error');
+      if (refuse && ++refused) throw new Error('disk I/O error');
       return claim(ids);
     });
     const acked: number[] = [];
@@ -108,6 +109,10 @@ describe('pending readings', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(acked).toEqual([1, 2]);
     expect(charger.backlog).toBe(6);
+    // Retried after 50, 100, 200 … ms (each attempt claims twice: the chunk, then meter by meter),
+    // not every 50 ms: at most four attempts (0, 50, 150, 350 ms) in the wait above, counted from
+    // up to 50 ms after the first.
+    expect(refused).toBeLessThanOrEqual(8);
     refuse = false;
     await vi.waitFor(() => expect(acked).toEqual([1, 2, 3]), { timeout: 10_000 });
     await charger.charged();
