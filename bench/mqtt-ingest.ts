@@ -7,7 +7,8 @@
 // sustained rates: PUBACKed less the growth of the pending backlog (bench/lib/mqtt-load.ts).
 //
 //   tsx bench/mqtt-ingest.ts          (BENCH_SMOKE=1 for a seconds-long check;
-//                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there)
+//                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there;
+//                                      BENCH_SHAPES=unbatched runs only the shapes named)
 import { openDatabase } from '../src/db/connection.js';
 import { emit, figure, log, size, type Figure } from './lib/figures.js';
 import { median, spread } from './lib/stats.js';
@@ -32,10 +33,13 @@ interface Shape {
   target: number;
 }
 
-const SHAPES: Shape[] = [
+const ALL_SHAPES: Shape[] = [
   { name: 'batched-100', readingsPerMessage: 100, window: 8, unit: 'readings/s', target: 100_000 },
   { name: 'unbatched', readingsPerMessage: 1, window: 100, unit: 'messages/s', target: 20_000 },
 ];
+const only = process.env.BENCH_SHAPES?.split(',').map((s) => s.trim()).filter(Boolean);
+const SHAPES = only ? ALL_SHAPES.filter((s) => only.includes(s.name)) : ALL_SHAPES;
+if (SHAPES.length === 0) throw new Error(`BENCH_SHAPES names no shape (known: ${ALL_SHAPES.map((s) => s.name).join(', ')})`);
 
 const concentrators = concentratorsOf(meters);
 

@@ -3,10 +3,11 @@
 // together (src/ledger/reading-groups.ts), so that under load a meter is charged once for many
 // readings and the acknowledgement does not wait for charging.
 //
-//   ingest commit ─▶ stored(n) ─┬─ pending ≥ maxPending ─────▶ round now (the ingest holds its acks meanwhile)
-//                               └─ otherwise ────────────────▶ round after delayMs
+//   ingest commit ─▶ stored(rows) ─┬─ pending ≥ maxPending ──▶ round now (the ingest holds its acks meanwhile)
+//                                  └─ otherwise ─────────────▶ round after delayMs
 //   ingest idle ───▶ idle() ──────────────────────────────────▶ round now
-//   round: the oldest pending readings, grouped by meter ─▶ chunks of whole meters, ≤ batchReadings
+//   round: the oldest pending readings (from memory, or read back: see below), grouped by meter
+//          ─▶ chunks of whole meters, ≤ batchReadings
 //          readings each, one transaction each (one event-loop turn each): claim the rows (delete)
 //          ─▶ charge each meter's group ─▶ commit ─▶ relay-state, balance-changed, charged listeners
 //
@@ -15,6 +16,12 @@
 // the chunk is rolled back and the round planned again from what is left. A chunk that fails
 // unexpectedly is redone with a savepoint per meter, and a failing meter's readings one by one:
 // each reading that fails alone becomes a dead letter, the rest commit.
+//
+// The rows the ingest stored are kept in memory, so a round reads nothing back while they are all
+// the pending readings there are. Whenever that is not known — after a start with readings left
+// pending, when another daemon claimed rows first, or when the count at the end of a round shows
+// readings this daemon does not hold (another daemon's) — rounds read the oldest pending readings
+// from the database until the count and the memory agree again.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { PendingReadingRow } from '../db/repo/pending.js';
@@ -56,6 +63,11 @@ const RETRY_MAX_MS = 5000;
 
 export class PendingCharging {
   private pending = 0;
+  /** the pending readings this daemon stored and has not planned yet, oldest first, from queueHead on */
+  private queue: PendingReadingRow[] = [];
+  private queueHead = 0;
+  /** true while the queue holds every pending reading in the database (as far as this daemon knows) */
+  private complete = false;
   private chunks: Chunk[] = [];
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -78,6 +90,7 @@ export class PendingCharging {
   /** Takes up what an earlier run left pending. */
   start(): void {
     this.pending = this.repos.pending.count();
+    this.complete = this.pending === 0;
     this.metrics.readingsPending.set(this.pending);
     if (this.pending > 0) this.due();
   }
@@ -92,10 +105,11 @@ export class PendingCharging {
     return this.pending >= this.options.maxPending;
   }
 
-  /** The ingest committed `n` readings to the pending table. */
-  stored(n: number): void {
+  /** The ingest committed these readings to the pending table. */
+  stored(rows: PendingReadingRow[]): void {
     if (this.stopped) return;
-    this.pending += n;
+    for (const row of rows) this.queue.push(row);
+    this.pending += rows.length;
     this.metrics.readingsPending.set(this.pending);
     if (this.full) this.due();
     else this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
@@ -142,6 +156,8 @@ export class PendingCharging {
       this.logger.error({ err }, 'pending readings not charged at stop; they are charged at the next start');
     }
     this.chunks = [];
+    this.queue = [];
+    this.queueHead = 0;
     this.listeners.clear();
     this.drained.clear();
     for (const w of this.waiters.splice(0)) w();
@@ -165,7 +181,7 @@ export class PendingCharging {
   /** The oldest pending readings, grouped by meter and cut into chunks of whole meters. */
   private plan(): void {
     const groups = new Map<string, PendingReadingRow[]>();
-    for (const row of this.repos.pending.oldest(this.options.maxPending)) {
+    for (const row of this.oldest(this.options.maxPending)) {
       const group = groups.get(row.meterId);
       if (group) group.push(row);
       else groups.set(row.meterId, [row]);
@@ -180,6 +196,29 @@ export class PendingCharging {
       chunk.readings += group.length;
     }
     if (chunk.readings > 0) this.chunks.push(chunk);
+  }
+
+  /** At most `limit` of the oldest pending readings: from memory while it holds them all, else from the database. */
+  private oldest(limit: number): PendingReadingRow[] {
+    if (!this.complete) {
+      // Read back; rows stored from now on are also in memory, for when the count shows they are all.
+      this.queue = [];
+      this.queueHead = 0;
+      return this.repos.pending.oldest(limit);
+    }
+    const end = Math.min(this.queue.length, this.queueHead + limit);
+    const rows = this.queue.slice(this.queueHead, end);
+    if (end === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else {
+      this.queueHead = end;
+      if (this.queueHead >= this.queue.length / 2) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+    }
+    return rows;
   }
 
   /** One chunk per turn, so the ingest and everything else run between them. */
@@ -217,11 +256,14 @@ export class PendingCharging {
   }
 
   private roundEnded(): void {
-    // Other daemons may have charged some of what this one counted: count again.
+    // Other daemons may have charged some of what this one counted, or stored some: count again.
+    // Memory holds every pending reading when the count is what it holds.
     try {
       this.pending = this.repos.pending.count();
+      this.complete = this.pending === this.queue.length - this.queueHead;
     } catch {
-      // keep the estimate
+      // keep the estimate, and read back next round
+      this.complete = false;
     }
     this.metrics.readingsPending.set(this.pending);
     if (!this.full) {
@@ -244,6 +286,7 @@ export class PendingCharging {
     if (outcome instanceof ClaimedElsewhere) {
       // Another daemon charged some of these: plan again from what is left (this chunk counts as done).
       this.chunks = [];
+      this.complete = false;
       this.logger.debug({ readings: chunk.readings }, outcome.message);
       return true;
     }

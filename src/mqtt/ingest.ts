@@ -10,7 +10,7 @@
 //          ├─ per message: its meters looked up in one statement, dead letters; then the batch's
 //          │   pending readings in one statement (should anything throw, the batch is redone
 //          │   with a savepoint per message)
-//          └─ commit ─▶ ack every message ─▶ pending charging told how many (and whether the ingest is idle)
+//          └─ commit ─▶ ack every message ─▶ pending charging given the stored rows (and told when the ingest is idle)
 //
 // Holding the ack is the flow control: a connection whose message is not acknowledged delivers
 // no more (mqtt.js handles one message at a time; the embedded broker reads a connection's next
@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Metrics } from '../metrics.js';
 import type { PendingCharging } from '../ledger/pending-charging.js';
+import type { NewPendingReading, PendingReadingRow } from '../db/repo/pending.js';
 import { decodeReadings, type ReadingLimits, type ReadingsMessage, type Rejection } from './payload.js';
 
 export interface IngestOptions extends ReadingLimits {
@@ -179,7 +180,7 @@ export class IngestPipeline {
       m.deadLettersTotal.inc({ source: 'mqtt', reason: d.code });
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
-    this.charging.stored(outcome.pending);
+    this.charging.stored(outcome.stored);
     // Idle: nothing held now and nothing taken for IDLE_MS. Charging then starts at once; while
     // messages keep coming it waits its delay and charges each meter once for more readings.
     if (this.held.length === 0 && !this.stopped) {
@@ -206,7 +207,7 @@ export class IngestPipeline {
           try {
             this.repos.ingest.savepoint(() => {
               this.applyMessage(message, at, outcome);
-              this.repos.pending.addMany(outcome.rows.slice(mark[0]));
+              outcome.stored.push(...this.repos.pending.addMany(outcome.rows.slice(mark[0])));
             });
           } catch (err) {
             outcome.rewind(mark);
@@ -214,7 +215,7 @@ export class IngestPipeline {
           }
         }
         // The batch's readings in one statement.
-        if (!isolate) this.repos.pending.addMany(outcome.rows);
+        if (!isolate) outcome.stored = this.repos.pending.addMany(outcome.rows);
       });
       return outcome;
     } catch (err) {
@@ -241,7 +242,7 @@ export class IngestPipeline {
         this.deadLetter(outcome, topic, JSON.stringify({ readings: [reading.raw] }), 'unknown-meter', `no meter "${reading.meter}" behind concentrator ${concentratorId}`, at);
         continue;
       }
-      outcome.rows.push([meterId, reading.ts, reading.energyWh, reading.relay, reading.tou ? JSON.stringify(reading.tou) : null, at]);
+      outcome.rows.push({ meterId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay, tou: reading.tou ? JSON.stringify(reading.tou) : null, receivedAt: at });
     }
     for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
   }
@@ -249,20 +250,23 @@ export class IngestPipeline {
 
 /** What one transaction did, reported after it commits. */
 class BatchOutcome {
-  /** pending readings to store: [meterId, ts, energyWh, relay, tou JSON, receivedAt] */
-  readonly rows: Array<[string, number, number, 'open' | 'closed' | null, string | null, number]> = [];
+  /** pending readings to store */
+  readonly rows: NewPendingReading[] = [];
+  /** the pending readings stored, with their ids */
+  stored: PendingReadingRow[] = [];
   readonly deadLetters: Array<{ topic: string; reason: string; code: string }> = [];
 
   get pending(): number {
-    return this.rows.length;
+    return this.stored.length;
   }
 
   mark(): number[] {
-    return [this.rows.length, this.deadLetters.length];
+    return [this.rows.length, this.deadLetters.length, this.stored.length];
   }
 
   rewind(mark: number[]): void {
     this.rows.length = mark[0]!;
     this.deadLetters.length = mark[1]!;
+    this.stored.length = mark[2]!;
   }
 }

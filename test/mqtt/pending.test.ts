@@ -1,7 +1,8 @@
 // Pending readings between the ingest and charging, on a real database (both engines): a reading
 // another daemon's charging took first is neither charged nor counted again here, a meter with
 // pending readings is not deleted, and the ingest stops acknowledging while charging is behind by
-// maxPending readings, until it catches up.
+// maxPending readings, until it catches up. Charging takes what its ingest stored from memory and
+// reads back what it does not hold.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/db.js';
@@ -42,7 +43,7 @@ describe('pending readings', () => {
     fleet(t.repos, t.config, 'dcu-p', 3, 100_000, T0);
     for (let m = 1; m <= 3; m++) {
       t.repos.transaction(() => recordReading(t!.repos, { meterId: `dcu-p-m${m}`, ts: T0, energyWh: 10_000 }, T0));
-      t.repos.pending.addMany([1, 2].map((h) => [`dcu-p-m${m}`, T0 + h * HOUR, 10_000 + h * 1000, 'closed', null, T0 + h * HOUR]));
+      t.repos.pending.addMany([1, 2].map((h) => ({ meterId: `dcu-p-m${m}`, ts: T0 + h * HOUR, energyWh: 10_000 + h * 1000, relay: 'closed', tou: null, receivedAt: T0 + h * HOUR })));
     }
     return t;
   }
@@ -74,11 +75,43 @@ describe('pending readings', () => {
     expect(repos.ledger.invariantViolations()).toEqual([]);
   });
 
+  it('charges what its ingest stored from memory, and reads back readings it does not hold', async () => {
+    const { repos } = setup();
+    repos.db.prepare('DELETE FROM pending_readings').run();
+    const charger = charging(repos);
+    charger.start();
+    const pipeline = new IngestPipeline(repos, charger, createMetrics(), logger, {
+      batchMaxReadings: 100, lingerMs: 0, maxPayloadBytes: 1 << 20, maxReadingsPerMessage: 100, futureToleranceMs: 86_400_000,
+    }, () => T0 + 10 * HOUR);
+    cleanups.push(() => { pipeline.stop(); charger.stop(); });
+    const readBack = vi.spyOn(repos.pending, 'oldest');
+    const message = (hour: number, meters: number[]) => Buffer.from(JSON.stringify({ readings: meters.map((m) => ({
+      meter: address(m), ts: new Date(T0 + hour * HOUR).toISOString(), energyWh: 10_000 + hour * 1000,
+    })) }));
+    const acked: number[] = [];
+    for (const hour of [1, 2, 3]) pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(hour, [1, 2]), () => acked.push(hour));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3]));
+    await charger.charged();
+    expect(readBack).not.toHaveBeenCalled();
+    for (const m of [1, 2]) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150); // 3 kWh at 0.5 yuan
+    // Another daemon's reading, committed to the same table: the count at the end of this daemon's
+    // next round shows a reading it does not hold, and the round after reads it back.
+    repos.transaction(() => repos.pending.addMany([{ meterId: 'dcu-p-m3', ts: T0 + HOUR, energyWh: 11_000, relay: null, tou: null, receivedAt: T0 + HOUR }]));
+    pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(4, [1]), () => acked.push(4));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3, 4]));
+    await charger.charged();
+    expect(readBack).toHaveBeenCalled();
+    expect(repos.pending.count()).toBe(0);
+    expect(consumptionFen(repos, 'dcu-p-a1')).toBe(200);
+    expect(consumptionFen(repos, 'dcu-p-a3')).toBe(50);
+    expect(repos.ledger.invariantViolations()).toEqual([]);
+  });
+
   it('keeps a meter whose only readings are still pending', () => {
     t = openTestDb();
     createAccount(t.repos, t.config, { id: 'a-new', name: 'New customer' }, 'test', T0);
     createMeter(t.repos, t.config, { id: 'm-new', accountId: 'a-new', protocol: 'mqtt', concentratorId: 'dcu-p', address: address(9) }, 'test', T0);
-    t.repos.transaction(() => t!.repos.pending.addMany([['m-new', T0, 5000, null, null, T0]]));
+    t.repos.transaction(() => t!.repos.pending.addMany([{ meterId: 'm-new', ts: T0, energyWh: 5000, relay: null, tou: null, receivedAt: T0 }]));
     expect(() => deleteMeter(t!.repos, 'm-new', 'test', T0)).toThrow(/1 readings/);
     expect(t.repos.meters.get('m-new')).toBeDefined();
   });
