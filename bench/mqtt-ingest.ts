@@ -4,7 +4,9 @@
 // readings per second is publish → committed → PUBACK throughput. Two shapes: 100 readings per
 // message (batched) and 1 per message (unbatched). Reference: the same publisher against the same
 // broker on a topic the daemon does not ingest (the broker and publisher alone). Rates are
-// sustained rates: PUBACKed less the growth of the pending backlog (bench/lib/mqtt-load.ts).
+// sustained rates: PUBACKed less the growth of the pending backlog (bench/lib/mqtt-load.ts). The
+// figure is the rate over the measured runs together: the backlog swings by up to a round of
+// charging within a run, which shifts single runs' rates both ways but cancels over runs back to back.
 //
 //   tsx bench/mqtt-ingest.ts          (BENCH_SMOKE=1 for a seconds-long check;
 //                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there;
@@ -72,10 +74,14 @@ try {
     const rss: number[] = [];
     const p99: number[] = [];
     const perCharge: number[] = [];
+    let sustained = 0;
+    let seconds = 0;
     for (let r = 0; r < runs; r++) {
       const run = await publish(publisher, shape, durationS, 'feikong/v1/concentrators/{cid}/readings', daemon);
       acked += run.result.readings;
       rates.push(run.rate);
+      sustained += run.rate * run.result.seconds;
+      seconds += run.result.seconds;
       cpus.push(run.daemonCpu);
       rss.push(run.daemonRssMb);
       p99.push(run.result.latencyP99Ms);
@@ -84,7 +90,7 @@ try {
         + `publisher CPU ${run.publisherCpu.toFixed(0)} %, PUBACK p99 ${run.result.latencyP99Ms.toFixed(1)} ms`);
     }
     const note = `${shape.readingsPerMessage} reading(s)/message, ${concentrators.length} connections × ${shape.window} unacknowledged, ${meters} meters, target ${shape.target} ${shape.unit}`;
-    figures.push(figure(`mqtt-ingest.${shape.name}.throughput`, median(rates), shape.unit, bare.rate, { spread: spread(rates, 0), note }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.throughput`, sustained / seconds, shape.unit, bare.rate, { spread: `runs: ${spread(rates, 0)}`, note: `${note}; over the ${runs} runs together` }));
     figures.push(figure(`mqtt-ingest.${shape.name}.daemon-cpu`, median(cpus), '% of one core', null, { spread: spread(cpus, 0) }));
     figures.push(figure(`mqtt-ingest.${shape.name}.daemon-rss-peak`, median(rss), 'MB', null, { spread: spread(rss, 0) }));
     figures.push(figure(`mqtt-ingest.${shape.name}.puback-p99`, median(p99), 'ms', null, { spread: spread(p99, 1) }));

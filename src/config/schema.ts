@@ -125,7 +125,7 @@ export const ConfigSchema = Type.Object({
       maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'larger messages are dead letters' }),
       maxReadingsPerMessage: Type.Integer({ minimum: 1, maximum: 100_000, default: 10_000 }),
       futureToleranceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: "readings stamped later than now + this are impossible (a concentrator's clock far ahead)" }),
-      chargeDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000, description: 'under load, the pause before the next round of charging pending readings: longer charges each meter once for more readings; an idle ingest charges at once' }),
+      chargeDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'under load, the pause before the next round of charging pending readings: longer charges each meter once for more readings; an idle ingest charges at once' }),
       chargeBatchReadings: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'pending readings charged in one transaction at most (whole meters)' }),
       maxPendingReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 200_000, description: 'acknowledged readings not yet charged above which the ingest stops acknowledging until charging catches up' }),
     }, { default: {}, additionalProperties: false }),

@@ -250,6 +250,17 @@ export const pendingReadings = sqliteTable('pending_readings', {
   receivedAt: integer('received_at').notNull(),
 });
 
+/**
+ * One row: a number that changes whenever a meter is added or removed or its address or
+ * concentrator changes. Triggers on `meters` count it up (the migration adds them; drizzle-kit
+ * cannot express triggers), so every writer, in any daemon, moves it. The concentrator ingest
+ * keeps meters' ids by address in memory while it stays the same (src/mqtt/meter-directory.ts).
+ */
+export const meterDirectory = sqliteTable('meter_directory', {
+  id: integer('id').primaryKey(),
+  version: integer('version').notNull(),
+});
+
 /** Messages that could not be ingested, kept for inspection. */
 export const deadLetters = sqliteTable('dead_letters', {
   id: integer('id').primaryKey({ autoIncrement: true }),

@@ -7,7 +7,8 @@
 //
 //   source (embedded broker hook | subscriber connections)
 //     └─ submit(topic, payload, ack) ─▶ decode ─▶ held ─▶ flush: one transaction
-//          ├─ per message: its meters looked up in one statement, dead letters; then the batch's
+//          ├─ per message: its meters looked up (in memory while the meters are unchanged,
+//          │   src/mqtt/meter-directory.ts), dead letters; then the batch's
 //          │   pending readings in one statement (should anything throw, the batch is redone
 //          │   with a savepoint per message)
 //          └─ commit ─▶ ack every message ─▶ pending charging given the stored rows (and told when the ingest is idle)
@@ -21,6 +22,7 @@ import type { Repositories } from '../db/repo/index.js';
 import type { Metrics } from '../metrics.js';
 import type { PendingCharging } from '../ledger/pending-charging.js';
 import type { NewPendingReading, PendingReadingRow } from '../db/repo/pending.js';
+import { MeterDirectory } from './meter-directory.js';
 import { decodeReadings, type ReadingLimits, type ReadingsMessage, type Rejection } from './payload.js';
 
 export interface IngestOptions extends ReadingLimits {
@@ -57,6 +59,7 @@ export class IngestPipeline {
   private submitted = 0;
   private idleCheck: NodeJS.Timeout | null = null;
   private readonly offDrained: () => void;
+  private readonly directory: MeterDirectory;
 
   constructor(
     private readonly repos: Repositories,
@@ -66,6 +69,7 @@ export class IngestPipeline {
     private readonly options: IngestOptions,
     private readonly now: () => number = Date.now,
   ) {
+    this.directory = new MeterDirectory(repos);
     this.offDrained = charging.onDrained(() => {
       if (this.held.length > 0) this.schedule();
     });
@@ -198,6 +202,7 @@ export class IngestPipeline {
     const outcome = new BatchOutcome();
     try {
       this.repos.transaction(() => {
+        this.directory.refresh();
         for (const message of batch) {
           if (!isolate) {
             this.applyMessage(message, at, outcome);
@@ -235,7 +240,7 @@ export class IngestPipeline {
       this.deadLetter(outcome, topic, message.payload.toString('utf8', 0, DEAD_LETTER_MAX_CHARS * 4), decoded.code, decoded.detail, at);
       return;
     }
-    const meters = this.repos.ingest.meterIdsByAddress(concentratorId, decoded.readings.map((r) => r.meter));
+    const meters = this.directory.meterIds(concentratorId, decoded.readings.map((r) => r.meter));
     for (const reading of decoded.readings) {
       const meterId = meters.get(reading.meter);
       if (meterId === undefined) {

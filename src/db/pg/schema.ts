@@ -260,6 +260,12 @@ export const pendingReadings = pgTable('pending_readings', {
   receivedAt: int8('received_at').notNull(),
 });
 
+/** The meter directory's version (see src/db/schema.ts); the migration adds the triggers. */
+export const meterDirectory = pgTable('meter_directory', {
+  id: integer('id').primaryKey(),
+  version: int8('version').notNull(),
+});
+
 /** Messages that could not be ingested, kept for inspection. */
 export const deadLetters = pgTable('dead_letters', {
   id: rowId('id'),

@@ -1,5 +1,6 @@
-// Repository functions for concentrator ingest: meters by (concentrator, address), relay state
-// reported with readings, dead letters, and concentrator status with its meters' staleness.
+// Repository functions for concentrator ingest: meters by (concentrator, address) and the meter
+// directory's version, relay state reported with readings, dead letters, and concentrator status
+// with its meters' staleness.
 import type { Database } from '../database.js';
 import { insertReturningId, jsonValues } from '../dialect.js';
 import { METER_COLUMNS, type MeterRow } from './meters.js';
@@ -25,6 +26,7 @@ export function ingestRepository(db: Database) {
   const meterIdByAddress = db.prepare(`SELECT id FROM meters WHERE concentrator_id = ? AND address = ?`).pluck();
   const meterIdsByAddress = db.prepare(`SELECT address, id FROM meters WHERE concentrator_id = ?
     AND address IN (SELECT value FROM ${jsonValues(db, '?')})`);
+  const directoryVersion = db.prepare(`SELECT version FROM meter_directory WHERE id = 1`).pluck();
   const relayFromReading = db.prepare(`UPDATE meters SET relay_state = @state, relay_state_at = @ts
     WHERE id = @id AND relay_state <> @state AND (relay_state_at IS NULL OR relay_state_at <= @ts)`);
   const insertDeadLetter = insertReturningId(db, `INSERT INTO dead_letters (source, topic, payload, reason, created_at) VALUES (?, ?, ?, ?, ?)`);
@@ -56,6 +58,14 @@ export function ingestRepository(db: Database) {
       }
       const rows = meterIdsByAddress.all(concentratorId, JSON.stringify(addresses)) as Array<{ address: string; id: string }>;
       return new Map(rows.map((r) => [r.address, r.id]));
+    },
+    /**
+     * The meter directory's version: it changes whenever a meter is added or removed or its
+     * address or concentrator changes (triggers on `meters`); NaN when the row is missing.
+     */
+    meterDirectoryVersion(): number {
+      const version = directoryVersion.get();
+      return version === undefined || version === null ? NaN : Number(version);
     },
     /** Records the relay state a reading showed, unless a newer observation is stored; true when it changed. */
     relayFromReading(meterId: string, state: 'open' | 'closed', ts: number): boolean {
