@@ -6,7 +6,15 @@
 // in between is copied once. Should the worker fail, the daemon's connection takes automatic
 // checkpoints again, every `pages` WAL pages.
 //
+// A checkpoint that copies every frame lets the next write start the WAL again from its beginning;
+// one that does not leaves the WAL to grow. Under steady writes the worker's checkpoint never
+// catches up alone (frames come in while it copies), and a WAL that only grows slows every page
+// lookup and fills the disk. So once the WAL holds `pages` frames, the daemon's connection, between
+// two of its transactions, checkpoints what the worker's last pass left (the frames written during
+// it): the WAL is then fully copied and starts again, and the event loop copies a small part only.
+//
 //   event loop: commit ─▶ WAL            worker: every intervalMs ─▶ wal_checkpoint(PASSIVE) ─▶ database file
+//               ◀── frames ≥ pages: wal_checkpoint(PASSIVE) of the rest ──┘
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
@@ -46,6 +54,8 @@ parentPort.on('message', (m) => {
 
 export class Checkpointer {
   private worker: Worker | null = null;
+  /** checkpoints the connection ran to finish the worker's, so that the WAL starts again */
+  catchUps = 0;
 
   constructor(private readonly db: Sqlite, private readonly logger: Logger, private readonly options: CheckpointerOptions) {}
 
@@ -54,8 +64,9 @@ export class Checkpointer {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: this.db.name, intervalMs: this.options.intervalMs } });
     this.worker = worker;
     this.db.pragma('wal_autocheckpoint = 0');
-    worker.on('message', (m: { error?: string }) => {
+    worker.on('message', (m: { error?: string; frames?: number; checkpointed?: number }) => {
       if (m.error) this.logger.warn({ err: m.error }, 'WAL checkpoint failed; trying again');
+      else if (this.worker === worker && m.frames !== undefined && m.frames >= this.options.pages) this.catchUp();
     });
     worker.on('error', (err) => this.fallBack(err));
     worker.on('exit', (code) => {
@@ -76,6 +87,18 @@ export class Checkpointer {
       worker.once('exit', () => resolve());
       worker.postMessage('stop');
     });
+  }
+
+  /** Copies the rest of the WAL from the daemon's connection (never inside a transaction: this runs from the event loop). */
+  private catchUp(): void {
+    if (!this.db.open || this.db.inTransaction) return;
+    try {
+      const [result] = this.db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+      this.catchUps++;
+      this.logger.debug({ frames: result?.log, checkpointed: result?.checkpointed }, 'WAL checkpoint finished by the daemon');
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'WAL checkpoint by the daemon failed; trying again after the next pass');
+    }
   }
 
   private fallBack(err: Error): void {
