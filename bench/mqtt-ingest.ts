@@ -24,7 +24,7 @@ const durationS = size(15, 2);
 const warmupS = size(3, 1);
 /** the broker-alone reference, one run per shape: a ceiling, 3–50 times the daemon's rate */
 const referenceS = size(4, 2);
-const runs = size(3, 1);
+const runs = Number(process.env.BENCH_RUNS ?? 0) || size(3, 1);
 
 interface Shape {
   name: string;

@@ -137,17 +137,31 @@ function tou(r: Record<string, unknown>): TouRegisters | null {
   return out;
 }
 
-function reading(raw: unknown, now: number, limits: ReadingLimits): MeterReading {
+/** The last timestamp a message's readings accepted: a concentrator sends one read time for many meters. */
+interface LastTs {
+  text: string | null;
+  ms: number;
+}
+
+function readingTime(value: unknown, now: number, limits: ReadingLimits, last: LastTs): number {
+  if (typeof value === 'string' && value === last.text) return last.ms;
+  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) {
+    throw reject('bad-timestamp', `ts must be ISO 8601 with an offset (2026-11-22T08:00:00+08:00), got ${JSON.stringify(value)}`);
+  }
+  const ts = Date.parse(value);
+  if (!Number.isFinite(ts) || ts < EARLIEST_READING_MS || ts > now + limits.futureToleranceMs) {
+    throw reject('bad-timestamp', `ts ${value} is not a possible reading time`);
+  }
+  last.text = value;
+  last.ms = ts;
+  return ts;
+}
+
+function reading(raw: unknown, now: number, limits: ReadingLimits, last: LastTs): MeterReading {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw reject('bad-shape', 'a reading must be an object');
   const r = raw as Record<string, unknown>;
   if (typeof r.meter !== 'string' || !METER_ID.test(r.meter)) throw reject('bad-shape', `meter must be the meter id as a string, got ${JSON.stringify(r.meter)}`);
-  if (typeof r.ts !== 'string' || !ISO_WITH_OFFSET.test(r.ts)) {
-    throw reject('bad-timestamp', `ts must be ISO 8601 with an offset (2026-11-22T08:00:00+08:00), got ${JSON.stringify(r.ts)}`);
-  }
-  const ts = Date.parse(r.ts);
-  if (!Number.isFinite(ts) || ts < EARLIEST_READING_MS || ts > now + limits.futureToleranceMs) {
-    throw reject('bad-timestamp', `ts ${r.ts} is not a possible reading time`);
-  }
+  const ts = readingTime(r.ts, now, limits, last);
   let energyWh: number;
   if (r.energyWh !== undefined) energyWh = wholeWh(r.energyWh, 'energyWh');
   else if (r.energyKwh !== undefined) energyWh = kwhToWh(r.energyKwh, 'energyKwh');
@@ -182,9 +196,10 @@ export function decodeReadings(payload: Buffer, now: number, limits: ReadingLimi
   if (typeof body !== 'object' || body === null || !Array.isArray(list)) return reject('bad-shape', 'expected {"readings":[…]}');
   if (list.length > limits.maxReadingsPerMessage) return reject('too-large', `${list.length} readings in one message (at most ${limits.maxReadingsPerMessage})`);
   const out: ReadingsMessage = { readings: [], rejected: [] };
+  const last: LastTs = { text: null, ms: 0 };
   for (const raw of list) {
     try {
-      out.readings.push(reading(raw, now, limits));
+      out.readings.push(reading(raw, now, limits, last));
     } catch (err) {
       if (!isRejection(err)) throw err;
       out.rejected.push({ ...err, raw });
