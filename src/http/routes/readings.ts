@@ -16,7 +16,7 @@ export const readingRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     config: { roles: ['operator', 'billing', 'read-only'] },
     schema: {
       tags: ['meters'], summary: "A meter's readings in [from, to), oldest first, paged by cursor",
-      description: 'Readings as charged. A concentrator reading appears once charged: at once when the ingest is idle; under load with the next round of charging, rounds starting mqtt.ingest.chargeDelayMs (3 s) apart.',
+      description: 'Readings as charged. A concentrator reading appears once charged: at once when the ingest is idle; under load with the next round of charging, rounds starting mqtt.ingest.chargeDelayMs (6 s) apart.',
       params: Type.Object({ id: Id }),
       querystring: Type.Object({
         from: Type.Optional(Iso), to: Type.Optional(Iso),
