@@ -107,6 +107,23 @@ describe('pending readings', () => {
     expect(repos.ledger.invariantViolations()).toEqual([]);
   });
 
+  it('gives stored readings the ids the database holds them under, and claims exactly the ids given', () => {
+    t = openTestDb();
+    const { repos } = t;
+    // 37 rows: on SQLite two statements of 16 rows and five of one.
+    const rows = Array.from({ length: 37 }, (_, i) => ({ meterId: `m-${i % 5}`, ts: T0 + i * HOUR, energyWh: 1000 + i, relay: null, tou: null, receivedAt: T0 }));
+    const stored = repos.transaction(() => repos.pending.addMany(rows));
+    const held = repos.pending.oldest(100);
+    expect(stored.map((r) => [r.id, r.meterId, r.ts, r.energyWh])).toEqual(held.map((r) => [r.id, r.meterId, r.ts, r.energyWh]));
+    // Runs of consecutive ids, single ids, and ids no longer there.
+    const ids = held.map((r) => r.id);
+    const take = [...ids.slice(0, 3), ids[7]!, ids[9]!, ids[10]!, ...ids.slice(20, 36)];
+    expect(repos.transaction(() => repos.pending.claim([...take].reverse()))).toBe(take.length);
+    expect(repos.transaction(() => repos.pending.claim([ids[0]!, ids[36]!, ids[36]! + 1000]))).toBe(1);
+    const left = new Set(repos.pending.oldest(100).map((r) => r.id));
+    expect([...left]).toEqual(ids.filter((id) => !take.includes(id) && id !== ids[36]));
+  });
+
   it('keeps a meter whose only readings are still pending', () => {
     t = openTestDb();
     createAccount(t.repos, t.config, { id: 'a-new', name: 'New customer' }, 'test', T0);
