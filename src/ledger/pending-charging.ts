@@ -126,7 +126,7 @@ export class PendingCharging {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when a round ends with the backlog below maxPending (the ingest takes messages again). */
+  /** Called when the backlog is below maxPending again, after a chunk or at the end of a round (the ingest takes messages again). */
   onDrained(listener: () => void): () => void {
     this.drained.add(listener);
     return () => this.drained.delete(listener);
@@ -266,9 +266,7 @@ export class PendingCharging {
       this.complete = false;
     }
     this.metrics.readingsPending.set(this.pending);
-    if (!this.full) {
-      for (const listener of this.drained) listener();
-    }
+    if (!this.full) this.notifyDrained();
     if (this.pending === 0) {
       for (const w of this.waiters.splice(0)) w();
     } else if (this.full || this.waiters.length > 0) {
@@ -276,6 +274,10 @@ export class PendingCharging {
     } else {
       this.timer ??= setTimeout(() => this.due(), this.options.delayMs);
     }
+  }
+
+  private notifyDrained(): void {
+    for (const listener of this.drained) listener();
   }
 
   /** One transaction over a chunk; false when it could not commit. */
@@ -301,8 +303,13 @@ export class PendingCharging {
     const m = this.metrics;
     m.chargingSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     m.chargingMeters.observe(outcome.meters);
+    const wasFull = this.full;
     this.pending = Math.max(0, this.pending - chunk.readings);
     m.readingsPending.set(this.pending);
+    // Room again: the ingest need not wait for the rest of the round (a round of maxPending
+    // readings takes seconds, longer still on PostgreSQL, and a held ack also holds the
+    // concentrator's reconnection).
+    if (wasFull && !this.full) this.notifyDrained();
     if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
     if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
     if (outcome.backwards) m.readingsTotal.inc({ source: 'mqtt', result: 'backwards' }, outcome.backwards);

@@ -107,6 +107,30 @@ describe('pending readings', () => {
     expect(repos.ledger.invariantViolations()).toEqual([]);
   });
 
+  it('takes messages again as soon as a charged chunk makes room, not at the end of the round', async () => {
+    const { repos } = setup();
+    repos.db.prepare('DELETE FROM pending_readings').run();
+    // Chunks of one meter (two readings) each; the round has three.
+    const charger = charging(repos, { maxPending: 5, batchReadings: 2 });
+    charger.start();
+    const pipeline = new IngestPipeline(repos, charger, createMetrics(), logger, {
+      batchMaxReadings: 3, lingerMs: 0, maxPayloadBytes: 1 << 20, maxReadingsPerMessage: 100, futureToleranceMs: 86_400_000,
+    }, () => T0 + 10 * HOUR);
+    cleanups.push(() => { pipeline.stop(); charger.stop(); });
+    let chunks = 0;
+    charger.onCharged(() => chunks++);
+    const chunksAtAck: number[] = [];
+    const message = (hour: number) => Buffer.from(JSON.stringify({ readings: [1, 2, 3].map((m) => ({
+      meter: address(m), ts: new Date(T0 + hour * HOUR).toISOString(), energyWh: 10_000 + hour * 1000, relay: 'closed',
+    })) }));
+    for (const hour of [1, 2, 3]) pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(hour), () => chunksAtAck.push(chunks));
+    await vi.waitFor(() => expect(chunksAtAck).toHaveLength(3), { timeout: 10_000 });
+    // Hours 1 and 2 went in at once; hour 3 waited for the first chunk, and only for it.
+    expect(chunksAtAck).toEqual([0, 0, 1]);
+    await charger.charged();
+    for (let m = 1; m <= 3; m++) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150);
+  });
+
   it('gives stored readings the ids the database holds them under, and claims exactly the ids given', () => {
     t = openTestDb();
     const { repos } = t;
