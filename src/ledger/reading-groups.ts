@@ -5,7 +5,8 @@
 //
 //   the usual group: every reading new and later than the meter's latest, register not falling
 //     → readings appended, meter row written once, one consumption entry for their energy
-//   anything else (first reading, late, backwards, duplicate time, per-tariff registers)
+//   a meter's first readings → the earliest alone, then the rest as above
+//   anything else (late, backwards, duplicate time, per-tariff registers)
 //     → recordReading one by one, in arrival order
 import type { MeterRow, Repositories } from '../db/repo/index.js';
 import { chargeChange, recordReading, segmentsAt, type ReadingInput } from './consumption.js';
@@ -42,6 +43,19 @@ function appendable(meter: MeterRow, inputs: ReadingInput[]): ReadingInput[] | n
  * Call inside a transaction.
  */
 export function recordReadings(repos: Repositories, meter: MeterRow, inputs: ReadingInput[], now: number, utcOffsetMinutes: number): GroupResult {
+  if (inputs.length > 2 && meter.lastReadingAt === null) {
+    // A meter's first readings: the earliest alone sets where charging starts, and the rest are
+    // then usually a group (one by one, each would cost a dozen statements, and on PostgreSQL as
+    // many round trips).
+    let first = 0;
+    for (let i = 1; i < inputs.length; i++) if (inputs[i]!.ts < inputs[first]!.ts) first = i;
+    const head = recordReadings(repos, meter, [inputs[first]!], now, utcOffsetMinutes);
+    const after = repos.meters.get(meter.id)!;
+    const tail = recordReadings(repos, after, inputs.filter((_, i) => i !== first), now, utcOffsetMinutes);
+    const outcomes = tail.outcomes;
+    outcomes.splice(first, 0, head.outcomes[0]!);
+    return { outcomes, chargedFen: head.chargedFen + tail.chargedFen, balanceChanged: head.balanceChanged || tail.balanceChanged };
+  }
   const sorted = inputs.length > 1 ? appendable(meter, inputs) : null;
   if (!sorted) {
     const result: GroupResult = { outcomes: [], chargedFen: 0, balanceChanged: false };
