@@ -58,11 +58,14 @@ export function recordReading(
   if (!Number.isSafeInteger(input.ts)) throw new RangeError(`reading time ${input.ts} is not a time`);
   if (input.tou) checkTou(input.tou);
   const result: ReadingResult = { stored: false, chargedFen: 0, accountId: meter.accountId, balanceChanged: false, backwards: false };
-  // A reading after the latest one (the usual case) has the latest as its predecessor and no
+  // A meter's first reading has no neighbours (every stored reading sets the meter's latest); a
+  // reading after the latest one (the usual case) has the latest as its predecessor and no
   // successor: the meter row carries both, no lookup needed.
-  const { previous, next } = meter.lastReadingAt !== null && meter.lastEnergyWh !== null && input.ts > meter.lastReadingAt
-    ? { previous: { ts: meter.lastReadingAt, energyWh: meter.lastEnergyWh }, next: undefined }
-    : repos.meters.neighbours(input.meterId, input.ts);
+  const { previous, next } = meter.lastReadingAt === null
+    ? { previous: undefined, next: undefined }
+    : meter.lastEnergyWh !== null && input.ts > meter.lastReadingAt
+      ? { previous: { ts: meter.lastReadingAt, energyWh: meter.lastEnergyWh }, next: undefined }
+      : repos.meters.neighbours(input.meterId, input.ts);
   const storeTou = () => {
     if (input.tou) {
       repos.tariffs.insertTou(meter.id, {

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/db.js';
 import { recordReading, type ReadingResult } from '../../src/ledger/consumption.js';
 import { postPayment } from '../../src/ledger/payments.js';
+import { createRepositories } from '../../src/db/repo/index.js';
+import { countStatements } from '../helpers/statements.js';
 
 const T0 = Date.UTC(2026, 10, 23, 0, 0);
 const MIN15 = 15 * 60_000;
@@ -108,6 +110,20 @@ describe('recordReading', () => {
     // 700 Wh × 0.5283 yuan/kWh = 36.981 fen → 37, although each 7 Wh step alone is 0.37 fen
     expect(t.repos.accounts.get('acc-2')!.balanceFen).toBe(-37);
     expect(t.repos.ledger.invariantViolations()).toEqual([]);
+  });
+
+  it("looks up a reading's neighbours only when it is neither the meter's first nor after its latest", () => {
+    const counted = countStatements(t.db);
+    const repos = createRepositories(counted.db);
+    const at = (slot: number, energyWh: number) =>
+      repos.transaction(() => recordReading(repos, { meterId: 'm-1', ts: T0 + slot * MIN15, energyWh }, T0 + slot * MIN15));
+    const lookups = () => counted.executions(/FROM readings WHERE meter_id = \? AND ts [<>] \?/);
+    at(0, 50_000);
+    at(2, 52_000);
+    expect(lookups()).toBe(0);
+    expect(at(1, 51_000)).toMatchObject({ stored: true, chargedFen: 0 }); // late: between two stored readings
+    expect(lookups()).toBe(2);
+    expect(balance()).toBe(10_000 - 200);
   });
 
   it('refuses unknown meters and impossible register values', () => {

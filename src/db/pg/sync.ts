@@ -73,8 +73,17 @@ function finish(pq: Libpq): void {
   setImmediate(() => setImmediate(() => finishing.delete(pq)).unref()).unref();
 }
 
-/** PQtransactionStatus: no transaction open; the connection is bad */
-const PQTRANS_IDLE = 0, PQTRANS_UNKNOWN = 4;
+/** PQtransactionStatus: no transaction open; a transaction that failed; the connection is bad */
+const PQTRANS_IDLE = 0, PQTRANS_INERROR = 3, PQTRANS_UNKNOWN = 4;
+
+/**
+ * How long a prepared statement keeps its plans. PostgreSQL plans a prepared statement anew only
+ * when a table's definition or statistics change (ANALYZE), not as the table grows: a generic plan
+ * made while `readings` was nearly empty — a sequential scan — was still used minutes later, with
+ * 100,000 rows, at 2–3.5 ms a lookup instead of 0.1. Preparing each statement again after this
+ * long bounds a stale plan's life; it costs one DEALLOCATE and a few plannings a statement.
+ */
+export const REPLAN_MS = 30_000;
 
 // Type OIDs (pg_type.dat).
 const BOOL = 16, INT8 = 20, INT2 = 21, INT4 = 23, OID = 26, FLOAT4 = 700, FLOAT8 = 701, NUMERIC = 1700;
@@ -176,6 +185,7 @@ class PgStatement implements Statement {
   private name: string | undefined;
   /** the connection the statement was prepared on (a new connection forgets prepared statements) */
   private preparedOn = -1;
+  private preparedAt = 0;
   private plucked = false;
   private readonly translated: Translated;
 
@@ -229,14 +239,23 @@ class PgStatement implements Statement {
     const values = this.bind(params);
     this.conn.ensureConnected();
     const pq = this.conn.pq;
-    if (this.name === undefined || this.preparedOn !== this.conn.connection) {
-      const name = this.conn.nextStatementName();
+    const now = Date.now();
+    let name = this.preparedOn === this.conn.connection ? this.name : undefined;
+    if (name !== undefined && now - this.preparedAt >= this.conn.replanMs && pq.transactionStatus() !== PQTRANS_INERROR) {
+      // Its plans may be for tables of another size: prepared again (in a failed transaction, not
+      // before the failure is reported by the statement).
+      this.conn.exec(`DEALLOCATE ${name}`);
+      name = undefined;
+    }
+    if (name === undefined) {
+      name = this.conn.nextStatementName();
       pq.prepare(name, this.translated.text, values.length);
       this.conn.check(this.translated.text);
       this.name = name;
       this.preparedOn = this.conn.connection;
+      this.preparedAt = now;
     }
-    pq.execPrepared(this.name, values);
+    pq.execPrepared(name, values);
     this.conn.check(this.translated.text);
     return rows ? readRows(pq, this.plucked) : [];
   }
@@ -276,7 +295,7 @@ export class PgSyncDatabase implements Database {
   private depth = 0;
   private isOpen = false;
 
-  constructor(private readonly conninfo: string) {
+  constructor(private readonly conninfo: string, readonly replanMs = REPLAN_MS) {
     this.connect();
     this.isOpen = true;
   }
@@ -388,7 +407,10 @@ export class PgSyncDatabase implements Database {
   }
 }
 
-/** A synchronous connection to the database at `url` (postgres://…); the schema is not touched. */
-export function connectPostgresSync(url: string): PgSyncDatabase {
-  return new PgSyncDatabase(url);
+/**
+ * A synchronous connection to the database at `url` (postgres://…); the schema is not touched.
+ * `replanMs`: how long a prepared statement keeps its plans (REPLAN_MS).
+ */
+export function connectPostgresSync(url: string, options: { replanMs?: number } = {}): PgSyncDatabase {
+  return new PgSyncDatabase(url, options.replanMs);
 }

@@ -98,6 +98,37 @@ describe('a synchronous connection', () => {
     expect(db.prepare(`SELECT COUNT(*) FROM t WHERE id = 'ro'`).pluck().get()).toBe(0);
   });
 
+  it('prepares a statement again once its plans are older than replanMs: a plan made on an empty table does not outlive its growth', async () => {
+    const conn = connectPostgresSync(url, { replanMs: 400 });
+    try {
+      conn.exec(`CREATE TABLE grows (k text NOT NULL, ts bigint NOT NULL, PRIMARY KEY (k, ts)) WITH (autovacuum_enabled = false)`);
+      conn.exec('VACUUM grows'); // known empty, as a new database's tables are once autovacuum has seen them
+      const lookup = conn.prepare(`SELECT ts FROM grows WHERE k = ? AND ts < ? ORDER BY ts DESC LIMIT 1`).pluck();
+      const names = conn.prepare(`SELECT name FROM pg_prepared_statements WHERE statement LIKE '%FROM grows WHERE k%'
+        AND statement NOT LIKE '%pg_prepared_statements%' ORDER BY name`).pluck();
+      const plan = () => {
+        const [name] = names.all() as string[];
+        return (conn.prepare(`EXPLAIN EXECUTE ${name!}('k7', 500)`).pluck().all() as string[]).join('\n');
+      };
+      for (let i = 0; i < 10; i++) expect(lookup.get('k7', 500)).toBeUndefined();
+      const [first] = names.all() as string[];
+      conn.exec(`INSERT INTO grows SELECT 'k' || (i % 1000), i FROM generate_series(1, 50000) AS i`);
+      expect(lookup.get('k7', 500)).toBe(7); // 7 is the only key of k7 below 500
+      expect(names.all()).toEqual([first]); // within replanMs: the same statement, its plan made on the empty table
+      expect(plan()).toMatch(/Seq Scan/);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      for (let i = 0; i < 10; i++) expect(lookup.get('k7', 500)).toBe(7);
+      const again = names.all() as string[];
+      expect(again).toHaveLength(1); // the old one deallocated
+      expect(again[0]).not.toBe(first);
+      expect(plan()).toMatch(/Index/);
+      expect(plan()).not.toMatch(/Seq Scan/);
+    } finally {
+      conn.exec('DROP TABLE IF EXISTS grows');
+      conn.close();
+    }
+  });
+
   it('a connection the server dropped is opened again before the next statement', () => {
     const other = connectPostgresSync(url);
     const pid = db.prepare('SELECT pg_backend_pid()').pluck().get() as number;
