@@ -127,6 +127,7 @@ export const ConfigSchema = Type.Object({
       futureToleranceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: "readings stamped later than now + this are impossible (a concentrator's clock far ahead)" }),
       chargeDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 6000, description: 'under load, the pause before the next round of charging pending readings: longer charges each meter once for more readings; an idle ingest charges at once' }),
       chargeBatchReadings: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'pending readings charged in one transaction at most (whole meters)' }),
+      chargeTransactionMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 500, description: 'a charging transaction holds the event loop: one that takes longer than this makes the next ones smaller, in proportion' }),
       maxPendingReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 500_000, description: 'acknowledged readings not yet charged above which the ingest stops acknowledging until charging catches up' }),
     }, { default: {}, additionalProperties: false }),
   }, { default: {}, additionalProperties: false }),

@@ -22,6 +22,12 @@
 // pending, when another daemon claimed rows first, or when the count at the end of a round shows
 // readings this daemon does not hold (another daemon's) — rounds read the oldest pending readings
 // from the database until the count and the memory agree again.
+//
+// A transaction holds the event loop (the ingest, acknowledgements, keepalives) while it runs, so
+// its size is bounded by time as well: a transaction that took longer than `transactionMs` makes
+// the next ones smaller, in proportion (at least one meter each), and the bound grows back
+// towards `batchReadings` as transactions come in under it. A round's remaining chunks are cut
+// again at the new size.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { PendingReadingRow } from '../db/repo/pending.js';
@@ -35,6 +41,8 @@ export interface PendingChargingOptions {
   delayMs: number;
   /** readings charged in one transaction at most */
   batchReadings: number;
+  /** a charging transaction's time to aim for: one that takes longer makes the next ones smaller */
+  transactionMs: number;
   /** pending readings above which the ingest stops acknowledging until charging catches up */
   maxPending: number;
   /** the meters' local time, for time-of-use bands and tariff periods */
@@ -69,6 +77,8 @@ export class PendingCharging {
   /** true while the queue holds every pending reading in the database (as far as this daemon knows) */
   private complete = false;
   private chunks: Chunk[] = [];
+  /** readings per transaction at most, now: batchReadings, less after slow transactions */
+  private chunkReadings: number;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private retryMs = 0;
@@ -85,7 +95,9 @@ export class PendingCharging {
     private readonly options: PendingChargingOptions,
     private readonly topicOf: ReadingsTopic,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.chunkReadings = options.batchReadings;
+  }
 
   /** Takes up what an earlier run left pending. */
   start(): void {
@@ -186,16 +198,42 @@ export class PendingCharging {
       if (group) group.push(row);
       else groups.set(row.meterId, [row]);
     }
+    this.chunks = this.cut(groups.values());
+  }
+
+  /** Meters' groups in chunks of at most chunkReadings readings (a meter larger than that alone). */
+  private cut(groups: Iterable<PendingReadingRow[]>): Chunk[] {
+    const chunks: Chunk[] = [];
     let chunk: Chunk = { readings: 0, groups: [] };
-    for (const group of groups.values()) {
-      if (chunk.readings > 0 && chunk.readings + group.length > this.options.batchReadings) {
-        this.chunks.push(chunk);
+    for (const group of groups) {
+      if (chunk.readings > 0 && chunk.readings + group.length > this.chunkReadings) {
+        chunks.push(chunk);
         chunk = { readings: 0, groups: [] };
       }
       chunk.groups.push(group);
       chunk.readings += group.length;
     }
-    if (chunk.readings > 0) this.chunks.push(chunk);
+    if (chunk.readings > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  /**
+   * After a committed chunk: the size of the next ones, in proportion to the time to aim for when
+   * it took longer (the round's remaining chunks cut again), doubled back towards batchReadings
+   * when it took less than half.
+   */
+  private resize(chunk: Chunk, ms: number): void {
+    const target = this.options.transactionMs;
+    if (ms > target) {
+      const smaller = Math.max(1, Math.floor(chunk.readings * target / ms));
+      if (smaller >= this.chunkReadings) return;
+      this.chunkReadings = smaller;
+      this.logger.info({ readings: chunk.readings, ms: Math.round(ms), nextReadings: smaller }, 'charging transaction took longer than transactionMs; the next ones are smaller');
+      // the committed chunk is still first in the list
+      this.chunks = [this.chunks[0]!, ...this.cut(this.chunks.slice(1).flatMap((c) => c.groups))];
+    } else if (ms < target / 2 && this.chunkReadings < this.options.batchReadings && chunk.readings * 2 > this.chunkReadings) {
+      this.chunkReadings = Math.min(this.options.batchReadings, this.chunkReadings * 2);
+    }
   }
 
   /** At most `limit` of the oldest pending readings: from memory while it holds them all, else from the database. */
@@ -301,7 +339,9 @@ export class PendingCharging {
       return false;
     }
     const m = this.metrics;
-    m.chargingSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    m.chargingSeconds.observe(seconds);
+    if (this.chunks[0] === chunk) this.resize(chunk, seconds * 1000);
     m.chargingMeters.observe(outcome.meters);
     const wasFull = this.full;
     this.pending = Math.max(0, this.pending - chunk.readings);

@@ -65,7 +65,7 @@ export class MqttService {
     const stem = clientIdStem(m.clientId);
     this.topics = new Topics(m.topicPrefix);
     this.charging = new PendingCharging(repos, events, metrics, logger.child({ component: 'charging' }), {
-      delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
+      delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, transactionMs: m.ingest.chargeTransactionMs, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
     this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);

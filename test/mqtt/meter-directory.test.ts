@@ -51,7 +51,7 @@ describe('meter directory', () => {
     const { repos, config } = t;
     fleet(repos, config, 'dcu-d', 2, 0, T0);
     const charging = new PendingCharging(repos, new EventBus(logger), createMetrics(), logger, {
-      delayMs: 60_000, batchReadings: 20_000, maxPending: 200_000, utcOffsetMinutes: 480,
+      delayMs: 60_000, batchReadings: 20_000, transactionMs: 60_000, maxPending: 200_000, utcOffsetMinutes: 480,
     }, () => null);
     charging.start();
     const pipeline = new IngestPipeline(repos, charging, createMetrics(), logger, {

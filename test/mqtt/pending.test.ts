@@ -23,7 +23,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function charging(repos: Repositories, options: Partial<PendingChargingOptions> = {}, metrics = createMetrics()): PendingCharging {
   return new PendingCharging(repos, new EventBus(logger), metrics, logger, {
-    delayMs: 60_000, batchReadings: 20_000, maxPending: 200_000, utcOffsetMinutes: 480, ...options,
+    delayMs: 60_000, batchReadings: 20_000, transactionMs: 60_000, maxPending: 200_000, utcOffsetMinutes: 480, ...options,
   }, () => null);
 }
 
@@ -129,6 +129,28 @@ describe('pending readings', () => {
     expect(chunksAtAck).toEqual([0, 0, 1]);
     await charger.charged();
     for (let m = 1; m <= 3; m++) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150);
+  });
+
+  it('makes the next transactions smaller after one that took longer than transactionMs, and still charges every reading once', async () => {
+    t = openTestDb();
+    const { repos, config } = t;
+    fleet(repos, config, 'dcu-s', 12, 100_000, T0);
+    for (let m = 1; m <= 12; m++) {
+      repos.transaction(() => recordReading(repos, { meterId: `dcu-s-m${m}`, ts: T0, energyWh: 10_000 }, T0));
+      repos.pending.addMany([1, 2].map((h) => ({ meterId: `dcu-s-m${m}`, ts: T0 + h * HOUR, energyWh: 10_000 + h * 1000, relay: 'closed', tou: null, receivedAt: T0 + h * HOUR })));
+    }
+    // Every transaction takes longer than a nanosecond: after the first (up to 10 readings, five
+    // meters), one meter a transaction. With the time bound ignored: three transactions.
+    const charger = charging(repos, { batchReadings: 10, transactionMs: 1e-6 });
+    cleanups.push(() => charger.stop());
+    const sizes: number[] = [];
+    charger.onCharged((readings) => sizes.push(readings.length));
+    charger.start();
+    await charger.charged();
+    expect(sizes).toEqual([5, 1, 1, 1, 1, 1, 1, 1]);
+    expect(repos.pending.count()).toBe(0);
+    for (let m = 1; m <= 12; m++) expect(consumptionFen(repos, `dcu-s-a${m}`)).toBe(100); // 2 kWh at 0.5 yuan
+    expect(repos.ledger.invariantViolations()).toEqual([]);
   });
 
   it('gives stored readings the ids the database holds them under, and claims exactly the ids given', () => {
