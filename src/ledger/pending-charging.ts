@@ -229,7 +229,7 @@ export class PendingCharging {
       if (smaller >= this.chunkReadings) return;
       this.chunkReadings = smaller;
       this.logger.info({ readings: chunk.readings, ms: Math.round(ms), nextReadings: smaller }, 'charging transaction took longer than transactionMs; the next ones are smaller');
-      // the committed chunk is still first in the list
+      // the committed chunk is still first in the list (the caller takes it off after)
       this.chunks = [this.chunks[0]!, ...this.cut(this.chunks.slice(1).flatMap((c) => c.groups))];
     } else if (ms < target / 2 && this.chunkReadings < this.options.batchReadings && chunk.readings * 2 > this.chunkReadings) {
       this.chunkReadings = Math.min(this.options.batchReadings, this.chunkReadings * 2);
@@ -341,7 +341,7 @@ export class PendingCharging {
     const m = this.metrics;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     m.chargingSeconds.observe(seconds);
-    if (this.chunks[0] === chunk) this.resize(chunk, seconds * 1000);
+    this.resize(chunk, seconds * 1000);
     m.chargingMeters.observe(outcome.meters);
     const wasFull = this.full;
     this.pending = Math.max(0, this.pending - chunk.readings);

@@ -212,7 +212,7 @@ export class IngestPipeline {
           try {
             this.repos.ingest.savepoint(() => {
               this.applyMessage(message, at, outcome);
-              outcome.stored.push(...this.repos.pending.addMany(outcome.rows.slice(mark[0])));
+              for (const row of this.repos.pending.addMany(outcome.rows.slice(mark[0]))) outcome.stored.push(row);
             });
           } catch (err) {
             outcome.rewind(mark);

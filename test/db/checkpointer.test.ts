@@ -55,21 +55,22 @@ describe('WAL checkpoints on a worker thread', () => {
     checkpointer.start();
     const insert = d.prepare('INSERT INTO filler (body) VALUES (?)');
     const walBytes = () => statSync(join(dir, 'feikong.db-wal')).size;
-    // Back-to-back transactions of 500 KiB for a second, the event loop turning between them: far
-    // more than the worker copies in a pass, so its checkpoints alone never find the WAL copied.
+    // Back-to-back transactions of 500 KiB, 32 MiB in all, the event loop turning between them:
+    // far more than the worker copies in a pass, so its checkpoints alone never find the WAL copied.
+    const total = 32 * pages * 4096;
     let written = 0;
-    const until = Date.now() + 1000;
-    while (Date.now() < until) {
+    while (written < total) {
       d.transaction(() => { for (let i = 0; i < 125; i++) insert.run(Buffer.alloc(4000, i % 256)); })();
       written += 125 * 4000;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await checkpointer.stop();
-    expect(written).toBeGreaterThan(20 * pages * 4096);
     expect(checkpointer.catchUps).toBeGreaterThan(0);
-    // Started again each time it was copied: the file never grew beyond a few thresholds, however
-    // much was written (a WAL that is not started again holds everything written since the test began).
-    expect(walBytes()).toBeLessThan(8 * pages * 4096);
+    // Started again as it was copied: the file stays a fraction of what was written (a WAL that is
+    // not started again holds all of it). How far beyond `pages` it gets between two of the
+    // worker's passes depends on how the threads are scheduled: 5.3–10.1 MB here, quiet or with
+    // three busy processes on the two cores; 36 MB without the connection's checkpoints.
+    expect(walBytes()).toBeLessThan(total / 2);
   });
 
   it('gives checkpoints back to the connection when the worker dies', async () => {

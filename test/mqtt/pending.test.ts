@@ -37,13 +37,14 @@ describe('pending readings', () => {
     t = null;
   });
 
-  /** Three meters behind dcu-p with their charging base at T0, and two hours of readings pending for each. */
-  function setup(): TestDb {
+  /** `meters` meters behind `concentratorId` with their charging base at T0, and two hours of readings pending for each. */
+  function setup(concentratorId = 'dcu-p', meters = 3): TestDb {
     t = openTestDb();
-    fleet(t.repos, t.config, 'dcu-p', 3, 100_000, T0);
-    for (let m = 1; m <= 3; m++) {
-      t.repos.transaction(() => recordReading(t!.repos, { meterId: `dcu-p-m${m}`, ts: T0, energyWh: 10_000 }, T0));
-      t.repos.pending.addMany([1, 2].map((h) => ({ meterId: `dcu-p-m${m}`, ts: T0 + h * HOUR, energyWh: 10_000 + h * 1000, relay: 'closed', tou: null, receivedAt: T0 + h * HOUR })));
+    fleet(t.repos, t.config, concentratorId, meters, 100_000, T0);
+    for (let m = 1; m <= meters; m++) {
+      const meterId = `${concentratorId}-m${m}`;
+      t.repos.transaction(() => recordReading(t!.repos, { meterId, ts: T0, energyWh: 10_000 }, T0));
+      t.repos.pending.addMany([1, 2].map((h) => ({ meterId, ts: T0 + h * HOUR, energyWh: 10_000 + h * 1000, relay: 'closed', tou: null, receivedAt: T0 + h * HOUR })));
     }
     return t;
   }
@@ -131,25 +132,34 @@ describe('pending readings', () => {
     for (let m = 1; m <= 3; m++) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150);
   });
 
-  it('makes the next transactions smaller after one that took longer than transactionMs, and still charges every reading once', async () => {
-    t = openTestDb();
-    const { repos, config } = t;
-    fleet(repos, config, 'dcu-s', 12, 100_000, T0);
-    for (let m = 1; m <= 12; m++) {
-      repos.transaction(() => recordReading(repos, { meterId: `dcu-s-m${m}`, ts: T0, energyWh: 10_000 }, T0));
-      repos.pending.addMany([1, 2].map((h) => ({ meterId: `dcu-s-m${m}`, ts: T0 + h * HOUR, energyWh: 10_000 + h * 1000, relay: 'closed', tou: null, receivedAt: T0 + h * HOUR })));
-    }
-    // Every transaction takes longer than a nanosecond: after the first (up to 10 readings, five
-    // meters), one meter a transaction. With the time bound ignored: three transactions.
-    const charger = charging(repos, { batchReadings: 10, transactionMs: 1e-6 });
+  it('sizes transactions by time: smaller after one that took longer than transactionMs, growing back after quick ones; every reading charged once', async () => {
+    const { repos } = setup('dcu-s', 12);
+    // The transactions' clock: the first takes 1,000 ms, every later one 1 ms.
+    let clock = 0n;
+    let reads = 0;
+    vi.spyOn(process.hrtime, 'bigint').mockImplementation(() => {
+      if (reads++ % 2 === 1) clock += (reads === 2 ? 1000n : 1n) * 1_000_000n;
+      return clock;
+    });
+    const charger = charging(repos, { batchReadings: 10, transactionMs: 100 });
     cleanups.push(() => charger.stop());
     const sizes: number[] = [];
     charger.onCharged((readings) => sizes.push(readings.length));
     charger.start();
     await charger.charged();
+    // After the first (10 readings, five meters, in 1,000 ms) one reading a transaction, so one
+    // meter each (its two readings). With the time bound ignored: 5, 5, 2.
     expect(sizes).toEqual([5, 1, 1, 1, 1, 1, 1, 1]);
     expect(repos.pending.count()).toBe(0);
     for (let m = 1; m <= 12; m++) expect(consumptionFen(repos, `dcu-s-a${m}`)).toBe(100); // 2 kWh at 0.5 yuan
+    // The quick ones doubled the bound: 2, then 4 (a 2-reading transaction does not show 4 too
+    // small). The next round is cut at 4 readings: four meters a transaction, not one.
+    sizes.length = 0;
+    const hour3 = Array.from({ length: 12 }, (_, i) => ({ meterId: `dcu-s-m${i + 1}`, ts: T0 + 3 * HOUR, energyWh: 13_000, relay: 'closed' as const, tou: null, receivedAt: T0 + 3 * HOUR }));
+    charger.stored(repos.transaction(() => repos.pending.addMany(hour3)));
+    await charger.charged();
+    expect(sizes).toEqual([4, 4, 4]);
+    for (let m = 1; m <= 12; m++) expect(consumptionFen(repos, `dcu-s-a${m}`)).toBe(150);
     expect(repos.ledger.invariantViolations()).toEqual([]);
   });
 
