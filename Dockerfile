@@ -1,6 +1,11 @@
 # feikong: multi-stage image. The build stage compiles the native modules (better-sqlite3,
-# serialport, libpq against Debian's libpq-dev) and the TypeScript; the runtime stage carries only production dependencies and the
-# compiled daemon, runs as a non-root user, and keeps its database in a volume.
+# serialport, libpq against Debian's libpq-dev) and the TypeScript; the runtime stage carries only
+# production dependencies, the compiled daemon and its CLI (`docker exec <container> feikong …`),
+# runs as a non-root user, and keeps its database in a volume.
+#
+#   docker build -t feikong .
+#   docker run -d --name feikong -p 8080:8080 -p 1883:1883 -v feikong-data:/var/lib/feikong feikong
+#   docker exec feikong feikong keys create --name admin --role admin
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -39,9 +44,13 @@ COPY --from=build /app/migrations-pg ./migrations-pg
 COPY --from=build /app/registermaps ./registermaps
 COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
+COPY bin ./bin
+COPY scripts/healthcheck.mjs ./scripts/healthcheck.mjs
+RUN ln -s /app/bin/feikong.mjs /usr/local/bin/feikong
 USER feikong
 VOLUME ["/var/lib/feikong"]
 EXPOSE 8080 1883
+# Asks /healthz on the configured address and port (FEIKONG_CONFIG and FEIKONG_* as the daemon reads them).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "scripts/healthcheck.mjs"]
 CMD ["node", "dist/src/main.js"]

@@ -42,7 +42,7 @@ describe('WAL checkpoints on a worker thread', () => {
     const insert = d.prepare('INSERT INTO filler (body) VALUES (?)');
     d.transaction(() => { for (let i = 0; i < 2000; i++) insert.run(Buffer.alloc(1000, i % 256)); })();
     // 2 MB committed to the WAL: the worker, not this connection, brings them into the file.
-    await eventually(() => expect(fileBytes()).toBeGreaterThan(before + 1_900_000), 5000, 20);
+    await eventually(() => expect(fileBytes()).toBeGreaterThan(before + 1_900_000), 20_000, 20);
     await checkpointer.stop();
     expect(autocheckpoint(d)).toBe(SQLITE_WAL_AUTOCHECKPOINT_PAGES);
     expect(d.prepare('SELECT COUNT(*) FROM filler').pluck().get()).toBe(2000);
@@ -79,7 +79,7 @@ describe('WAL checkpoints on a worker thread', () => {
     checkpointer.start();
     expect(autocheckpoint(d)).toBe(0);
     await (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    await eventually(() => expect(autocheckpoint(d)).toBe(SQLITE_WAL_AUTOCHECKPOINT_PAGES), 5000, 20);
+    await eventually(() => expect(autocheckpoint(d)).toBe(SQLITE_WAL_AUTOCHECKPOINT_PAGES), 20_000, 20);
     await checkpointer.stop(); // nothing left to stop
   });
 });

@@ -64,7 +64,7 @@ describe('meter directory', () => {
       })) })), () => acked.push(hour));
       await new Promise<void>((resolve, reject) => {
         const started = Date.now();
-        const check = () => (acked.includes(hour) ? resolve() : Date.now() - started > 5000 ? reject(new Error(`hour ${hour} not acknowledged`)) : setTimeout(check, 5));
+        const check = () => (acked.includes(hour) ? resolve() : Date.now() - started > 30_000 ? reject(new Error(`hour ${hour} not acknowledged`)) : setTimeout(check, 5));
         check();
       });
     };

@@ -91,7 +91,7 @@ describe('pending readings', () => {
     })) }));
     const acked: number[] = [];
     for (const hour of [1, 2, 3]) pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(hour, [1, 2]), () => acked.push(hour));
-    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3]));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3]), { timeout: 20_000 });
     await charger.charged();
     expect(readBack).not.toHaveBeenCalled();
     for (const m of [1, 2]) expect(consumptionFen(repos, `dcu-p-a${m}`)).toBe(150); // 3 kWh at 0.5 yuan
@@ -99,7 +99,7 @@ describe('pending readings', () => {
     // next round shows a reading it does not hold, and the round after reads it back.
     repos.transaction(() => repos.pending.addMany([{ meterId: 'dcu-p-m3', ts: T0 + HOUR, energyWh: 11_000, relay: null, tou: null, receivedAt: T0 + HOUR }]));
     pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(4, [1]), () => acked.push(4));
-    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3, 4]));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2, 3, 4]), { timeout: 20_000 });
     await charger.charged();
     expect(readBack).toHaveBeenCalled();
     expect(repos.pending.count()).toBe(0);
@@ -210,7 +210,7 @@ describe('pending readings', () => {
       meter: address(m), ts: new Date(T0 + hour * HOUR).toISOString(), energyWh: 10_000 + hour * 1000,
     })) }));
     for (const hour of [1, 2, 3]) pipeline.submit('feikong/v1/concentrators/dcu-p/readings', 'dcu-p', message(hour), () => acked.push(hour));
-    await vi.waitFor(() => expect(acked).toEqual([1, 2]));
+    await vi.waitFor(() => expect(acked).toEqual([1, 2]), { timeout: 20_000 });
     // 6 pending ≥ 5: hour 3 stays unacknowledged while charging cannot catch up.
     await new Promise((r) => setTimeout(r, 300));
     expect(acked).toEqual([1, 2]);

@@ -31,7 +31,7 @@ describe('engine: restore after payment', () => {
     expect(before).toMatchObject({ action: 'none', rule: 'supply-off', window: { noCut: true, reason: 'night' } });
 
     await s.pay('acc-d', 5000, 'wx-night-1');
-    await eventually(() => expect(sim.meter(DIRECT).relayStatus().relayOpen).toBe(false), 5_000);
+    await eventually(() => expect(sim.meter(DIRECT).relayStatus().relayOpen).toBe(false), 20_000);
     const cmd = await eventually(async () => {
       const r = await fk.api('GET', `/v1/meters/${direct}/commands`, { role: 'operator' });
       expect(r.body.commands[0]).toMatchObject({ action: 'reconnect', state: 'confirmed', origin: 'engine' });

@@ -40,10 +40,24 @@ interface Libpq {
   transactionStatus(): number;
 }
 
-/** The native binding, loaded on first use: a daemon on SQLite never needs it. */
+/**
+ * The native binding, loaded on first use: a daemon on SQLite never needs it. It is an optional
+ * dependency (it builds from source with PostgreSQL's headers), so `npm ci` succeeds without it.
+ */
 let binding: (new () => Libpq) | undefined;
 function newLibpq(): Libpq {
-  binding ??= createRequire(import.meta.url)('libpq') as new () => Libpq;
+  if (binding === undefined) {
+    try {
+      binding = createRequire(import.meta.url)('libpq') as new () => Libpq;
+    } catch (err) {
+      throw new Error(
+        'database.url is set, so PostgreSQL is used, but its client binding, the npm package "libpq", is not installed. '
+        + 'It builds from source: install PostgreSQL\'s client headers and a compiler '
+        + '(Debian: sudo apt-get install libpq-dev python3 make g++), then run: npm install libpq. '
+        + `(${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      );
+    }
+  }
   return new binding();
 }
 
@@ -241,7 +255,7 @@ class PgStatement implements Statement {
     const values = this.bind(params);
     this.conn.ensureConnected();
     const pq = this.conn.pq;
-    const now = Date.now();
+    const now = this.conn.now();
     let name = this.preparedOn === this.conn.connection ? this.name : undefined;
     if (name !== undefined && now - this.preparedAt >= this.conn.replanMs && pq.transactionStatus() !== PQTRANS_INERROR) {
       // Its plans may be for tables of another size: prepared again (in a failed transaction, not
@@ -297,7 +311,7 @@ export class PgSyncDatabase implements Database {
   private depth = 0;
   private isOpen = false;
 
-  constructor(private readonly conninfo: string, readonly replanMs = REPLAN_MS) {
+  constructor(private readonly conninfo: string, readonly replanMs = REPLAN_MS, readonly now: () => number = Date.now) {
     this.connect();
     this.isOpen = true;
   }
@@ -411,8 +425,9 @@ export class PgSyncDatabase implements Database {
 
 /**
  * A synchronous connection to the database at `url` (postgres://…); the schema is not touched.
- * `replanMs`: how long a prepared statement keeps its plans (REPLAN_MS).
+ * `replanMs`: how long a prepared statement keeps its plans (REPLAN_MS); `now`: the clock that
+ * ages them (tests inject one).
  */
-export function connectPostgresSync(url: string, options: { replanMs?: number } = {}): PgSyncDatabase {
-  return new PgSyncDatabase(url, options.replanMs);
+export function connectPostgresSync(url: string, options: { replanMs?: number; now?: () => number } = {}): PgSyncDatabase {
+  return new PgSyncDatabase(url, options.replanMs, options.now);
 }

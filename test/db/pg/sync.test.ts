@@ -98,8 +98,9 @@ describe('a synchronous connection', () => {
     expect(db.prepare(`SELECT COUNT(*) FROM t WHERE id = 'ro'`).pluck().get()).toBe(0);
   });
 
-  it('prepares a statement again once its plans are older than replanMs: a plan made on an empty table does not outlive its growth', async () => {
-    const conn = connectPostgresSync(url, { replanMs: 400 });
+  it('prepares a statement again once its plans are replanMs old: a plan made on an empty table does not outlive its growth', () => {
+    let clock = 1_000_000; // a controlled clock: the plans' age does not depend on the machine's speed
+    const conn = connectPostgresSync(url, { replanMs: 400, now: () => clock });
     try {
       conn.exec(`CREATE TABLE grows (k text NOT NULL, ts bigint NOT NULL, PRIMARY KEY (k, ts)) WITH (autovacuum_enabled = false)`);
       conn.exec('VACUUM grows'); // known empty, as a new database's tables are once autovacuum has seen them
@@ -116,7 +117,10 @@ describe('a synchronous connection', () => {
       expect(lookup.get('k7', 500)).toBe(7); // 7 is the only key of k7 below 500
       expect(names.all()).toEqual([first]); // within replanMs: the same statement, its plan made on the empty table
       expect(plan()).toMatch(/Seq Scan/);
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      clock += 399;
+      expect(lookup.get('k7', 500)).toBe(7);
+      expect(names.all()).toEqual([first]); // 1 ms short of replanMs: still the old statement
+      clock += 1;
       for (let i = 0; i < 10; i++) expect(lookup.get('k7', 500)).toBe(7);
       const again = names.all() as string[];
       expect(again).toHaveLength(1); // the old one deallocated

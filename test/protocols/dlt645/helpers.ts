@@ -1,4 +1,6 @@
-// Test helpers for the DL/T 645 codec: hex ↔ bytes and the shared third-party frame vectors.
+// Test helpers for the DL/T 645 codec: hex ↔ bytes and the third-party frame vectors
+// (test/fixtures/dlt645-vectors.json: frames published in manuals and public code, each with its
+// source named, checksums verified).
 import { readFileSync } from 'node:fs';
 
 export function hex(text: string): Buffer {
@@ -22,8 +24,7 @@ export interface Vector {
   source: string;
 }
 
-// shared/ sits beside the repository root: <root>/../shared/dlt645-vectors.json.
-const VECTORS_URL = new URL('../../../../shared/dlt645-vectors.json', import.meta.url);
+const VECTORS_URL = new URL('../../fixtures/dlt645-vectors.json', import.meta.url);
 
 export function loadVectors(): Vector[] {
   const doc = JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as { vectors: Vector[] };

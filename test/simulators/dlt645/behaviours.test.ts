@@ -18,7 +18,7 @@ describe('simulator behaviours', () => {
     bus.meter(METER_1).addBehaviour(behaviours.wrongChecksum());
     const headEnd = harness.headEnd!;
     await headEnd.send(readEnergy());
-    await expectWithin(() => headEnd.discarded.find((d) => d.reason === 'checksum'), 1_000, 'a discarded checksum frame');
+    await expectWithin(() => headEnd.discarded.find((d) => d.reason === 'checksum'), 10_000, 'a discarded checksum frame');
     expect(headEnd.frames).toHaveLength(0);
   });
 
@@ -27,7 +27,7 @@ describe('simulator behaviours', () => {
     bus.meter(METER_1).addBehaviour(behaviours.garbage({ before: Uint8Array.of(0x00, 0x68, 0x55), after: Uint8Array.of(0x99) }));
     const reply = await harness.headEnd!.request(readEnergy());
     expect(energyOf(reply.frame)).toBe(500);
-    await expectWithin(() => harness.headEnd!.discarded.length > 0, 1_000, 'the junk to be reported');
+    await expectWithin(() => harness.headEnd!.discarded.length > 0, 10_000, 'the junk to be reported');
   });
 
   it('truncated frame: nothing complete arrives', async () => {
@@ -35,7 +35,7 @@ describe('simulator behaviours', () => {
     bus.meter(METER_1).addBehaviour(behaviours.truncated({ keepBytes: 12 }));
     const headEnd = harness.headEnd!;
     await headEnd.send(readEnergy());
-    await expectWithin(() => headEnd.chunks.reduce((n, c) => n + c.bytes.length, 0) === 12, 1_000, '12 bytes on the line');
+    await expectWithin(() => headEnd.chunks.reduce((n, c) => n + c.bytes.length, 0) === 12, 10_000, '12 bytes on the line');
     await expectNothingFor(() => headEnd.frames[0], 200, 'frame from a truncated reply');
   });
 
@@ -110,7 +110,7 @@ describe('simulator behaviours', () => {
     });
     const headEnd = harness.headEnd!;
     await headEnd.send(readEnergy());
-    await expectWithin(() => errors[0]?.message === 'broken behaviour', 1_000, 'the error to be reported');
+    await expectWithin(() => errors[0]?.message === 'broken behaviour', 10_000, 'the error to be reported');
     expect(headEnd.frames).toHaveLength(0);
     bus.meter(METER_1).clearBehaviours();
     expect(energyOf(await harness.ask(readEnergy()))).toBe(0);

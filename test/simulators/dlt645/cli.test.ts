@@ -46,7 +46,7 @@ describe('feikong-sim dlt645', () => {
     headEnd = await HeadEnd.connectTcp(Number(port));
     const reply = await headEnd.request(readRequest(METER_2, DataIdentifier.forwardActiveTotal));
     expect(energyOf(reply.frame)).toBe(1230);
-    await expectWithin(() => /000000000002 11H Read DI 00010000 -> 000000000002: reply 24 bytes/.test(output()), 2_000, 'the request log line');
+    await expectWithin(() => /000000000002 11H Read DI 00010000 -> 000000000002: reply 24 bytes/.test(output()), 10_000, 'the request log line');
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -32,7 +32,7 @@ describe('createPtyPair', () => {
     const got: Buffer[] = [];
     b.on('data', (chunk: Buffer) => got.push(chunk));
     a.write(Buffer.from([0x68, 0x16, 0xfe]));
-    await expectWithin(() => Buffer.concat(got).equals(Buffer.from([0x68, 0x16, 0xfe])), 1_000, 'the bytes at the other end');
+    await expectWithin(() => Buffer.concat(got).equals(Buffer.from([0x68, 0x16, 0xfe])), 10_000, 'the bytes at the other end');
   });
 
   it('removes its links and directory on close, and close is idempotent', async () => {

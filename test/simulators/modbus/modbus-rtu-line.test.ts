@@ -172,7 +172,7 @@ describe('Modbus RTU line simulator', () => {
     for (let i = 0; i < 3; i++) {
       const before = line.dltFrames.length;
       await line.send(encodeReadRequest('000000000042', DataIdentifier.forwardActiveTotal));
-      await eventually(() => expect(line.dltFrames.length).toBe(before + 1), 3000, 10);
+      await eventually(() => expect(line.dltFrames.length).toBe(before + 1), 20_000, 10);
       const frame = new Dlt645Parser().push(line.dltFrames.at(-1)!).find((e) => e.kind === 'frame');
       expect(decodeEnergyWh(decodeReadResponse((frame as { frame: Parameters<typeof decodeReadResponse>[0] }).frame).payload)).toBe(777_770);
       expect(frameOf(await line.ask(1, energy)).unit).toBe(1);

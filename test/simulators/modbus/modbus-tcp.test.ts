@@ -56,7 +56,7 @@ describe('Modbus TCP simulator and client', () => {
     const c = client(sim.port);
     const read = async () => (await readPoints(generic, ['forwardActiveEnergy'], (r, w) => c.transact(1, r, w, 'poll'))).energyWh!;
     const first = await read();
-    await eventually(async () => expect(await read()).toBeGreaterThan(first), 5000);
+    await eventually(async () => expect(await read()).toBeGreaterThan(first), 20_000);
     await c.transact(1, { function: 'writeSingleCoil', address: 0, value: false }, 'disconnect', 'command');
     expect(sim.meter(1).relayState).toBe('open');
     expect(sim.meter(1).relayWrites.map((w) => [w.action, w.function])).toEqual([['open', 'writeSingleCoil']]);
@@ -110,7 +110,7 @@ describe('Modbus TCP simulator and client', () => {
     const c = new ModbusTcpClient('mtcp-1', { host: '127.0.0.1', port: sim.port, responseTimeoutMs: 5000, connectTimeoutMs: 1000 });
     const inFlight = failure(c.transact(1, { function: 'readInputRegisters', address: 0, quantity: 2 }, 'first', 'poll'));
     const queued = failure(c.transact(1, { function: 'readInputRegisters', address: 0, quantity: 2 }, 'second', 'poll'));
-    await eventually(() => expect(sim.stats.requests).toBe(1), 2000);
+    await eventually(() => expect(sim.stats.requests).toBe(1), 20_000);
     await c.close();
     expect((await inFlight).message).toMatch(/closed before first completed/);
     expect((await queued).code).toBe('MODBUS_UNREACHABLE');
