@@ -33,8 +33,8 @@ export function commandsTable(commands: Command[]): HTMLElement {
 function decision(d: Decision): HTMLElement {
   const trace = d.trace ?? [];
   return h('li', {},
-    h('strong', {}, `${d.meterId}: ${tr('action', d.action)}`), d.rule ? h('span', { 'data-test': 'rule', 'data-code': d.rule }, ` (${ruleText(d.rule)})`) : '',
-    ' — ', h('span', { 'data-test': 'reason', 'data-code': d.reasonCode ?? '', title: d.reason }, reasonText(d)),
+    h('strong', {}, `${d.meterId}: ${tr('action', d.action)}`), d.rule ? h('span', { 'data-test': 'why-rule', 'data-code': d.rule }, ` (${ruleText(d.rule)})`) : '',
+    ' — ', h('span', { 'data-test': 'why-reason', 'data-code': d.reasonCode ?? '', title: d.reason }, reasonText(d)),
     h('span', { class: 'muted' }, ` · ${t('why.desired', { desired: tr('desired', d.desired) })}`),
     trace.length === 0 ? null : h('details', {}, h('summary', {}, t('why.trace')),
       h('ul', { class: 'trace', 'data-test': 'trace' }, ...trace.map((c) => h('li', { class: c.passed ? 'pass' : 'fail', 'data-code': c.code ?? '', title: `${c.check}: ${c.detail}` },

@@ -35,7 +35,7 @@ export async function overview(root: HTMLElement): Promise<View> {
     const recent = recentEvents();
     if (recent.events.length === 0) events.appendChild(h('p', { class: 'muted' }, t(recent.loaded ? 'overview.noEvents' : 'overview.loadingEvents')));
     else events.appendChild(table([t('col.time'), t('col.type'), t('col.detail'), t('col.account'), t('col.meter')], recent.events.map((e) => [
-      time(e.createdAt), h('span', { 'data-code': e.type, title: e.type }, tr('event', e.type)), eventDetail(e),
+      time(e.createdAt), h('span', { 'data-code': e.type, 'data-event': e.id, title: e.type }, tr('event', e.type)), eventDetail(e),
       e.accountId ? link(`#/accounts/${encodeURIComponent(e.accountId)}`, e.accountId) : '—', e.meterId ?? '—',
     ]), { 'data-test': 'event-rows' }));
   };
