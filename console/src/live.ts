@@ -1,5 +1,6 @@
 // Live events: reads GET /v1/events/stream with fetch (EventSource cannot send the API key) and
-// parses the Server-Sent Events itself; reconnects with Last-Event-ID so nothing is missed.
+// parses the Server-Sent Events itself; starts after the last event already shown and reconnects
+// with Last-Event-ID, so nothing is missed and nothing comes twice.
 import { apiKey } from './api.js';
 
 export interface LiveEvent {
@@ -13,18 +14,22 @@ export interface LiveEvent {
 
 export type LiveState = 'live' | 'reconnecting' | 'off';
 
-export function connectLive(onEvent: (e: LiveEvent) => void, onState: (s: LiveState) => void): () => void {
+/** Streams events after `afterId` (those already shown), or from now when it is null. */
+export function connectLive(onEvent: (e: LiveEvent) => void, onState: (s: LiveState) => void, afterId: number | null = null): () => void {
   let stopped = false;
-  let lastId: string | null = null;
+  let lastId: string | null = afterId === null ? null : String(afterId);
   let controller: AbortController | null = null;
 
   const handle = (block: string) => {
     let data = '';
+    let name = 'message';
     for (const line of block.split('\n')) {
       if (line.startsWith('id:')) lastId = line.slice(3).trim();
+      else if (line.startsWith('event:')) name = line.slice(6).trim();
       else if (line.startsWith('data:')) data += line.slice(5).trim();
     }
-    if (!data) return;
+    // Only plain messages are events; a `gap` notice (a backlog too long to replay) is not one.
+    if (!data || name !== 'message') return;
     try {
       onEvent(JSON.parse(data) as LiveEvent);
     } catch {

@@ -6,10 +6,11 @@
 //   #/holds            holds
 import { ApiError, apiKey, get, setApiKey } from './api.js';
 import { clear, h } from './dom.js';
-import { currentLang, setLang, t } from './i18n.js';
-import { connectLive, type LiveState } from './live.js';
+import { applyLang, currentLang, followBrowser, setLang, t } from './i18n.js';
+import { connectLive, type LiveEvent, type LiveState } from './live.js';
+import { RECENT_EVENTS, forgetEvents, markLoaded, rememberEvents } from './recent-events.js';
 import type { View } from './views/common.js';
-import { overview, rememberEvent } from './views/overview.js';
+import { overview } from './views/overview.js';
 import { accounts } from './views/accounts.js';
 import { account } from './views/account.js';
 import { meter } from './views/meter.js';
@@ -36,6 +37,7 @@ function header(): HTMLElement {
 function logout(): void {
   stopLive?.();
   stopLive = null;
+  forgetEvents();
   setApiKey(null);
   location.hash = '#/';
   void render();
@@ -64,18 +66,44 @@ function login(main: HTMLElement): void {
   input.focus();
 }
 
+/**
+ * The latest events (newest first), kept for the overview; returns the id the stream resumes
+ * after: the newest one read, 0 when there are none yet (so none written meanwhile is missed), or
+ * null when the key may not read events (the stream then starts from now, or refuses too).
+ */
+async function loadRecentEvents(): Promise<number | null> {
+  try {
+    const page = await get<{ events: LiveEvent[] }>(`/v1/events?order=desc&limit=${RECENT_EVENTS}`);
+    rememberEvents(page.events);
+    return page.events[0]?.id ?? 0;
+  } catch {
+    return null;
+  } finally {
+    markLoaded();
+  }
+}
+
 function startLive(): void {
   stopLive?.();
-  stopLive = connectLive((e) => {
-    rememberEvent(e);
-    view.onEvent?.(e);
-  }, (state) => {
-    liveState = state;
-    const badge = document.querySelector('[data-test="live"]');
-    if (badge) {
-      badge.className = `live live-${state}`;
-      badge.textContent = t(`live.${state}`);
-    }
+  let stopped = false;
+  let stopStream: (() => void) | null = null;
+  stopLive = () => {
+    stopped = true;
+    stopStream?.();
+  };
+  void loadRecentEvents().then((afterId) => {
+    if (stopped) return;
+    stopStream = connectLive((e) => {
+      rememberEvents([e]);
+      view.onEvent?.(e);
+    }, (state) => {
+      liveState = state;
+      const badge = document.querySelector('[data-test="live"]');
+      if (badge) {
+        badge.className = `live live-${state}`;
+        badge.textContent = t(`live.${state}`);
+      }
+    }, afterId);
   });
 }
 
@@ -106,7 +134,10 @@ async function render(): Promise<void> {
   else next.dispose?.();
 }
 
-setLang(currentLang());
+applyLang(currentLang());
 window.addEventListener('hashchange', () => void render());
+window.addEventListener('languagechange', () => {
+  if (followBrowser()) void render();
+});
 if (apiKey()) startLive();
 void render();

@@ -56,13 +56,25 @@ export interface LedgerEntry {
   createdAt: string;
 }
 
+/** The engine's decision for one meter (GET /v1/accounts/{id}/why, /v1/meters/{id}/why). */
 export interface Decision {
   meterId: string;
   action: string;
   desired: string;
   reason: string;
   rule?: string;
-  trace?: Array<{ check: string; passed: boolean; detail: string }>;
+  /** the code of `reason`; the console shows the reason from it in the current language */
+  reasonCode?: string;
+  balanceFen?: number;
+  levels?: { alarmLevel1Fen: number; alarmLevel2Fen: number; cutoffLevelFen: number; restoreLevelFen: number };
+  relay?: { state: string; at: string | null };
+  window?: { noCut: boolean; reason: string | null };
+  graceMs?: number;
+  lastWarning?: { alarmLevel2At: string | null; graceEndsAt: string | null };
+  pendingCommand?: { action: string } | null;
+  operator?: { lastRelayCommand: { createdAt: string | null } | null };
+  relaySafety?: { limit: string | null; operationsLast24h: number; switchingsInWindow: number; nextAllowedAt: string | null } | null;
+  trace?: Array<{ code?: string; check: string; passed: boolean; detail: string }>;
 }
 
 export interface Collection {

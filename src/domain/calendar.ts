@@ -8,6 +8,10 @@
 import chineseDays from 'chinese-days';
 import type { NoCutConfig } from '../config/schema.js';
 
+/** The kinds of no-cut window a verdict names (its reason: the kind, or `holiday:<name>`); the console translates them. */
+export const NO_CUT_WINDOWS = ['night', 'weekend', 'holiday'] as const;
+export type NoCutWindow = (typeof NO_CUT_WINDOWS)[number];
+
 export interface NoCutVerdict {
   noCut: boolean;
   /** 'night' | 'weekend' | 'holiday:<name>' when noCut */

@@ -48,34 +48,70 @@ export interface DecisionInput {
 export type DecisionAction = 'disconnect' | 'reconnect' | 'review' | 'none';
 
 /** Stable codes of the rule that decided, for machines (dry run, metrics, the console). */
-export type DecisionRule =
-  | 'relay-unknown'
-  | 'manual-off-hold'
-  | 'restore'
-  | 'operator-override'
-  | 'supply-on'
-  | 'reconnect-pending'
-  | 'between-levels'
-  | 'supply-off'
-  | 'keep-power-hold'
-  | 'not-warned'
-  | 'in-grace'
-  | 'protected'
-  | 'no-cut-window'
-  | 'relay-safety'
-  | 'cut-off';
+export const DECISION_RULES = [
+  'relay-unknown',
+  'manual-off-hold',
+  'restore',
+  'operator-override',
+  'supply-on',
+  'reconnect-pending',
+  'between-levels',
+  'supply-off',
+  'keep-power-hold',
+  'not-warned',
+  'in-grace',
+  'protected',
+  'no-cut-window',
+  'relay-safety',
+  'cut-off',
+] as const;
+export type DecisionRule = (typeof DECISION_RULES)[number];
+
+/**
+ * Stable codes of the reason a person reads: the rule, or the rule's variant where one rule has
+ * several sentences. The console translates them; `reason` keeps the English sentence with values.
+ */
+export const DECISION_REASONS = [
+  'relay-unknown',
+  'relay-unknown-reconnect-pending',
+  'manual-off-supply-off',
+  'manual-off-awaiting-relay',
+  'manual-off-relay-safety',
+  'manual-off-disconnect',
+  'reconnect-pending',
+  'supply-on',
+  'operator-override',
+  'restore',
+  'restore-countermands-disconnect',
+  'between-levels',
+  'supply-off',
+  'keep-power-hold',
+  'not-warned',
+  'in-grace',
+  'in-grace-after-operator-reconnect',
+  'protected',
+  'no-cut-window',
+  'relay-safety',
+  'cut-off',
+] as const;
+export type DecisionReason = (typeof DECISION_REASONS)[number];
 
 export interface Decision {
   action: DecisionAction;
   desired: 'open' | 'closed' | 'unchanged';
   rule: DecisionRule;
+  /** the code of `reason`, for translation */
+  reasonCode: DecisionReason;
   reason: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule, reason: string): Decision {
-  return { action, desired, rule, reason };
+/** A decision whose reason code is its rule's, or (second form) a variant of it. */
+function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule & DecisionReason, reason: string): Decision;
+function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule, reason: string, reasonCode: DecisionReason): Decision;
+function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule, reason: string, reasonCode?: DecisionReason): Decision {
+  return { action, desired, rule, reasonCode: reasonCode ?? (rule as DecisionReason), reason };
 }
 
 /** When the grace period ends: after alarm level 2, or after an operator's later reconnect. */
@@ -90,12 +126,12 @@ export function decide(input: DecisionInput): Decision {
     return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet');
   }
   if (input.manualOffHold && !input.keepPowerHold) {
-    if (relayState === 'open' || pendingAction === 'disconnect') return d('none', 'open', 'manual-off-hold', 'manual-off hold: supply stays off');
-    if (relayState === 'unknown') return d('none', 'open', 'manual-off-hold', 'manual-off hold: waiting for the relay state before switching');
+    if (relayState === 'open' || pendingAction === 'disconnect') return d('none', 'open', 'manual-off-hold', 'manual-off hold: supply stays off', 'manual-off-supply-off');
+    if (relayState === 'unknown') return d('none', 'open', 'manual-off-hold', 'manual-off hold: waiting for the relay state before switching', 'manual-off-awaiting-relay');
     if (input.safety && !input.safety.disconnectAllowed && !input.safety.overridable) {
-      return d('none', 'open', 'relay-safety', `manual-off hold, but ${input.safety.reason}`);
+      return d('none', 'open', 'relay-safety', `manual-off hold, but ${input.safety.reason}`, 'manual-off-relay-safety');
     }
-    return d('disconnect', 'open', 'manual-off-hold', 'manual-off hold: supply must be off');
+    return d('disconnect', 'open', 'manual-off-hold', 'manual-off hold: supply must be off', 'manual-off-disconnect');
   }
   if (balanceFen > levels.restoreLevelFen) {
     // Restore at any hour: no window, no grace, no relay-safety gate (supply on is the safe side).
@@ -108,7 +144,8 @@ export function decide(input: DecisionInput): Decision {
         `disconnected by an operator at ${iso(byOperator)}; supply returns after a payment made since or an operator reconnect`);
     }
     const what = pendingAction === 'disconnect' ? ' (countermands the pending disconnect)' : '';
-    return d('reconnect', 'closed', 'restore', `balance ${balanceFen} fen above restore level ${levels.restoreLevelFen} fen${what}`);
+    return d('reconnect', 'closed', 'restore', `balance ${balanceFen} fen above restore level ${levels.restoreLevelFen} fen${what}`,
+      pendingAction === 'disconnect' ? 'restore-countermands-disconnect' : 'restore');
   }
   if (balanceFen > levels.cutoffLevelFen) {
     return d('none', 'unchanged', 'between-levels',
@@ -118,13 +155,13 @@ export function decide(input: DecisionInput): Decision {
   if (relayState === 'open' || pendingAction === 'disconnect') {
     return d('none', 'open', 'supply-off', 'balance at or below cut-off level; supply already off');
   }
-  if (relayState === 'unknown') return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet; a reconnect is in flight');
+  if (relayState === 'unknown') return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet; a reconnect is in flight', 'relay-unknown-reconnect-pending');
   if (input.keepPowerHold) return d('none', 'unchanged', 'keep-power-hold', 'keep-power hold applies');
   if (input.alarm2At === null) return d('none', 'unchanged', 'not-warned', 'alarm level 2 not sent yet');
   const graceEnds = graceEndsOf(input)!;
   if (input.now < graceEnds) {
     const after = graceEnds - input.graceMs === input.alarm2At ? '' : " (restarted by an operator's reconnect)";
-    return d('none', 'unchanged', 'in-grace', `grace period runs until ${iso(graceEnds)}${after}`);
+    return d('none', 'unchanged', 'in-grace', `grace period runs until ${iso(graceEnds)}${after}`, after ? 'in-grace-after-operator-reconnect' : 'in-grace');
   }
   if (input.protected) return d('review', 'unchanged', 'protected', 'protected customer at cut-off level: manual review');
   if (input.noCut.noCut) return d('none', 'unchanged', 'no-cut-window', `no-cut window: ${input.noCut.reason ?? 'configured'}`);
@@ -133,7 +170,25 @@ export function decide(input: DecisionInput): Decision {
     `balance ${balanceFen} fen at or below cut-off level ${levels.cutoffLevelFen} fen, warned at ${iso(input.alarm2At)}`);
 }
 
+/** Stable codes of the conditions `traceOf` lists, in the order they are weighed. */
+export const TRACE_CHECKS = [
+  'relay-state-known',
+  'no-manual-off-hold',
+  'above-restore-level',
+  'at-or-below-cutoff-level',
+  'no-keep-power-hold',
+  'alarm-level-2-sent',
+  'grace-over',
+  'not-protected',
+  'outside-no-cut-windows',
+  'relay-safety-allows',
+  'no-command-in-flight',
+] as const;
+export type TraceCheck = (typeof TRACE_CHECKS)[number];
+
 export interface TraceStep {
+  /** the condition's code, for translation; `check` is its English name */
+  code: TraceCheck;
   check: string;
   /** true when the condition lets a cut-off go ahead (or, for the restore check, a restore) */
   passed: boolean;
@@ -145,17 +200,17 @@ export function traceOf(input: DecisionInput): TraceStep[] {
   const { balanceFen, levels } = input;
   const graceEnds = graceEndsOf(input);
   return [
-    { check: 'relay state known', passed: input.relayState !== 'unknown', detail: `relay ${input.relayState}` },
-    { check: 'no manual-off hold', passed: !input.manualOffHold, detail: input.manualOffHold ? 'manual-off hold in force' : 'none' },
-    { check: 'balance above restore level', passed: balanceFen > levels.restoreLevelFen, detail: `${balanceFen} fen vs restore level ${levels.restoreLevelFen} fen` },
-    { check: 'balance at or below cut-off level', passed: balanceFen <= levels.cutoffLevelFen, detail: `${balanceFen} fen vs cut-off level ${levels.cutoffLevelFen} fen` },
-    { check: 'no keep-power hold', passed: !input.keepPowerHold, detail: input.keepPowerHold ? 'keep-power hold in force' : 'none' },
-    { check: 'alarm level 2 sent', passed: input.alarm2At !== null, detail: input.alarm2At === null ? 'not sent' : `sent at ${iso(input.alarm2At)}` },
-    { check: 'grace period over', passed: graceEnds !== null && input.now >= graceEnds,
+    { code: 'relay-state-known', check: 'relay state known', passed: input.relayState !== 'unknown', detail: `relay ${input.relayState}` },
+    { code: 'no-manual-off-hold', check: 'no manual-off hold', passed: !input.manualOffHold, detail: input.manualOffHold ? 'manual-off hold in force' : 'none' },
+    { code: 'above-restore-level', check: 'balance above restore level', passed: balanceFen > levels.restoreLevelFen, detail: `${balanceFen} fen vs restore level ${levels.restoreLevelFen} fen` },
+    { code: 'at-or-below-cutoff-level', check: 'balance at or below cut-off level', passed: balanceFen <= levels.cutoffLevelFen, detail: `${balanceFen} fen vs cut-off level ${levels.cutoffLevelFen} fen` },
+    { code: 'no-keep-power-hold', check: 'no keep-power hold', passed: !input.keepPowerHold, detail: input.keepPowerHold ? 'keep-power hold in force' : 'none' },
+    { code: 'alarm-level-2-sent', check: 'alarm level 2 sent', passed: input.alarm2At !== null, detail: input.alarm2At === null ? 'not sent' : `sent at ${iso(input.alarm2At)}` },
+    { code: 'grace-over', check: 'grace period over', passed: graceEnds !== null && input.now >= graceEnds,
       detail: graceEnds === null ? `grace ${input.graceMs} ms starts with alarm level 2` : `grace ${input.graceMs} ms ends ${iso(graceEnds)}` },
-    { check: 'not protected', passed: !input.protected, detail: input.protected ? 'protected customer: review instead of cut-off' : 'not protected' },
-    { check: 'outside no-cut windows', passed: !input.noCut.noCut, detail: input.noCut.noCut ? `in window: ${input.noCut.reason ?? 'configured'}` : 'no window applies' },
-    { check: 'relay safety allows a cut-off', passed: input.safety?.disconnectAllowed ?? true, detail: input.safety?.reason ?? 'not checked' },
-    { check: 'no command in flight', passed: input.pendingAction === null, detail: input.pendingAction ?? 'none' },
+    { code: 'not-protected', check: 'not protected', passed: !input.protected, detail: input.protected ? 'protected customer: review instead of cut-off' : 'not protected' },
+    { code: 'outside-no-cut-windows', check: 'outside no-cut windows', passed: !input.noCut.noCut, detail: input.noCut.noCut ? `in window: ${input.noCut.reason ?? 'configured'}` : 'no window applies' },
+    { code: 'relay-safety-allows', check: 'relay safety allows a cut-off', passed: input.safety?.disconnectAllowed ?? true, detail: input.safety?.reason ?? 'not checked' },
+    { code: 'no-command-in-flight', check: 'no command in flight', passed: input.pendingAction === null, detail: input.pendingAction ?? 'none' },
   ];
 }

@@ -34,6 +34,10 @@ export interface RelayHistory {
   openFault: string | null;
 }
 
+/** Stable codes of the limits that can hold a cut-off back, in the order they are looked at. */
+export const SAFETY_LIMITS = ['open-fault', 'flapping', 'daily-cap', 'min-interval', 'failure-backoff'] as const;
+export type SafetyLimit = (typeof SAFETY_LIMITS)[number];
+
 export interface SafetyState {
   disconnectAllowed: boolean;
   reason: string;
@@ -43,7 +47,7 @@ export interface SafetyState {
   switchingsInWindow: number;
   flapping: boolean;
   /** which limit holds the cut-off back, if any */
-  limit: 'open-fault' | 'flapping' | 'daily-cap' | 'min-interval' | 'failure-backoff' | null;
+  limit: SafetyLimit | null;
   /** an operator's manual-off hold may go ahead despite this limit (it protects against automatic hammering only) */
   overridable: boolean;
   /** when a disconnect next becomes allowed by time alone, or null */

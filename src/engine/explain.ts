@@ -13,6 +13,7 @@ export interface WhyView {
   action: string;
   desired: string;
   rule: string;
+  reasonCode: string;
   reason: string;
   balanceFen: number;
   levels: { alarmLevel1Fen: number; alarmLevel2Fen: number; cutoffLevelFen: number; restoreLevelFen: number };
@@ -38,7 +39,7 @@ export function whyView(ev: Evaluation, time: Time): WhyView {
     accountId: row.accountId,
     meterId: row.meterId,
     at: time(input.now),
-    action: decision.action, desired: decision.desired, rule: decision.rule, reason: decision.reason,
+    action: decision.action, desired: decision.desired, rule: decision.rule, reasonCode: decision.reasonCode, reason: decision.reason,
     balanceFen: row.balanceFen,
     levels: { alarmLevel1Fen: row.alarmLevel1Fen, alarmLevel2Fen: row.alarmLevel2Fen, cutoffLevelFen: row.cutoffLevelFen, restoreLevelFen: row.restoreLevelFen },
     relay: { state: row.relayState, at: time(row.relayStateAt) },

@@ -9,6 +9,7 @@ import { relayButtons } from '../actions.js';
 import type { Account, Command, Decision, LedgerEntry, Meter } from '../types.js';
 import { badge, debounce, problem, section, settle, type View } from './common.js';
 import { holdsPanel } from './holds.js';
+import { checkDetail, checkName, reasonText, ruleText } from '../why.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
@@ -32,10 +33,12 @@ export function commandsTable(commands: Command[]): HTMLElement {
 function decision(d: Decision): HTMLElement {
   const trace = d.trace ?? [];
   return h('li', {},
-    h('strong', {}, `${d.meterId}: ${tr('action', d.action)}`), d.rule ? ` (${d.rule})` : '', ` — ${d.reason}`,
-    h('span', { class: 'muted' }, ` · ${t('why.desired', { desired: d.desired })}`),
+    h('strong', {}, `${d.meterId}: ${tr('action', d.action)}`), d.rule ? h('span', { 'data-test': 'why-rule', 'data-code': d.rule }, ` (${ruleText(d.rule)})`) : '',
+    ' — ', h('span', { 'data-test': 'why-reason', 'data-code': d.reasonCode ?? '', title: d.reason }, reasonText(d)),
+    h('span', { class: 'muted' }, ` · ${t('why.desired', { desired: tr('desired', d.desired) })}`),
     trace.length === 0 ? null : h('details', {}, h('summary', {}, t('why.trace')),
-      h('ul', { class: 'trace' }, ...trace.map((c) => h('li', { class: c.passed ? 'pass' : 'fail' }, `${c.passed ? '✓' : '✗'} ${c.check}: ${c.detail}`)))));
+      h('ul', { class: 'trace', 'data-test': 'trace' }, ...trace.map((c) => h('li', { class: c.passed ? 'pass' : 'fail', 'data-code': c.code ?? '', title: `${c.check}: ${c.detail}` },
+        `${c.passed ? '✓' : '✗'} ${checkName(c)}: ${checkDetail(c, d)}`)))));
 }
 
 export async function readingsSection(meter: Meter): Promise<HTMLElement> {

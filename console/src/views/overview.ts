@@ -1,19 +1,24 @@
 // Fleet overview: accounts by state (each a link to the filtered list), failed commands, the
-// collection success rate by bus, and the latest live events. Refreshes on live events.
+// collection success rate by bus, and the latest events (those before the page was opened, then
+// live ones). Refreshes on live events.
 import { get } from '../api.js';
 import { clear, h, link, table, time } from '../dom.js';
 import { t, tr } from '../i18n.js';
 import type { LiveEvent } from '../live.js';
+import { onRecentEvents, recentEvents } from '../recent-events.js';
 import type { AccountState, Collection, Command } from '../types.js';
 import { debounce, problem, section, settle, type View } from './common.js';
 
 const STATES: AccountState[] = ['normal', 'alarm-1', 'alarm-2', 'cut-off', 'review'];
-const recent: LiveEvent[] = [];
 
-/** Keeps the latest events for the overview, whichever view is shown. */
-export function rememberEvent(e: LiveEvent): void {
-  recent.unshift(e);
-  recent.length = Math.min(recent.length, 15);
+/** What an event is about, in words where the console knows its codes. */
+function eventDetail(e: LiveEvent): string {
+  const kind = typeof e.data.kind === 'string' ? e.data.kind : null;
+  const action = typeof e.data.action === 'string' ? e.data.action : null;
+  if (kind && (e.type === 'manual-review' || e.type === 'review-resolved')) return tr('review', kind);
+  if (kind && e.type.startsWith('hold-')) return tr('kind', kind);
+  if (action) return tr('action', action);
+  return '';
 }
 
 function percent(rate: number | null): string {
@@ -27,10 +32,12 @@ export async function overview(root: HTMLElement): Promise<View> {
 
   const drawEvents = () => {
     clear(events);
-    if (recent.length === 0) events.appendChild(h('p', { class: 'muted' }, t('overview.noEvents')));
-    else events.appendChild(table([t('col.time'), t('col.type'), t('col.account'), t('col.meter')], recent.map((e) => [
-      time(e.createdAt), e.type, e.accountId ? link(`#/accounts/${encodeURIComponent(e.accountId)}`, e.accountId) : '—', e.meterId ?? '—',
-    ])));
+    const recent = recentEvents();
+    if (recent.events.length === 0) events.appendChild(h('p', { class: 'muted' }, t(recent.loaded ? 'overview.noEvents' : 'overview.loadingEvents')));
+    else events.appendChild(table([t('col.time'), t('col.type'), t('col.detail'), t('col.account'), t('col.meter')], recent.events.map((e) => [
+      time(e.createdAt), h('span', { 'data-code': e.type, 'data-event': e.id, title: e.type }, tr('event', e.type)), eventDetail(e),
+      e.accountId ? link(`#/accounts/${encodeURIComponent(e.accountId)}`, e.accountId) : '—', e.meterId ?? '—',
+    ]), { 'data-test': 'event-rows' }));
   };
 
   const load = async () => {
@@ -56,11 +63,12 @@ export async function overview(root: HTMLElement): Promise<View> {
   };
   await load();
   drawEvents();
+  const stopEvents = onRecentEvents(drawEvents);
   const refresh = debounce(() => void load(), 500);
   return {
     onEvent() {
-      drawEvents();
       refresh();
     },
+    dispose: stopEvents,
   };
 }

@@ -47,6 +47,7 @@ export type { MeterRow, RelayState } from './meters.js';
 export type { CommandRow, CommandAction, CommandState, CommandOrigin } from './commands.js';
 export type { HoldRow, HoldKind, HoldScope } from './holds.js';
 export type { ReviewRow, ReviewKind } from './reviews.js';
+export { REVIEW_KINDS } from './reviews.js';
 export type { BulkRow, BulkSkip } from './bulk.js';
 export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';

@@ -43,6 +43,13 @@ export function journalRepository(db: Database) {
   const eventsOfAccount = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
     WHERE account_id = @accountId AND id > @after AND (CAST(@types AS text) IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
     AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) ORDER BY id LIMIT @limit`);
+  // The same, newest first, below a cursor (the latest events: the console's first page).
+  const eventsFilteredNewestFirst = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
+    WHERE id < @before AND (CAST(@types AS text) IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) ORDER BY id DESC LIMIT @limit`);
+  const eventsOfAccountNewestFirst = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events
+    WHERE account_id = @accountId AND id < @before AND (CAST(@types AS text) IS NULL OR type IN (SELECT value FROM ${jsonValues(db, '@types')}))
+    AND (CAST(@meterId AS text) IS NULL OR meter_id = @meterId) ORDER BY id DESC LIMIT @limit`);
   const lastEventId = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM events`).pluck();
   const insertAudit = db.prepare(`INSERT INTO audit (actor, action, target, detail, at) VALUES (?, ?, ?, ?, ?)`);
   const auditPage = db.prepare(`SELECT id, actor, action, target, detail, at FROM audit WHERE id > ? ORDER BY id LIMIT ?`);
@@ -76,6 +83,14 @@ export function journalRepository(db: Database) {
         types: filter.types && filter.types.length > 0 ? JSON.stringify(filter.types) : null,
       };
       return (filter.accountId ? eventsOfAccount.all(params) : eventsFiltered.all(params)) as EventRow[];
+    },
+    /** Events with an id below `beforeId` that pass the filter, newest first. */
+    eventsNewestFirst(beforeId: number, filter: EventFilter, limit: number): EventRow[] {
+      const params = {
+        before: beforeId, limit, meterId: filter.meterId ?? null, accountId: filter.accountId ?? null,
+        types: filter.types && filter.types.length > 0 ? JSON.stringify(filter.types) : null,
+      };
+      return (filter.accountId ? eventsOfAccountNewestFirst.all(params) : eventsFilteredNewestFirst.all(params)) as EventRow[];
     },
     lastEventId(): number {
       return lastEventId.get() as number;

@@ -3,7 +3,9 @@
 import type { Database } from '../database.js';
 import { insertReturningId } from '../dialect.js';
 
-export type ReviewKind = 'protected-arrears' | 'flapping' | 'relay-fault' | 'meter-keep-power';
+/** What a review item is about: a stable code. */
+export const REVIEW_KINDS = ['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power'] as const;
+export type ReviewKind = (typeof REVIEW_KINDS)[number];
 
 export interface ReviewRow {
   id: number;

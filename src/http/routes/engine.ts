@@ -8,7 +8,13 @@ import { isoAt } from '../services.js';
 import { Id, Iso, Limit, NullableIso, Nullable, errorResponses } from '../schemas.js';
 import { AppError } from '../../errors.js';
 import { whyView } from '../../engine/explain.js';
+import { DECISION_REASONS, TRACE_CHECKS } from '../../domain/policy.js';
+import { SAFETY_LIMITS } from '../../domain/relay-safety.js';
+import { NO_CUT_WINDOWS } from '../../domain/calendar.js';
 import type { Evaluation } from '../../engine/evaluate.js';
+
+/** A string from a fixed list of codes: an enum in the OpenAPI document. */
+const oneOf = <T extends string>(codes: readonly T[], description: string) => Type.Unsafe<T>({ type: 'string', enum: [...codes], description });
 
 const Why = Type.Object({
   accountId: Type.String(),
@@ -17,11 +23,12 @@ const Why = Type.Object({
   action: Type.String({ description: 'disconnect | reconnect | review | none' }),
   desired: Type.String({ description: 'open | closed | unchanged' }),
   rule: Type.String({ description: 'the rule that decided, e.g. cut-off, restore, in-grace, no-cut-window, keep-power-hold' }),
+  reasonCode: oneOf(DECISION_REASONS, 'the code of `reason` (the rule, or its variant), stable, for translation; `reason` is the English sentence with its values'),
   reason: Type.String(),
   balanceFen: Type.Integer(),
   levels: Type.Object({ alarmLevel1Fen: Type.Integer(), alarmLevel2Fen: Type.Integer(), cutoffLevelFen: Type.Integer(), restoreLevelFen: Type.Integer() }),
   relay: Type.Object({ state: Type.String(), at: NullableIso }),
-  window: Type.Object({ noCut: Type.Boolean(), reason: Nullable(Type.String()) }),
+  window: Type.Object({ noCut: Type.Boolean(), reason: Nullable(Type.String({ description: `${NO_CUT_WINDOWS.filter((w) => w !== 'holiday').join(' | ')} | holiday:<name>` })) }),
   holds: Type.Array(Type.Object({
     id: Type.String(), kind: Type.String(), scope: Type.String(), actor: Type.String(), reason: Type.String(), createdAt: NullableIso, expiresAt: NullableIso,
   })),
@@ -40,10 +47,13 @@ const Why = Type.Object({
     latestPaymentAt: NullableIso,
   }),
   relaySafety: Nullable(Type.Object({
-    disconnectAllowed: Type.Boolean(), reason: Type.String(), limit: Nullable(Type.String()), operationsLast24h: Type.Integer(),
+    disconnectAllowed: Type.Boolean(), reason: Type.String(), limit: Nullable(Type.String({ description: SAFETY_LIMITS.join(' | ') })), operationsLast24h: Type.Integer(),
     switchingsInWindow: Type.Integer(), flapping: Type.Boolean(), nextAllowedAt: NullableIso, fault: Nullable(Type.String()),
   })),
-  trace: Type.Array(Type.Object({ check: Type.String(), passed: Type.Boolean(), detail: Type.String() })),
+  trace: Type.Array(Type.Object({
+    code: oneOf(TRACE_CHECKS, 'the condition, stable, for translation; `check` is its English name'),
+    check: Type.String(), passed: Type.Boolean(), detail: Type.String(),
+  })),
 });
 
 const DryRunItem = Type.Object({

@@ -31,14 +31,22 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
   app.get('/v1/events', {
     config: { roles: READERS },
     schema: {
-      tags: ['events'], summary: 'Outbox events, oldest first, paged by cursor (the last event id)',
-      querystring: Type.Object({ ...Filter, after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Limit(1000, 100) }, { additionalProperties: false }),
+      tags: ['events'], summary: 'Outbox events, oldest first (or newest first), paged by cursor (the last event id)',
+      description: 'With order=desc the newest events come first and `after` is the cursor of the previous page (ids below it): '
+        + 'the latest events, then the stream resumed after the first one\'s id (Last-Event-ID) misses and repeats nothing.',
+      querystring: Type.Object({
+        ...Filter, after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Limit(1000, 100),
+        order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'asc' })),
+      }, { additionalProperties: false }),
       response: { 200: Type.Object({ events: Type.Array(EventView), next: Nullable(Type.Integer()) }), ...errorResponses },
     },
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 100;
-    const rows = repos.journal.eventsWhere(q.after ?? 0, { types: q.type?.split(','), accountId: q.accountId ?? null, meterId: q.meterId ?? null }, limit);
+    const filter = { types: q.type?.split(','), accountId: q.accountId ?? null, meterId: q.meterId ?? null };
+    const rows = q.order === 'desc'
+      ? repos.journal.eventsNewestFirst(q.after ?? Number.MAX_SAFE_INTEGER, filter, limit)
+      : repos.journal.eventsWhere(q.after ?? 0, filter, limit);
     return { events: rows.map((r) => eventView(r, tz)), next: rows.length === limit ? rows[rows.length - 1]!.id : null };
   });
 

@@ -6,13 +6,13 @@ import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
 import { Id, Iso, Limit, NextCursor, NullableIso, Nullable, errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
-import type { ReviewRow } from '../../db/repo/index.js';
+import { REVIEW_KINDS, type ReviewRow } from '../../db/repo/index.js';
 
-const Kind = Type.Union(['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power'].map((k) => Type.Literal(k as 'flapping')));
+const Kind = Type.Union(REVIEW_KINDS.map((k) => Type.Literal(k)));
 
 const ReviewView = Type.Object({
   id: Type.Integer(),
-  kind: Type.String(),
+  kind: Type.String({ description: REVIEW_KINDS.join(' | ') }),
   accountId: Nullable(Type.String()),
   meterId: Nullable(Type.String()),
   reason: Type.String(),
