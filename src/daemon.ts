@@ -160,11 +160,13 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const collection = new Collection(pollers, repos, now);
   const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now);
   webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
+  webhooks.onEvent = (id, type) => events.emit('event-recorded', id, type);
+  metrics.watchWebhookLag(() => (roleLeases.holds(WEBHOOK_LEASE) ? webhooks.lagSeconds() : []));
   const levels = new LevelsRefresher(repos, config, logger.child({ component: 'levels' }), now);
 
   let accepting = true;
   const http = await buildHttp({
-    repos, config, engine, commands, metrics, events, collection, now,
+    repos, config, engine, commands, metrics, events, collection, now, webhooks,
     ready: () => ({ ready: accepting, checks: { database: db.open, accepting } }),
   }, logger);
 

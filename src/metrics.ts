@@ -25,13 +25,26 @@ export function createMetrics() {
       if (leases) for (const bus of leases.allBusIds()) this.set({ bus }, leases.holds(bus) ? 1 : 0);
     },
   });
+  let webhookLag: (() => Array<{ webhookId: string; seconds: number }>) | null = null;
+  new Gauge({
+    name: 'feikong_webhook_delivery_lag_seconds', help: "Per webhook subscriber, the age of its oldest undelivered event (0 when its queue is empty); counted on scrape in the daemon that delivers",
+    labelNames: ['webhook'], registers: [registry],
+    collect() {
+      this.reset();
+      if (webhookLag) for (const { webhookId, seconds } of webhookLag()) this.set({ webhook: webhookId }, seconds);
+    },
+  });
   const m = {
     registry,
+    /** Sets where the webhook lag gauge reads its figures (the dispatcher). */
+    watchWebhookLag(fn: () => Array<{ webhookId: string; seconds: number }>) {
+      webhookLag = fn;
+    },
     pollsTotal: new Counter({ name: 'feikong_polls_total', help: 'Scheduled meter reads by result', labelNames: ['bus', 'result'], registers: [registry] }),
     readingsTotal: new Counter({ name: 'feikong_readings_total', help: 'Readings received by source and result', labelNames: ['source', 'result'], registers: [registry] }),
     paymentsTotal: new Counter({ name: 'feikong_payments_total', help: 'Payments posted by channel and result', labelNames: ['channel', 'result'], registers: [registry] }),
     paymentGroupSize: new Histogram({ name: 'feikong_payment_group_size', help: 'Payments committed together in one transaction (group commit)', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] }),
-    webhookDeliveriesTotal: new Counter({ name: 'feikong_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered, retry, failed)', labelNames: ['result'], registers: [registry] }),
+    webhookDeliveriesTotal: new Counter({ name: 'feikong_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered; retry: failed, tried again later; failed: the last attempt failed and the subscriber was paused)', labelNames: ['result'], registers: [registry] }),
     commandsTotal: new Counter({ name: 'feikong_commands_total', help: 'Relay commands by action and final outcome', labelNames: ['action', 'state', 'outcome'], registers: [registry] }),
     restoreLatency: new Histogram({
       name: 'feikong_restore_latency_seconds', help: 'Payment committed (or, without one, reconnect command created) to relay confirmed closed',

@@ -77,10 +77,12 @@ const LedgerOptions = Type.Object({
 const WebhookOptions = Type.Object({
   pollIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 1000, description: 'how often the outbox is read for new events and due deliveries' }),
   timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'bound on one delivery request' }),
-  maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 12, description: 'attempts before a delivery is marked failed' }),
+  maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 12, description: 'attempts before a delivery is marked failed and its subscriber paused' }),
   backoffBaseMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 1000, description: 'wait after the first failure; doubles with each further failure' }),
   backoffMaxMs: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 3_600_000, description: 'longest wait between attempts' }),
-  concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'delivery requests in flight at once (one per subscriber at a time)' }),
+  concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'subscribers delivered to at once; each subscriber has one request in flight at a time, in event order' }),
+  pauseCoolOffMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'a subscriber paused after a delivery failed for good resumes by itself after this long (or earlier by POST /v1/webhooks/{id}/resume)' }),
+  secretOverlapMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'after a secret rotation, deliveries are also signed with the old secret for this long' }),
   fanOutBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'outbox events turned into deliveries per transaction' }),
 }, { default: {}, additionalProperties: false });
 

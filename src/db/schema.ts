@@ -287,6 +287,14 @@ export const webhooks = sqliteTable('webhooks', {
   eventTypes: text('event_types').notNull(),
   active: integer('active').notNull().default(1),
   createdAt: integer('created_at').notNull(),
+  /** the secret before the last rotation: deliveries carry a second signature with it until previousSecretUntil */
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: integer('previous_secret_until'),
+  /** set while the subscriber is paused (a delivery failed for good); nothing is sent to it until resumed */
+  pausedAt: integer('paused_at'),
+  /** when a paused subscriber resumes by itself (the cool-off) */
+  pausedUntil: integer('paused_until'),
+  pauseReason: text('pause_reason'),
 });
 
 export const webhookDeliveries = sqliteTable('webhook_deliveries', {
@@ -301,6 +309,8 @@ export const webhookDeliveries = sqliteTable('webhook_deliveries', {
 }, (t) => [
   primaryKey({ columns: [t.webhookId, t.eventId] }),
   index('webhook_due').on(t.state, t.nextAttemptAt),
+  /** a subscriber's oldest pending delivery: its queue's head, delivered in event order */
+  index('webhook_head').on(t.webhookId, t.state, t.eventId),
 ]);
 
 /** Where each webhook's outbox reading stands (the highest event id already turned into deliveries). */

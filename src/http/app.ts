@@ -17,6 +17,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { meterRoutes } from './routes/meters.js';
 import { paymentRoutes } from './routes/payments.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { webhooksOpenApi } from '../notify/webhook-openapi.js';
 import { ledgerCheckRoutes } from './routes/ledger-check.js';
 import { keyRoutes } from './routes/keys.js';
 import { balanceRoutes } from './routes/balances.js';
@@ -66,6 +67,7 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
       info: { title: 'feikong', version: '0.1.0', description: 'Smart-meter head-end and remote prepaid control (费控) API' },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer fk_…' } } },
       security: [{ apiKey: [] }],
+      webhooks: webhooksOpenApi(),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

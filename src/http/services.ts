@@ -16,6 +16,8 @@ export interface HttpServices {
   events: EventBus;
   /** on-demand meter reads; absent in daemons without buses */
   collection?: Collection;
+  /** the webhook dispatcher, woken when a subscriber is resumed; absent where none runs */
+  webhooks?: { kick(): void };
   now: () => number;
   ready: () => { ready: boolean; checks: Record<string, boolean> };
 }

@@ -1,16 +1,18 @@
-// Delivers outbox events to webhook subscribers: fans new events out into deliveries, sends the
-// due ones (one request at a time per subscriber, a few subscribers at once), and on failure
-// retries with exponential backoff until the attempts run out. All state is in the database
-// (webhook_deliveries, outbox_cursors), so deliveries survive a restart: a delivery that was in
-// flight when the daemon stopped is still pending and is sent again (the event id lets the
-// receiver recognise it). With several daemons on one database one of them delivers: the holder
-// of the delivery lease (setGate).
+// Delivers outbox events to webhook subscribers: fans new events out into deliveries, and sends
+// each subscriber its deliveries in event order, one at a time, so a slow, failing or hung
+// subscriber delays only its own queue. A failed attempt is retried with exponential backoff and
+// holds back that subscriber's later events; once a delivery has used all its attempts it is
+// marked failed and the subscriber is paused (an event says so) until an operator resumes it or
+// its cool-off ends. All state is in the database (webhook_deliveries, webhooks, outbox_cursors):
+// an attempt is counted before its request goes out, so a delivery interrupted by a crash keeps
+// its attempt number and the retry limit holds across restarts. With several daemons on one
+// database one of them delivers: the holder of the delivery lease (setGate).
 //
-//   outbox (events) ─ fanOut ─▶ webhook_deliveries (pending, next_attempt_at)
-//                                   │ due
+//   outbox (events) ─ fanOut ─▶ webhook_deliveries (pending)
+//                                   │ per subscriber: the oldest pending one, when due
 //                                   ▼
-//                       POST url (signed) ── 2xx ─▶ delivered
-//                                   └── error/non-2xx ─▶ pending again after backoff, or failed
+//         count the attempt ─▶ POST url (signed) ── 2xx ─▶ delivered, next one
+//                                   └── error/non-2xx ─▶ pending after backoff, or failed + subscriber paused
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
@@ -25,7 +27,14 @@ export function backoffMs(attempts: number, options: Pick<WebhookOptions, 'backo
   return Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
 }
 
+/** The secrets a delivery is signed with at `now`: the current one, and the previous during its overlap. */
+export function signingSecrets(d: Pick<DueDelivery, 'secret' | 'previousSecret' | 'previousSecretUntil'>, now: number): string[] {
+  return d.previousSecret !== null && d.previousSecretUntil !== null && d.previousSecretUntil > now ? [d.secret, d.previousSecret] : [d.secret];
+}
+
 const ERROR_TEXT_MAX = 500;
+
+export type DeliveryResult = 'delivered' | 'retry' | 'failed';
 
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
@@ -33,8 +42,10 @@ export class WebhookDispatcher {
   private ticking = false;
   private again = false;
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** results for the metrics: 'delivered' | 'retry' | 'failed' */
-  onResult: ((result: 'delivered' | 'retry' | 'failed') => void) | null = null;
+  /** results for the metrics */
+  onResult: ((result: DeliveryResult) => void) | null = null;
+  /** an outbox event was written here (pause, resume): wakes the event stream */
+  onEvent: ((id: number, type: string) => void) | null = null;
   /** whether this daemon delivers now; with several daemons, only the holder of a lease does */
   private gate: () => boolean = () => true;
 
@@ -74,6 +85,12 @@ export class WebhookDispatcher {
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
+  /** Per active subscriber, seconds since its oldest undelivered event was recorded (0: none). */
+  lagSeconds(): Array<{ webhookId: string; seconds: number }> {
+    const now = this.now();
+    return this.repos.webhooks.oldestPending().map((r) => ({ webhookId: r.webhookId, seconds: r.oldest === null ? 0 : Math.max(0, now - r.oldest) / 1000 }));
+  }
+
   private tick(): void {
     this.timer = null;
     if (this.stopped) return;
@@ -82,20 +99,25 @@ export class WebhookDispatcher {
       return;
     }
     this.ticking = true;
+    let wait = this.options.pollIntervalMs;
     try {
       const now = this.now();
+      wait = Math.min(wait, this.resumeCooledOff(now));
       while (fanOut(this.repos, this.options.fanOutBatch, now) === this.options.fanOutBatch && !this.stopped) { /* catch up */ }
-      const free = this.options.concurrency - this.inFlight.size;
-      if (free > 0) {
-        for (const d of this.repos.webhooks.due(now, free * 4)) {
-          if (this.inFlight.size >= this.options.concurrency) break;
-          if (this.inFlight.has(d.webhookId)) continue;
-          const sending = this.send(d).finally(() => {
-            this.inFlight.delete(d.webhookId);
-            this.kick();
-          });
-          this.inFlight.set(d.webhookId, sending);
+      for (const head of this.repos.webhooks.heads()) {
+        if (this.inFlight.has(head.webhookId)) continue;
+        if (head.nextAttemptAt > now) {
+          wait = Math.min(wait, head.nextAttemptAt - now);
+          continue;
         }
+        if (this.inFlight.size >= this.options.concurrency) break;
+        const sending = this.send(head).catch((err: unknown) => {
+          this.logger.error({ err, webhook: head.webhookId, event: head.eventId }, 'webhook delivery could not be recorded');
+        }).finally(() => {
+          this.inFlight.delete(head.webhookId);
+          this.kick();
+        });
+        this.inFlight.set(head.webhookId, sending);
       }
     } catch (err) {
       this.logger.error({ err }, 'webhook dispatch failed');
@@ -103,27 +125,49 @@ export class WebhookDispatcher {
       this.ticking = false;
     }
     if (this.stopped) return;
-    const wait = this.again ? 0 : this.untilNextDue();
+    if (this.again) wait = 0;
     this.again = false;
-    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, wait));
   }
 
-  /** The poll interval, or sooner when a retry falls due before it. */
-  private untilNextDue(): number {
-    const next = this.repos.webhooks.nextDueAt();
-    const poll = this.options.pollIntervalMs;
-    return next === null ? poll : Math.max(0, Math.min(poll, next - this.now()));
+  /** Resumes the paused subscribers whose cool-off has ended; returns the wait to the next one. */
+  private resumeCooledOff(now: number): number {
+    let wait = Number.POSITIVE_INFINITY;
+    for (const w of this.repos.webhooks.paused()) {
+      if (w.pausedUntil !== null && w.pausedUntil > now) {
+        wait = Math.min(wait, w.pausedUntil - now);
+        continue;
+      }
+      const id = this.repos.transaction(() => {
+        if (!this.repos.webhooks.resume(w.id)) return null;
+        return this.repos.journal.appendEvent('webhook-resumed', null, null, { webhookId: w.id, url: w.url, by: 'cool-off', pausedAt: new Date(w.pausedAt ?? now).toISOString() }, now);
+      });
+      if (id !== null) {
+        this.logger.info({ webhook: w.id }, 'webhook subscriber resumed after its cool-off');
+        this.onEvent?.(id, 'webhook-resumed');
+      }
+    }
+    return wait;
   }
 
   private async send(d: DueDelivery): Promise<void> {
+    const now = this.now();
+    if (d.attempts >= this.options.maxAttempts) {
+      // Its last attempt was counted, then interrupted (a crash): no attempt beyond the limit.
+      this.giveUp(d, d.attempts, null, 'attempts used up (the last one was interrupted)', now);
+      return;
+    }
+    const attempt = d.attempts + 1;
+    // Counted before the request: if the daemon dies during it, the next one tries again after
+    // the request's bound and the backoff, as attempt + 1.
+    if (!this.repos.webhooks.recordAttempt(d.webhookId, d.eventId, attempt, now + this.options.timeoutMs + backoffMs(attempt, this.options), now)) return;
     const event = { id: d.eventId, type: d.type, accountId: d.accountId, meterId: d.meterId, createdAt: d.createdAt, data: d.data };
     const body = webhookBody(event);
-    const attempt = d.attempts + 1;
     let status: number | null = null;
     let error: string | null = null;
     try {
       const res = await fetch(d.url, {
-        method: 'POST', body, headers: webhookHeaders(d.secret, event, body, attempt, this.now()),
+        method: 'POST', body, headers: webhookHeaders(signingSecrets(d, now), event, body, attempt, now),
         signal: AbortSignal.timeout(this.options.timeoutMs), redirect: 'manual',
       });
       status = res.status;
@@ -134,18 +178,39 @@ export class WebhookDispatcher {
       error = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     }
     if (this.repos.db.open === false) return;
-    const now = this.now();
+    const at = this.now();
     if (error === null) {
-      this.repos.webhooks.record({ webhookId: d.webhookId, eventId: d.eventId, state: 'delivered', attempts: attempt, nextAttemptAt: now, lastStatus: status, lastError: null, updatedAt: now });
+      this.repos.webhooks.record({ webhookId: d.webhookId, eventId: d.eventId, state: 'delivered', attempts: attempt, nextAttemptAt: at, lastStatus: status, lastError: null, updatedAt: at });
       this.onResult?.('delivered');
       return;
     }
-    const failed = attempt >= this.options.maxAttempts;
+    if (attempt >= this.options.maxAttempts) {
+      this.giveUp(d, attempt, status, error, at);
+      return;
+    }
     this.repos.webhooks.record({
-      webhookId: d.webhookId, eventId: d.eventId, state: failed ? 'failed' : 'pending', attempts: attempt,
-      nextAttemptAt: failed ? now : now + backoffMs(attempt, this.options), lastStatus: status, lastError: error.slice(0, ERROR_TEXT_MAX), updatedAt: now,
+      webhookId: d.webhookId, eventId: d.eventId, state: 'pending', attempts: attempt,
+      nextAttemptAt: at + backoffMs(attempt, this.options), lastStatus: status, lastError: error.slice(0, ERROR_TEXT_MAX), updatedAt: at,
     });
-    this.onResult?.(failed ? 'failed' : 'retry');
-    (failed ? this.logger.warn : this.logger.debug).call(this.logger, { webhook: d.webhookId, event: d.eventId, attempt, error }, failed ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    this.onResult?.('retry');
+    this.logger.debug({ webhook: d.webhookId, event: d.eventId, attempt, error }, 'webhook delivery failed; will retry');
+  }
+
+  /** Marks the delivery failed and pauses its subscriber until an operator or the cool-off resumes it. */
+  private giveUp(d: DueDelivery, attempts: number, status: number | null, error: string, at: number): void {
+    const until = at + this.options.pauseCoolOffMs;
+    const eventId = this.repos.transaction(() => {
+      this.repos.webhooks.record({
+        webhookId: d.webhookId, eventId: d.eventId, state: 'failed', attempts, nextAttemptAt: at, lastStatus: status,
+        lastError: error.slice(0, ERROR_TEXT_MAX), updatedAt: at,
+      });
+      if (!this.repos.webhooks.pause(d.webhookId, at, until, `event ${d.eventId} failed after ${attempts} attempt(s): ${error}`.slice(0, ERROR_TEXT_MAX))) return null;
+      return this.repos.journal.appendEvent('webhook-paused', null, null, {
+        webhookId: d.webhookId, url: d.url, eventId: d.eventId, attempts, lastError: error.slice(0, ERROR_TEXT_MAX), pausedUntil: new Date(until).toISOString(),
+      }, at);
+    });
+    this.onResult?.('failed');
+    this.logger.warn({ webhook: d.webhookId, event: d.eventId, attempts, error, pausedUntil: new Date(until).toISOString() }, 'webhook delivery failed for good; subscriber paused');
+    if (eventId !== null) this.onEvent?.(eventId, 'webhook-paused');
   }
 }

@@ -30,7 +30,7 @@ export function createWebhook(repos: Repositories, input: WebhookInput, actor: s
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AppError('VALIDATION', 'url must be http or https', { field: 'url' });
   const id = randomUUID();
-  const secret = input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+  const secret = input.secret ?? newSecret();
   const eventTypes = input.eventTypes && input.eventTypes.length > 0 ? input.eventTypes : ['*'];
   return repos.transaction(() => {
     // Bring the existing subscribers up to date first, so the new one starts after the events so far.
@@ -71,4 +71,36 @@ export function fanOut(repos: Repositories, batch: number, now: number): number 
     repos.webhooks.setCursor(WEBHOOK_CURSOR, events[events.length - 1]!.id);
     return events.length;
   });
+}
+
+/** A new signing secret (generated when absent); the old one stays valid for `overlapMs`. */
+export function rotateWebhookSecret(repos: Repositories, id: string, input: { secret?: string; overlapMs: number }, actor: string, now: number): { webhook: WebhookRow; secret: string } {
+  return repos.transaction(() => {
+    const webhook = repos.webhooks.get(id);
+    if (!webhook || webhook.active !== 1) throw new AppError('NOT_FOUND', `webhook ${id} does not exist`);
+    const secret = input.secret ?? newSecret();
+    if (secret === webhook.secret) throw new AppError('VALIDATION', 'the new secret must differ from the current one', { field: 'secret' });
+    const until = input.overlapMs > 0 ? now + input.overlapMs : null;
+    repos.webhooks.rotateSecret(id, secret, until === null ? null : webhook.secret, until);
+    repos.journal.audit(actor, 'webhook-secret-rotated', id, { previousValidUntil: until === null ? null : new Date(until).toISOString() }, now);
+    return { webhook: repos.webhooks.get(id)!, secret };
+  });
+}
+
+/** Resumes a paused subscriber at once (an operator's decision, audited); its queue goes on in order. */
+export function resumeWebhook(repos: Repositories, id: string, actor: string, now: number): { webhook: WebhookRow; eventId: number | null } {
+  return repos.transaction(() => {
+    const webhook = repos.webhooks.get(id);
+    if (!webhook || webhook.active !== 1) throw new AppError('NOT_FOUND', `webhook ${id} does not exist`);
+    if (!repos.webhooks.resume(id)) return { webhook, eventId: null };
+    const eventId = repos.journal.appendEvent('webhook-resumed', null, null, {
+      webhookId: id, url: webhook.url, by: actor, pausedAt: new Date(webhook.pausedAt ?? now).toISOString(),
+    }, now);
+    repos.journal.audit(actor, 'webhook-resumed', id, { pauseReason: webhook.pauseReason }, now);
+    return { webhook: repos.webhooks.get(id)!, eventId };
+  });
+}
+
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64url')}`;
 }

@@ -1,6 +1,7 @@
 // Webhook delivery to a real local HTTP receiver: signed requests with event id and timestamp
-// headers, event-type filters, retries with exponential backoff until the attempts run out,
-// delivery state through the API, cancellation, and deliveries that survive a daemon restart.
+// headers, event-type filters, retries with exponential backoff until the attempts run out (then
+// the subscriber is paused), delivery state through the API, cancellation, and deliveries that
+// survive a daemon restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
-import { signature, verifySignature, webhookBody } from '../../src/notify/signature.js';
+import { signatureHeader, signPayload, verifySignature, webhookBody } from '../../src/notify/signature.js';
 import { backoffMs } from '../../src/notify/dispatcher.js';
 import { wants } from '../../src/notify/subscriptions.js';
 
@@ -49,14 +50,23 @@ class Receiver {
 }
 
 describe('signing and matching', () => {
-  it('signs the exact body with HMAC-SHA256 and verifies in constant time', () => {
+  it('signs the timestamp and the exact body with HMAC-SHA256, and verifies within the tolerance', () => {
     const body = webhookBody({ id: 7, type: 'payment-posted', accountId: 'a', meterId: null, createdAt: 0, data: '{"amountFen":100}' });
     expect(JSON.parse(body)).toEqual({ id: 7, type: 'payment-posted', accountId: 'a', meterId: null, createdAt: '1970-01-01T00:00:00.000Z', data: { amountFen: 100 } });
-    // echo -n "$body" | openssl dgst -sha256 -hmac key
-    expect(signature('key', 'hello')).toBe('sha256=9307b3b915efb5171ff14d8cb55fbcc798c6c0ef1456d66ded1a6aa723a58b7b');
-    expect(verifySignature(SECRET, body, signature(SECRET, body))).toBe(true);
-    expect(verifySignature(SECRET, `${body} `, signature(SECRET, body))).toBe(false);
-    expect(verifySignature(SECRET, body, undefined)).toBe(false);
+    // printf '%s' '1700000000.hello' | openssl dgst -sha256 -hmac key
+    expect(signPayload('key', 1_700_000_000, 'hello')).toBe('4d583a269f4f276a3fa80ff31b5a01879a848096983222a17893d198418939aa');
+    const t = 1_700_000_000;
+    const header = signatureHeader([SECRET], t, body);
+    expect(header).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
+    expect(verifySignature([SECRET], body, header, t)).toEqual({ ok: true });
+    expect(verifySignature([SECRET], `${body} `, header, t)).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifySignature(['another-secret-0123'], body, header, t)).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifySignature([SECRET], body, undefined, t)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifySignature([SECRET], body, header, t + 301)).toEqual({ ok: false, reason: 'too-old' });
+    expect(verifySignature([SECRET], body, header, t - 301)).toEqual({ ok: false, reason: 'too-new' });
+    expect(verifySignature([SECRET], body, header, t + 300)).toEqual({ ok: true });
+    // A fresh timestamp on a captured signature does not verify: t is signed.
+    expect(verifySignature([SECRET], body, header.replace('t=1700000000', 't=1700000525'), t + 525)).toEqual({ ok: false, reason: 'mismatch' });
   });
 
   it('backs off exponentially up to the cap', () => {
@@ -99,7 +109,9 @@ describe('delivery', () => {
     await pay('wx-1', 2500);
     await eventually(() => expect(receiver.received).toHaveLength(1));
     const [req] = receiver.received;
-    expect(verifySignature(SECRET, req!.body, req!.headers['x-feikong-signature'] as string)).toBe(true);
+    const t = Number(req!.headers['x-feikong-timestamp']);
+    expect(req!.headers['x-feikong-signature']).toMatch(new RegExp(`^t=${t},v1=[0-9a-f]{64}$`));
+    expect(verifySignature([SECRET], req!.body, req!.headers['x-feikong-signature'] as string, t)).toEqual({ ok: true });
     const event = JSON.parse(req!.body);
     expect(event).toMatchObject({ type: 'payment-posted', accountId: 'acc-1', data: { amountFen: 2500, channel: 'wechat', channelTxnId: 'wx-1' } });
     expect(req!.headers).toMatchObject({ 'x-feikong-event-id': String(event.id), 'x-feikong-event-type': 'payment-posted', 'x-feikong-delivery-attempt': '1' });
@@ -131,7 +143,7 @@ describe('delivery', () => {
     ]));
   });
 
-  it('gives up after the last attempt, keeping the last error', async () => {
+  it('gives up after the last attempt, keeping the last error, and pauses the subscriber until it is resumed', async () => {
     const id = await subscribe(['payment-*']);
     receiver.statuses = [500, 500, 500, 500];
     await pay('wx-4');
@@ -141,6 +153,25 @@ describe('delivery', () => {
     const failed = await fk!.api('GET', `/v1/webhooks/${id}/deliveries?state=failed`);
     expect(failed.body.deliveries).toHaveLength(1);
     expect(receiver.received).toHaveLength(3);
+    const [listed] = (await fk!.api('GET', '/v1/webhooks')).body.webhooks;
+    expect(listed).toMatchObject({ id, state: 'paused', pauseReason: expect.stringMatching(/failed after 3 attempt\(s\): HTTP 500/), pausedUntil: expect.any(String) });
+    const paused = (await fk!.api('GET', '/v1/events?type=webhook-paused')).body.events;
+    expect(paused).toEqual([expect.objectContaining({ type: 'webhook-paused', data: expect.objectContaining({ webhookId: id, attempts: 3, lastError: 'HTTP 500' }) })]);
+
+    // Paused: later events wait, in order, and nothing is sent.
+    receiver.statuses = [];
+    await pay('wx-4b');
+    await pay('wx-4c');
+    await eventually(() => expect(fk!.daemon.repos.webhooks.deliveries(id, 0, 'pending', 10)).toHaveLength(2));
+    expect(receiver.received).toHaveLength(3);
+    expect(await fk!.daemon.metrics.registry.getSingleMetricAsString('feikong_webhook_delivery_lag_seconds')).toMatch(new RegExp(`webhook="${id}"} [0-9.]+`));
+
+    // Resumed by an operator: the waiting events go out in event order.
+    expect((await fk!.api('POST', `/v1/webhooks/${id}/resume`, { role: 'operator' })).status).toBe(403);
+    const resumed = await fk!.api('POST', `/v1/webhooks/${id}/resume`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ id, state: 'active', pausedUntil: null });
+    await eventually(() => expect(receiver.bodies().slice(3).map((b) => b.data.channelTxnId)).toEqual(['wx-4b', 'wx-4c']));
   });
 
   it('waits base × 2^(n-1) after the n-th failure', async () => {
@@ -153,7 +184,8 @@ describe('delivery', () => {
     const seen = new Map<number, number>();
     await eventually(() => {
       const d = fk!.daemon.repos.webhooks.deliveries(id, 0, null, 10)[0];
-      if (d?.state === 'pending' && d.attempts > 0) seen.set(d.attempts, d.nextAttemptAt - d.updatedAt);
+      // (while an attempt is in flight it has no status yet, and its retry time includes the request's bound)
+      if (d?.state === 'pending' && d.attempts > 0 && d.lastStatus === 500) seen.set(d.attempts, d.nextAttemptAt - d.updatedAt);
       expect(seen.get(2)).toBeDefined();
     });
     expect(seen.get(2)).toBe(2 * slow.backoffBaseMs);
@@ -180,7 +212,10 @@ describe('delivery', () => {
     expect((await fk!.api('GET', '/v1/webhooks', { role: 'billing' })).status).toBe(403);
     const created = await fk!.api('POST', '/v1/webhooks', { body: { url: receiver.url } });
     expect(created.body.secret).toMatch(/^whsec_/);
-    expect((await fk!.api('GET', '/v1/webhooks')).body.webhooks).toEqual([{ id: created.body.id, url: receiver.url, eventTypes: ['*'], createdAt: expect.any(String) }]);
+    expect((await fk!.api('GET', '/v1/webhooks')).body.webhooks).toEqual([{
+      id: created.body.id, url: receiver.url, eventTypes: ['*'], createdAt: expect.any(String),
+      state: 'active', pausedAt: null, pausedUntil: null, pauseReason: null, previousSecretValidUntil: null,
+    }]);
   });
 
   it('deliveries survive a restart: pending ones are sent by the next daemon, delivered ones not again', async () => {

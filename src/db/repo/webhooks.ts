@@ -10,6 +10,11 @@ export interface WebhookRow {
   eventTypes: string;
   active: number;
   createdAt: number;
+  previousSecret: string | null;
+  previousSecretUntil: number | null;
+  pausedAt: number | null;
+  pausedUntil: number | null;
+  pauseReason: string | null;
 }
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'cancelled';
@@ -26,13 +31,16 @@ export interface DeliveryRow {
   updatedAt: number;
 }
 
-/** A due delivery with what sending it needs. */
+/** A subscriber's next delivery (the head of its queue) with what sending it needs. */
 export interface DueDelivery {
   webhookId: string;
   eventId: number;
   attempts: number;
+  nextAttemptAt: number;
   url: string;
   secret: string;
+  previousSecret: string | null;
+  previousSecretUntil: number | null;
   type: string;
   accountId: string | null;
   meterId: string | null;
@@ -40,7 +48,9 @@ export interface DueDelivery {
   createdAt: number;
 }
 
-const WEBHOOK_COLUMNS = `id, url, secret, event_types AS "eventTypes", active, created_at AS "createdAt"`;
+const WEBHOOK_COLUMNS = `id, url, secret, event_types AS "eventTypes", active, created_at AS "createdAt",
+  previous_secret AS "previousSecret", previous_secret_until AS "previousSecretUntil", paused_at AS "pausedAt",
+  paused_until AS "pausedUntil", pause_reason AS "pauseReason"`;
 
 export function webhooksRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO webhooks (id, url, secret, event_types, active, created_at) VALUES (?, ?, ?, ?, 1, ?)`);
@@ -54,11 +64,26 @@ export function webhooksRepository(db: Database) {
   const latestEventId = db.prepare(`SELECT COALESCE(MAX(id), 0) FROM events`).pluck();
   const insertDelivery = db.prepare(`INSERT INTO webhook_deliveries (webhook_id, event_id, state, attempts, next_attempt_at, updated_at)
     VALUES (?, ?, 'pending', 0, ?, ?) ON CONFLICT (webhook_id, event_id) DO NOTHING`);
-  const due = db.prepare(`SELECT d.webhook_id AS "webhookId", d.event_id AS "eventId", d.attempts, w.url, w.secret,
+  // Each active subscriber's oldest pending delivery: deliveries go out in event order, one at a
+  // time per subscriber, so a later one waits for the head (webhook_head index).
+  const heads = db.prepare(`SELECT d.webhook_id AS "webhookId", d.event_id AS "eventId", d.attempts, d.next_attempt_at AS "nextAttemptAt",
+      w.url, w.secret, w.previous_secret AS "previousSecret", w.previous_secret_until AS "previousSecretUntil",
       e.type, e.account_id AS "accountId", e.meter_id AS "meterId", e.data, e.created_at AS "createdAt"
-    FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
-    WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.event_id LIMIT ?`);
-  const nextDue = db.prepare(`SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'`).pluck();
+    FROM webhooks w
+    JOIN webhook_deliveries d ON d.webhook_id = w.id AND d.state = 'pending' AND d.event_id = (
+      SELECT MIN(h.event_id) FROM webhook_deliveries h WHERE h.webhook_id = w.id AND h.state = 'pending')
+    JOIN events e ON e.id = d.event_id
+    WHERE w.active = 1 AND w.paused_at IS NULL ORDER BY w.created_at, w.id`);
+  const pausedDue = db.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE active = 1 AND paused_at IS NOT NULL ORDER BY paused_until`);
+  const pause = db.prepare(`UPDATE webhooks SET paused_at = ?, paused_until = ?, pause_reason = ? WHERE id = ? AND active = 1 AND paused_at IS NULL`);
+  const resume = db.prepare(`UPDATE webhooks SET paused_at = NULL, paused_until = NULL, pause_reason = NULL WHERE id = ? AND active = 1 AND paused_at IS NOT NULL`);
+  const rotate = db.prepare(`UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_until = ? WHERE id = ? AND active = 1`);
+  // An attempt is counted before its request is sent: one a crash interrupts still counts.
+  const attempt = db.prepare(`UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, updated_at = ?, last_status = NULL,
+    last_error = 'sent; no answer recorded yet' WHERE webhook_id = ? AND event_id = ? AND state = 'pending'`);
+  const oldestPending = db.prepare(`SELECT w.id AS "webhookId", MIN(e.created_at) AS "oldest"
+    FROM webhooks w LEFT JOIN webhook_deliveries d ON d.webhook_id = w.id AND d.state = 'pending' LEFT JOIN events e ON e.id = d.event_id
+    WHERE w.active = 1 GROUP BY w.id`);
   // Only a pending delivery moves on: an attempt that finishes after its webhook was deleted
   // leaves the delivery cancelled.
   const update = db.prepare(`UPDATE webhook_deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
@@ -97,12 +122,31 @@ export function webhooksRepository(db: Database) {
     insertDelivery(webhookId: string, eventId: number, at: number): boolean {
       return insertDelivery.run(webhookId, eventId, at, at).changes === 1;
     },
-    due(now: number, limit: number): DueDelivery[] {
-      return due.all(now, limit) as DueDelivery[];
+    /** Every active, unpaused subscriber's next delivery, due or not. */
+    heads(): DueDelivery[] {
+      return heads.all() as DueDelivery[];
     },
-    /** When the next pending delivery is due (null: none pending). */
-    nextDueAt(): number | null {
-      return (nextDue.get() as number | null) ?? null;
+    /** Active subscribers that are paused, the earliest cool-off first. */
+    paused(): WebhookRow[] {
+      return pausedDue.all() as WebhookRow[];
+    },
+    pause(id: string, at: number, until: number, reason: string): boolean {
+      return pause.run(at, until, reason, id).changes === 1;
+    },
+    resume(id: string): boolean {
+      return resume.run(id).changes === 1;
+    },
+    /** A new secret; the old one stays valid (a second signature) until `previousUntil`. */
+    rotateSecret(id: string, secret: string, previous: string | null, previousUntil: number | null): boolean {
+      return rotate.run(secret, previous, previousUntil, id).changes === 1;
+    },
+    /** Counts an attempt before it is made; `retryAt` is when it is tried again if nothing is recorded. */
+    recordAttempt(webhookId: string, eventId: number, attempts: number, retryAt: number, at: number): boolean {
+      return attempt.run(attempts, retryAt, at, webhookId, eventId).changes === 1;
+    },
+    /** Per active subscriber, when its oldest pending event was recorded (null: nothing pending). */
+    oldestPending(): Array<{ webhookId: string; oldest: number | null }> {
+      return oldestPending.all() as Array<{ webhookId: string; oldest: number | null }>;
     },
     record(d: { webhookId: string; eventId: number; state: DeliveryState; attempts: number; nextAttemptAt: number; lastStatus: number | null; lastError: string | null; updatedAt: number }): void {
       update.run(d);

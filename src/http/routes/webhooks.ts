@@ -1,5 +1,6 @@
-// Webhook subscribers (admin): subscribe a URL to outbox events, list and stop subscriptions, and
-// see each delivery's state. The secret is shown once, at creation; deliveries are signed with it.
+// Webhook subscribers (admin): subscribe a URL to outbox events, list and stop subscriptions, see
+// each delivery's state, resume a paused subscriber and rotate a signing secret. A secret is shown
+// once, when it is made; deliveries are signed with it (docs/webhooks.md).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
@@ -8,13 +9,21 @@ import { errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { AppError } from '../../errors.js';
 import type { WebhookRow } from '../../db/repo/webhooks.js';
-import { createWebhook, deleteWebhook } from '../../notify/subscriptions.js';
+import { createWebhook, deleteWebhook, resumeWebhook, rotateWebhookSecret } from '../../notify/subscriptions.js';
 
 const WebhookView = Type.Object({
   id: Type.String(),
   url: Type.String(),
   eventTypes: Type.Array(Type.String()),
   createdAt: Type.String(),
+  state: Type.Union([
+    Type.Literal('active', { description: 'deliveries go out, in event order' }),
+    Type.Literal('paused', { description: 'a delivery failed on every attempt; nothing is sent until resumed (by POST …/resume or after the cool-off), and events wait in order' }),
+  ]),
+  pausedAt: Type.Union([Type.String(), Type.Null()]),
+  pausedUntil: Type.Union([Type.String(), Type.Null()], { description: 'when a paused subscriber resumes by itself' }),
+  pauseReason: Type.Union([Type.String(), Type.Null()]),
+  previousSecretValidUntil: Type.Union([Type.String(), Type.Null()], { description: 'during a secret rotation: until when deliveries also carry a signature with the previous secret' }),
 });
 
 const DeliveryState = Type.Union(['pending', 'delivered', 'failed', 'cancelled'].map((s) => Type.Literal(s as 'pending')));
@@ -22,7 +31,16 @@ const DeliveryState = Type.Union(['pending', 'delivered', 'failed', 'cancelled']
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos } = services;
   const tz = services.config.utcOffsetMinutes;
-  const view = (w: WebhookRow) => ({ id: w.id, url: w.url, eventTypes: JSON.parse(w.eventTypes) as string[], createdAt: isoAt(w.createdAt, tz)! });
+  const view = (w: WebhookRow) => {
+    const now = services.now();
+    return {
+      id: w.id, url: w.url, eventTypes: JSON.parse(w.eventTypes) as string[], createdAt: isoAt(w.createdAt, tz)!,
+      state: w.pausedAt === null ? 'active' as const : 'paused' as const,
+      pausedAt: isoAt(w.pausedAt, tz), pausedUntil: isoAt(w.pausedUntil, tz), pauseReason: w.pauseReason,
+      previousSecretValidUntil: w.previousSecret !== null && w.previousSecretUntil !== null && w.previousSecretUntil > now ? isoAt(w.previousSecretUntil, tz) : null,
+    };
+  };
+  const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
   const active = (id: string) => {
     const w = repos.webhooks.get(id);
     if (!w || w.active !== 1) throw new AppError('NOT_FOUND', `webhook ${id} does not exist`);
@@ -57,6 +75,37 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   }, async (request, reply) => {
     deleteWebhook(repos, request.params.id, actorOf(request), services.now());
     return reply.status(204).send(null);
+  });
+
+  app.post('/v1/webhooks/:id/resume', {
+    config: { roles: [] },
+    schema: {
+      tags: ['webhooks'], summary: 'Resume a paused subscriber now: its waiting events go out in order (audited)',
+      params: IdParams, response: { 200: WebhookView, ...errorResponses },
+    },
+  }, async (request) => {
+    const { webhook, eventId } = resumeWebhook(repos, request.params.id, actorOf(request), services.now());
+    if (eventId !== null) services.events.emit('event-recorded', eventId, 'webhook-resumed');
+    services.webhooks?.kick();
+    return view(webhook);
+  });
+
+  app.post('/v1/webhooks/:id/secret', {
+    config: { roles: [] },
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Rotate the signing secret; the answer shows the new one once. Until overlapSeconds pass, deliveries carry a signature with each secret',
+      params: IdParams,
+      body: Type.Object({
+        secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'the new HMAC-SHA256 key; generated when absent' })),
+        overlapSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400, description: 'how long the previous secret stays valid (default webhooks.secretOverlapMs)' })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Composite([WebhookView, Type.Object({ secret: Type.String() })]), ...errorResponses },
+    },
+  }, async (request) => {
+    const overlapMs = request.body.overlapSeconds === undefined ? services.config.webhooks.secretOverlapMs : request.body.overlapSeconds * 1000;
+    const { webhook, secret } = rotateWebhookSecret(repos, request.params.id, { secret: request.body.secret, overlapMs }, actorOf(request), services.now());
+    return { ...view(webhook), secret };
   });
 
   app.get('/v1/webhooks/:id/deliveries', {
