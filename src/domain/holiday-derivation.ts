@@ -11,7 +11,7 @@
 //   劳动节  1–5 May                                            (5 days)
 //   端午    5th day of the 5th lunar month, with the weekend   (3 days)
 //   中秋    15th day of the 8th lunar month, with the weekend  (3 days)
-//   国庆节  1–7 October                                        (7 days)
+//   国庆节  1–7 October; to the 8th when 中秋 falls on 1–8 October (7 or 8 days)
 //
 // A one-day festival is usually given as three days joined to a weekend: Saturday to Monday when
 // it falls on a Saturday, Sunday or Monday, Sunday to Tuesday on a Tuesday (the Monday bridged),
@@ -87,6 +87,7 @@ export function deriveHolidays(year: number): Map<string, string[]> {
   add('劳动节', range(`${year}-05-01`, 5));
   if (lunar.dragonBoat) add('端午', usualBreak(lunar.dragonBoat));
   if (lunar.midAutumn) add('中秋', usualBreak(lunar.midAutumn));
-  add('国庆节', range(`${year}-10-01`, 7));
+  const joined = lunar.midAutumn !== undefined && lunar.midAutumn >= `${year}-10-01` && lunar.midAutumn <= `${year}-10-08`;
+  add('国庆节', range(`${year}-10-01`, joined ? 8 : 7));
   return new Map([...days].sort(([a], [b]) => a.localeCompare(b)));
 }
