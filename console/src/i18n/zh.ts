@@ -128,4 +128,6 @@ export const zh: Record<MessageKey, string> = {
   'chart.kwh': '千瓦时',
   'why.desired': '期望继电器状态：{desired}',
   'paging.more': '更多',
+  'calendar.banner': '{year} 年法定节假日安排尚未录入：节假日暂按历法推算（临时），调休日未知。请管理员按国务院办公厅通知录入（PUT /v1/calendar/years/{year} 或 feikong calendar set {year}）。',
+  'calendar.bannerSuspended': '{year} 年法定节假日安排尚未录入：该年自动停电已暂停。请管理员按国务院办公厅通知录入（PUT /v1/calendar/years/{year} 或 feikong calendar set {year}）。',
 };
