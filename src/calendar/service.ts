@@ -199,10 +199,11 @@ export class CalendarService {
 
   /**
    * What an operator must do now: enter the current year's schedule if it is missing; from
-   * 1 November, the next year's too. Nothing while public holidays are not no-cut days.
+   * 1 November, the next year's too. Nothing while public holidays are not no-cut days, unless
+   * `always`.
    */
-  notices(at = this.now()): CalendarNotice[] {
-    if (!this.config.engine.noCut.holidays) return [];
+  notices(at = this.now(), always = false): CalendarNotice[] {
+    if (!this.config.engine.noCut.holidays && !always) return [];
     const month = Number(localParts(at, this.config.utcOffsetMinutes).date.slice(5, 7));
     const [current, next] = this.coverage(at);
     const out: CalendarNotice[] = [];
