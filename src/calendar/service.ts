@@ -227,7 +227,7 @@ function scheduleJson(s: YearSchedule): string {
 }
 
 /** Days → names as spans of consecutive days under one name. */
-export function spansOf(days: Map<string, string[]>): HolidaySpan[] {
+export function spansOf(days: ReadonlyMap<string, readonly string[]>): HolidaySpan[] {
   const open = new Map<string, HolidaySpan>();
   const out: HolidaySpan[] = [];
   for (const date of [...days.keys()].sort()) {

@@ -33,6 +33,8 @@ export interface YearCoverage {
   covered: boolean;
 }
 
+const DAY_CACHE = 1000;
+
 interface Entry {
   holidays: string[];
   makeUpWorkday: boolean;
@@ -41,7 +43,8 @@ interface Entry {
 export class HolidayCalendar {
   private readonly years = new Set<number>();
   private readonly explicit = new Map<string, Entry>();
-  private readonly derived = new Map<number, Map<string, string[]>>();
+  /** days answered before (the engine asks about the same day at every evaluation) */
+  private readonly days = new Map<string, CalendarDay>();
 
   constructor(
     schedules: readonly YearSchedule[] = [],
@@ -80,6 +83,16 @@ export class HolidayCalendar {
 
   /** One calendar day, 'YYYY-MM-DD'. */
   day(date: string): CalendarDay {
+    let day = this.days.get(date);
+    if (!day) {
+      if (this.days.size >= DAY_CACHE) this.days.clear();
+      day = this.lookUp(date);
+      this.days.set(date, day);
+    }
+    return { holidays: [...day.holidays], makeUpWorkday: day.makeUpWorkday, source: day.source };
+  }
+
+  private lookUp(date: string): CalendarDay {
     const listed = this.explicit.get(date);
     if (listed) return { holidays: [...listed.holidays], makeUpWorkday: listed.makeUpWorkday, source: 'operator' };
     const year = Number(date.slice(0, 4));
@@ -97,12 +110,7 @@ export class HolidayCalendar {
   }
 
   /** The provisional holidays of a year (whatever its source), day → names. */
-  derivedOf(year: number): Map<string, string[]> {
-    let days = this.derived.get(year);
-    if (!days) {
-      days = deriveHolidays(year);
-      this.derived.set(year, days);
-    }
-    return days;
+  derivedOf(year: number): ReadonlyMap<string, readonly string[]> {
+    return deriveHolidays(year);
   }
 }

@@ -64,13 +64,26 @@ function lunarDates(year: number): { newYear?: string; dragonBoat?: string; midA
   return out;
 }
 
+/** Derived years, kept: a year's lunar dates take some 40 ms to find. */
+const derivedYears = new Map<number, ReadonlyMap<string, readonly string[]>>();
+
 /**
  * The provisional public holidays of `year`: day → names (two festivals may share a day, e.g.
  * the Mid-Autumn Festival inside the National Day week). Only days of `year` are listed. The
  * lunar holidays need the library's lunar tables (1901–2099); outside them only the fixed-date
  * holidays are derived.
  */
-export function deriveHolidays(year: number): Map<string, string[]> {
+export function deriveHolidays(year: number): ReadonlyMap<string, readonly string[]> {
+  let days = derivedYears.get(year);
+  if (!days) {
+    days = deriveYear(year);
+    derivedYears.set(year, days);
+  }
+  return days;
+}
+
+/** `deriveHolidays` without the memory: worked out again on every call. */
+export function deriveYear(year: number): Map<string, string[]> {
   const days = new Map<string, string[]>();
   const add = (name: string, dates: string[]) => {
     for (const date of dates) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LIBRARY_CALENDAR, isNightAt, localParts, noCutVerdict } from '../../src/domain/calendar.js';
 import { HolidayCalendar } from '../../src/domain/holiday-calendar.js';
-import { addDays, deriveHolidays, weekdayOf } from '../../src/domain/holiday-derivation.js';
+import { addDays, deriveHolidays, deriveYear, weekdayOf } from '../../src/domain/holiday-derivation.js';
 import { libraryCovers, libraryDay, lunarDay, qingmingOf } from '../../src/domain/holiday-library.js';
 import { ScheduleError, parseYearSchedule } from '../../src/domain/holiday-schedule.js';
 import type { NoCutConfig } from '../../src/config/schema.js';
@@ -94,11 +94,16 @@ describe('a year without its official schedule: derived holidays', () => {
 
   it('gives the same days in any time zone of the process', () => {
     const before = process.env.TZ;
-    const utc = JSON.stringify([...deriveHolidays(2027)]);
+    const years = [2025, 2026, 2027, 2028, 2029, 2030];
+    const utc = JSON.stringify(years.map((y) => [...deriveYear(y)]));
+    const qingming = years.map(qingmingOf);
+    expect(qingming).toEqual(['2025-04-04', '2026-04-05', '2027-04-05', '2028-04-04', '2029-04-04', '2030-04-05']);
     try {
-      for (const tz of ['America/Los_Angeles', 'Asia/Shanghai', 'Pacific/Kiritimati']) {
+      for (const [tz, offset] of [['America/Los_Angeles', 480], ['Asia/Shanghai', -480], ['Pacific/Kiritimati', -840]] as const) {
         process.env.TZ = tz;
-        expect(JSON.stringify([...deriveHolidays(2027)]), tz).toBe(utc);
+        expect(new Date(Date.UTC(2027, 0, 1)).getTimezoneOffset(), tz).toBe(offset); // the process runs in that zone now
+        expect(years.map(qingmingOf), tz).toEqual(qingming);
+        expect(JSON.stringify(years.map((y) => [...deriveYear(y)])), tz).toBe(utc);
         expect(libraryDay('2026-10-01').holiday, tz).toBe('国庆节');
         expect(libraryDay('2026-10-10').makeUpWorkday, tz).toBe(true);
       }
