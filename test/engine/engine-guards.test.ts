@@ -119,7 +119,7 @@ describe('engine guards', () => {
     expect(engine.explainMeter('m-acc-b')!.input.graceMs).toBe(2 * HOUR);
   });
 
-  it('knows which years the library covers and warns at start-up about a year without its official schedule', () => {
+  it('knows which years the library covers and warns at start-up about a year without its official schedule', async () => {
     expect(libraryCovers(2026)).toBe(true);
     expect(libraryCovers(2099)).toBe(false);
     engine.start(); // public holidays are not no-cut days in this configuration: nothing to say
@@ -132,7 +132,7 @@ describe('engine guards', () => {
     expect(logs.join('')).toMatch(/no official holiday schedule for 2099: public holidays are derived from the calendar \(provisional\)/);
     // Once a year and source, not on every sweep.
     const before = logs.length;
-    void engine.sweep();
+    await engine.sweep();
     expect(logs.length).toBe(before);
   });
 
