@@ -90,6 +90,7 @@ export class Engine {
     this.holds = new HoldService(repos, commands, logger.child({ component: 'holds' }), now);
     this.bulk = new BulkService(repos, commands, now);
     this.calendar = new CalendarService(repos, config, logger.child({ component: 'calendar' }), now);
+    this.calendar.refresh(); // evaluations before start() judge by the entered schedules too
     this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
