@@ -66,6 +66,11 @@ ${line}
  Ctrl-C stops everything.
 ${line}
 `);
+// The no-cut calendar (off in this demo, so that cut-offs happen at any hour): say when the
+// official holiday schedule of this year (or, from 1 November, of the next) is missing.
+for (const notice of daemon.engine.calendar.notices(Date.now(), true)) {
+  process.stdout.write(` Calendar       ${notice.message}\n${line}\n`);
+}
 
 let lastEvent = 0;
 const timer = setInterval(() => {

@@ -130,6 +130,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId),
     (meter) => (meter.busId ? leases.fenceOf(meter.busId) : null));
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
+  engine.calendar.applyConfigured();
+  metrics.watchCalendar(() => engine.calendar.coverage());
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();
   for (const [id, driver] of drivers) readers.set(id, new Map([['dlt645', new Dlt645Reader(driver, { readTou: p.readTou })]]));
@@ -167,7 +169,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   let accepting = true;
   const http = await buildHttp({
     repos, config, engine, commands, metrics, events, collection, now, webhooks,
-    ready: () => ({ ready: accepting, checks: { database: db.open, accepting } }),
+    ready: () => ({ ready: accepting, checks: { database: db.open, accepting }, warnings: engine.calendar.notices().map((n) => n.message) }),
   }, logger);
 
   await mqtt.start();

@@ -17,6 +17,16 @@ export function createMetrics() {
   const busSources = registerBusMetrics(registry);
   let accountStates: (() => Promise<Record<string, number>>) | null = null;
   let leases: LeaseSource | null = null;
+  let calendarCoverage: (() => Array<{ year: number; source: string; covered: boolean }>) | null = null;
+  new Gauge({
+    name: 'feikong_calendar_covered',
+    help: "1 when the year's official holiday schedule is known (source operator: entered by an operator; library: chinese-days), 0 when its holidays are derived (provisional) or automatic cut-offs are suspended; the current and the next year",
+    labelNames: ['year', 'source'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of calendarCoverage?.() ?? []) this.set({ year: String(c.year), source: c.source }, c.covered ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'feikong_bus_lease_held', help: '1 while this daemon holds the bus lease (polls the bus and runs its commands), 0 while another daemon may',
     labelNames: ['bus'], registers: [registry],
@@ -86,6 +96,10 @@ export function createMetrics() {
     },
     watchTimeSync(timeSync: TimeSync) {
       busSources.timeSyncs.push(timeSync);
+    },
+    /** Sets where the calendar-coverage gauge reads the current and next year's coverage. */
+    watchCalendar(fn: () => Array<{ year: number; source: string; covered: boolean }>) {
+      calendarCoverage = fn;
     },
     /** Sets where the bus-lease gauge reads which leases are held. */
     watchLeases(source: LeaseSource) {

@@ -9,6 +9,7 @@ import { KEYS_HELP, keysCommand } from './keys.js';
 import { IMPORT_HELP, importCommand } from './import.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
+import { CALENDAR_HELP, calendarCommand } from './calendar.js';
 import { cliConfig } from './context.js';
 import { parseArgs, optionValue } from './args.js';
 
@@ -22,6 +23,7 @@ Commands:
   import meters FILE.csv          create meters from CSV (per-row errors)
   ledger check                    check the ledger's invariants; exit 1 if any is broken
   config show                     print the effective configuration, secrets masked
+  calendar status|show|set|remove official holiday schedules of the no-cut calendar
 
 Every command takes --config FILE (default: FEIKONG_CONFIG) and --help.
 `;
@@ -52,6 +54,7 @@ export function runCli(argv: string[], io: CliIo): number {
       case 'import': return importCommand(rest, io);
       case 'ledger': return ledgerCommand(rest, io);
       case 'config': return configCommand(rest, io);
+      case 'calendar': return calendarCommand(rest, io);
       case undefined: case 'help': case '--help': case '-h':
         io.out.write(HELP);
         return command === undefined ? 2 : 0;
@@ -76,5 +79,6 @@ export function runCli(argv: string[], io: CliIo): number {
 }
 
 function helpFor(command: string | undefined): string {
+  if (command === 'calendar') return CALENDAR_HELP;
   return command === 'keys' ? KEYS_HELP : command === 'import' ? IMPORT_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
 }

@@ -43,6 +43,24 @@ export function busFraming(bus: Static<typeof SerialBus> | Static<typeof TcpBus>
   return bus.kind === 'modbus-tcp' ? ['modbus-tcp'] : bus.framing ?? DEFAULT_FRAMING;
 }
 
+// A year's official holiday schedule (src/domain/holiday-schedule.ts checks it further: dates in the
+// year or its December before, make-up workdays on weekends).
+const CalendarDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a calendar day YYYY-MM-DD' });
+export const HolidaySpanSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 32, description: 'the holiday, e.g. 春节' }),
+  from: CalendarDate,
+  to: Type.Optional(Type.String({ ...CalendarDate, description: 'the last day off, included (default: from)' })),
+}, { additionalProperties: false });
+export const MakeUpWorkdaySchema = Type.Union([
+  CalendarDate,
+  Type.Object({ date: CalendarDate, name: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'the holiday it makes up for' })) }, { additionalProperties: false }),
+], { description: 'a Saturday or Sunday declared a working day (调休)' });
+export const YearScheduleSchema = Type.Object({
+  year: Type.Integer({ minimum: 2000, maximum: 2099 }),
+  holidays: Type.Array(HolidaySpanSchema, { minItems: 1, maxItems: 60 }),
+  makeUpWorkdays: Type.Optional(Type.Array(MakeUpWorkdaySchema, { maxItems: 60, default: [] })),
+}, { additionalProperties: false });
+
 const NoCutWindows = Type.Object({
   nights: Type.Boolean({ default: true, description: 'no automatic cut-off at night' }),
   nightStart: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: '18:00' }),
@@ -50,6 +68,14 @@ const NoCutWindows = Type.Object({
   weekends: Type.Boolean({ default: true, description: 'no automatic cut-off on Saturdays and Sundays (make-up workdays excepted)' }),
   holidays: Type.Boolean({ default: true, description: "no automatic cut-off on China's public holidays" }),
   makeUpWorkdays: Type.Optional(Type.Boolean({ default: true, description: 'a make-up workday (调休) on a weekend counts as a workday; false keeps it a no-cut weekend' })),
+  uncoveredYear: Type.Optional(Type.Union([Type.Literal('derive'), Type.Literal('suspend')], {
+    default: 'derive',
+    description: "a year whose official holiday schedule is known neither from an operator nor from the chinese-days library: 'derive' keeps the holidays derived from the calendar (provisional), 'suspend' makes no automatic cut-off at all in that year",
+  })),
+  schedules: Type.Optional(Type.Array(YearScheduleSchema, {
+    default: [],
+    description: "official holiday schedules (国务院办公厅节假日安排), one per year: stored in the database at start, audited; they take precedence over chinese-days and over derivation; a year entered through the API or CLI keeps that entry",
+  })),
 }, { default: {}, additionalProperties: false });
 
 // Money levels and credit grades (src/domain/thresholds.ts); the ledger's group commit and limits;

@@ -334,3 +334,19 @@ export const busLeases = sqliteTable('bus_leases', {
   /** when the current owner took the lease */
   acquiredAt: integer('acquired_at').notNull(),
 });
+
+/**
+ * Official holiday schedules entered by operators (API, CLI, configuration file), one per year:
+ * the public holidays and make-up workdays (调休) of the no-cut calendar, ahead of the library's
+ * and of derived ones (src/domain/holiday-calendar.ts). `schedule` is the checked JSON
+ * {holidays: [{name, from, to}], makeUpWorkdays: [{date, name?}]}.
+ */
+export const holidaySchedules = sqliteTable('holiday_schedules', {
+  year: integer('year').primaryKey(),
+  schedule: text('schedule').notNull(),
+  /** where it was entered: api, cli or config */
+  origin: text('origin').notNull(),
+  actor: text('actor').notNull(),
+  reason: text('reason').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -20,7 +20,8 @@ import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import type { CommandService } from '../commands/service.js';
-import { calendarCovers, localYear, noCutVerdict } from '../domain/calendar.js';
+import { noCutVerdict } from '../domain/calendar.js';
+import { CalendarService } from '../calendar/service.js';
 import { HoldService } from '../holds/service.js';
 import { HoldIndex } from '../holds/hold-index.js';
 import { evaluateSupplyPoint, withFaultCheck, type DecisionContext, type Evaluation } from './evaluate.js';
@@ -56,6 +57,8 @@ export class Engine {
   readonly holds: HoldService;
   readonly reviews: ReviewService;
   readonly bulk: BulkService;
+  /** the no-cut calendar's public holidays: operators' schedules, the library's, derived ones */
+  readonly calendar: CalendarService;
   private readonly actions: EngineActions;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
@@ -68,7 +71,8 @@ export class Engine {
   private flushScheduled = false;
   private stopped = false;
   private sweeping: Promise<SweepStats> | null = null;
-  private warnedYear = -1;
+  /** calendar notices already logged */
+  private readonly noticesLogged = new Set<string>();
   private stateCache: { at: number; counts: Record<string, number> } | null = null;
   private counting: Promise<Record<string, number>> | null = null;
   private maySweep: () => boolean = () => true;
@@ -85,6 +89,8 @@ export class Engine {
     this.reviews = new ReviewService(repos, now);
     this.holds = new HoldService(repos, commands, logger.child({ component: 'holds' }), now);
     this.bulk = new BulkService(repos, commands, now);
+    this.calendar = new CalendarService(repos, config, logger.child({ component: 'calendar' }), now);
+    this.calendar.refresh(); // evaluations before start() judge by the entered schedules too
     this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
@@ -108,6 +114,8 @@ export class Engine {
     }));
     this.unsubscribe.push(this.events.on('command-finished', (commandId) => this.onCommandFinished(commandId)));
     const loop = () => {
+      // Every daemon follows the holiday schedules, whether or not it runs the sweep.
+      if (!this.maySweep()) this.checkCalendar();
       (this.maySweep() ? this.sweep() : Promise.resolve(null))
         .catch((err) => this.logger.error({ err }, 'engine sweep failed'))
         .finally(() => {
@@ -291,7 +299,7 @@ export class Engine {
   private context(at: number, index?: HoldIndex, active?: Map<string, unknown>): DecisionContext {
     return {
       now: at,
-      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes),
+      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes, this.calendar.current),
       graceMsOf: (grade) => graceMsOf(grade, this.config),
       holdsFor: index ? (m, a) => index.for(m, a) : (m, a) => this.repos.holds.inForceFor(m, a, at),
       activeFor: active ? (m) => (active.has(m) ? this.repos.commands.activeFor(m) : undefined) : (m) => this.repos.commands.activeFor(m),
@@ -315,13 +323,17 @@ export class Engine {
     if (command.state === 'confirmed') this.schedule(meter.accountId);
   }
 
-  /** Warns once a year when the holiday calendar has no data for the current year. */
+  /**
+   * Reloads the holiday schedules if operators changed them, and warns once about each year
+   * without its official schedule (the current one; from 1 November the next one too).
+   */
   private checkCalendar(): void {
-    const year = localYear(this.now(), this.config.utcOffsetMinutes);
-    if (year === this.warnedYear) return;
-    this.warnedYear = year;
-    if (this.config.engine.noCut.holidays && !calendarCovers(year)) {
-      this.logger.warn({ year }, `the holiday calendar has no public holidays for ${year}: holidays are not no-cut days until chinese-days is updated`);
+    this.calendar.refresh();
+    for (const notice of this.calendar.notices()) {
+      const key = `${notice.year}:${notice.source}`;
+      if (this.noticesLogged.has(key)) continue;
+      this.noticesLogged.add(key);
+      this.logger.warn({ year: notice.year, source: notice.source }, notice.message);
     }
   }
 }

@@ -32,6 +32,7 @@ import { engineRoutes } from './routes/engine.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/reviews.js';
 import { tariffRoutes } from './routes/tariffs.js';
+import { calendarRoutes } from './routes/calendar.js';
 
 export async function buildHttp(services: HttpServices, logger: Logger): Promise<FastifyInstance> {
   const { http } = services.config;
@@ -91,5 +92,6 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(auditRoutes, { services });
   await app.register(reviewRoutes, { services });
   await app.register(tariffRoutes, { services });
+  await app.register(calendarRoutes, { services });
   return app;
 }

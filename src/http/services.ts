@@ -19,7 +19,8 @@ export interface HttpServices {
   /** the webhook dispatcher, woken when a subscriber is resumed; absent where none runs */
   webhooks?: { kick(): void };
   now: () => number;
-  ready: () => { ready: boolean; checks: Record<string, boolean> };
+  /** readiness; `warnings` say what needs an operator without making the daemon unready */
+  ready: () => { ready: boolean; checks: Record<string, boolean>; warnings?: string[] };
 }
 
 /** ISO 8601 with the configured offset, e.g. 2026-11-22T08:00:00.000+08:00. */

@@ -198,6 +198,9 @@ export const en = {
   'window.weekend': 'weekend',
   'window.holiday': 'public holiday ({name})',
   'window.configured': 'configured',
+  'window.calendar-uncovered': 'no official holiday schedule for {year}: automatic cut-offs suspended',
+  'window.provisional': '{window} (provisional, derived)',
+  'window.separator': ', ',
   'review.protected-arrears': 'protected customer in arrears',
   'review.flapping': 'relay flapping',
   'review.relay-fault': 'relay fault',
@@ -241,6 +244,8 @@ export const en = {
   'chart.kwh': 'kWh',
   'why.desired': 'desired relay: {desired}',
   'paging.more': 'More',
+  'calendar.banner': "The official holiday schedule of {year} has not been entered: public holidays are derived from the calendar (provisional) and make-up workdays are unknown. An admin should enter the State Council's schedule (PUT /v1/calendar/years/{year} or feikong calendar set {year}).",
+  'calendar.bannerSuspended': "The official holiday schedule of {year} has not been entered: automatic cut-offs are suspended for that year. An admin should enter the State Council's schedule (PUT /v1/calendar/years/{year} or feikong calendar set {year}).",
 } as const;
 
 export type MessageKey = keyof typeof en;

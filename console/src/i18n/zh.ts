@@ -199,6 +199,9 @@ export const zh: Record<MessageKey, string> = {
   'window.weekend': '周末',
   'window.holiday': '法定节假日（{name}）',
   'window.configured': '按配置',
+  'window.calendar-uncovered': '{year} 年无官方节假日安排，自动停电暂停',
+  'window.provisional': '{window}（推算，暂定）',
+  'window.separator': '、',
   'review.protected-arrears': '特殊群体欠费',
   'review.flapping': '继电器频繁动作',
   'review.relay-fault': '继电器故障',
@@ -242,4 +245,6 @@ export const zh: Record<MessageKey, string> = {
   'chart.kwh': '千瓦时',
   'why.desired': '期望继电器状态：{desired}',
   'paging.more': '更多',
+  'calendar.banner': '{year} 年法定节假日安排尚未录入：节假日暂按历法推算（临时），调休日未知。请管理员按国务院办公厅通知录入（PUT /v1/calendar/years/{year} 或 feikong calendar set {year}）。',
+  'calendar.bannerSuspended': '{year} 年法定节假日安排尚未录入：该年自动停电已暂停。请管理员按国务院办公厅通知录入（PUT /v1/calendar/years/{year} 或 feikong calendar set {year}）。',
 };
