@@ -1,5 +1,5 @@
 // Maps every error to {"error":{"code","message","details"}} with the right status: the daemon's
-// own (AppError), schema validation (naming the field), Fastify's (a bad URL, bad or empty JSON,
+// own (AppError), schema validation (naming the field and what it takes, in words), Fastify's (a bad URL, bad or empty JSON,
 // a wrong content type, a body too large, an unknown route) and Node's HTTP parser's (a request
 // it cannot read). Internal errors are logged and never leak their details.
 //
@@ -10,7 +10,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
 import { HTTP_STATUS, isAppError } from '../errors.js';
+import { fieldWords, patternWords } from '../field-words.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -68,6 +70,62 @@ const FASTIFY_ERRORS: Record<string, (request: FastifyRequest) => { status: numb
   }),
 };
 
+interface SchemaError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * The schema of the field a validation error is about: the route's schema for that part of the
+ * request, walked along the error's schema path to the last property (or array item) it enters.
+ */
+function fieldSchema(request: FastifyRequest, context: string, err: SchemaError): TSchema | undefined {
+  let node = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context] as Record<string, unknown> | undefined;
+  let field: Record<string, unknown> | undefined;
+  const steps = err.schemaPath.replace(/^#\/?/, '').split('/').filter((x) => x !== '');
+  for (let i = 0; node && i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step === 'properties' && steps[i + 1] !== undefined) {
+      node = (node.properties as Record<string, Record<string, unknown>> | undefined)?.[steps[++i]!];
+      field = node;
+    } else if (step === 'items') {
+      node = node.items as Record<string, unknown> | undefined;
+      field = node;
+    } else {
+      node = node[step] as Record<string, unknown> | undefined;
+    }
+  }
+  if (err.keyword === 'required' && field === undefined) {
+    const root = (request.routeOptions.schema as Record<string, { properties?: Record<string, TSchema> }> | undefined)?.[context];
+    return root?.properties?.[String(err.params.missingProperty)];
+  }
+  return field as TSchema | undefined;
+}
+
+/** The value the request sent at the error's instance path. */
+function sentValue(request: FastifyRequest, context: string, instancePath: string): unknown {
+  let value: unknown = context === 'querystring' ? request.query : (request as unknown as Record<string, unknown>)[context];
+  for (const step of instancePath.split('/').slice(1)) value = (value as Record<string, unknown> | null | undefined)?.[step];
+  return value;
+}
+
+/** "body.creditGrade: expected one of A, B, C, D; got "E"", in words rather than the schema's regular expression. */
+function validationMessage(request: FastifyRequest, context: string, err: SchemaError, name: string): string {
+  if (err.keyword === 'additionalProperties') return `${name} is not a field here (see /docs)`;
+  const schema = ['const', 'enum', 'anyOf', 'pattern', 'type', 'minimum', 'maximum', 'minLength', 'maxLength', 'required', 'format'].includes(err.keyword)
+    ? fieldSchema(request, context, err) : undefined;
+  if (!schema) {
+    const words = err.keyword === 'pattern' ? patternWords(String(err.params.pattern)) : undefined;
+    return words ? `${name}: expected ${words}` : `${name}: ${err.message ?? 'is not valid'}`;
+  }
+  if (err.keyword === 'required') return `${name} is required: ${fieldWords(schema)}`;
+  const value = sentValue(request, context, err.instancePath);
+  return `${name}: expected ${fieldWords(schema)}; got ${JSON.stringify(value) ?? 'nothing'}`;
+}
+
 /** Errors the router raises before any route runs (Fastify's `frameworkErrors` option). */
 function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const url = request.raw.url ?? '';
@@ -117,8 +175,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const params = first?.params as { missingProperty?: string; additionalProperty?: string } | undefined;
       const extra = params?.missingProperty ?? params?.additionalProperty;
       const name = extra ? `${field}.${extra}` : field;
+      const message = first ? validationMessage(request, error.validationContext ?? 'body', first, name ?? 'request') : error.message;
       return reply.status(400).send({
-        error: { code: 'VALIDATION', message: `${name}: ${first?.message ?? error.message}`, details: { field: name, errors: error.validation } },
+        error: { code: 'VALIDATION', message, details: { field: name, errors: error.validation } },
       });
     }
     const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;

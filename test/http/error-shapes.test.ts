@@ -116,10 +116,23 @@ describe('Fastify\'s own errors, in the API\'s shape', () => {
     expect(error.message).toContain(String(BODY_LIMIT));
   });
 
-  it('a value the schema refuses: 400 VALIDATION naming the field (unchanged)', async () => {
-    const res = await send('GET', '/v1/accounts?limit=many', admin());
-    expect(res.status).toBe(400);
-    expect(expectShape(res.body, 'VALIDATION').details.field).toBe('querystring.limit');
+  it('a value the schema refuses: 400 VALIDATION naming the field and what it takes, in words', async () => {
+    const limit = await send('GET', '/v1/accounts?limit=many', admin());
+    expect(limit.status).toBe(400);
+    const error = expectShape(limit.body, 'VALIDATION');
+    expect(error.details.field).toBe('querystring.limit');
+    expect(error.message).toBe('querystring.limit: expected a whole number from 1 to 500; got "many"');
+    const cases: Array<[unknown, string]> = [
+      [{ id: 'v-1', name: 'x', creditGrade: 'E' }, 'body.creditGrade: expected one of A, B, C, D; got "E"'],
+      [{ id: 'v 1', name: 'x' }, 'body.id: expected 1 to 64 characters: letters, digits and _ . : -; got "v 1"'],
+      [{ id: 'v-1' }, 'body.name is required: 1 to 200 characters'],
+      [{ id: 'v-1', name: 'x', balanceFen: 1 }, 'body.balanceFen is not a field here (see /docs)'],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await send('POST', '/v1/accounts', json(), JSON.stringify(payload));
+      expect(res.status).toBe(400);
+      expect(expectShape(res.body, 'VALIDATION').message).toBe(message);
+    }
   });
 });
 
