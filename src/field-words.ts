@@ -17,6 +17,12 @@ export function patternWords(pattern: string): string | undefined {
   return PATTERN_WORDS[pattern];
 }
 
+/** String formats of the API's schemas, in words. */
+const FORMAT_WORDS: Record<string, string> = {
+  'date-time': 'a time in ISO 8601 with an offset or Z, e.g. 2026-11-22T08:00:00+08:00',
+  uuid: 'a UUID, e.g. 0b7c2f4e-6d1a-4c3b-9e8f-1a2b3c4d5e6f',
+};
+
 export const BOOLEAN_WORDS = 'true or false (also yes/no, y/n, 1/0, 是/否)';
 
 function range(s: { minimum?: number; maximum?: number }): string {
@@ -36,7 +42,7 @@ function lengthWords(s: { minLength?: number; maxLength?: number }): string {
 /** What `schema` accepts, in words: "one of A, B, C, D", "a whole number from 0 to 100", … */
 export function fieldWords(schema: TSchema): string {
   const s = schema as {
-    anyOf?: TSchema[]; const?: unknown; type?: string; pattern?: string; minLength?: number; maxLength?: number;
+    anyOf?: TSchema[]; const?: unknown; type?: string; pattern?: string; format?: string; minLength?: number; maxLength?: number;
     minimum?: number; maximum?: number; properties?: Record<string, TSchema>; description?: string;
   };
   let words: string;
@@ -44,6 +50,8 @@ export function fieldWords(schema: TSchema): string {
     words = `one of ${s.anyOf.map((b) => String((b as { const?: unknown }).const)).join(', ')}`;
   } else if (s.anyOf) {
     words = s.anyOf.map(fieldWords).join(', or ');
+  } else if (s.type === 'string' && s.format !== undefined && FORMAT_WORDS[s.format]) {
+    words = FORMAT_WORDS[s.format]!;
   } else if (s.type === 'string') {
     const form = s.pattern === undefined ? undefined : patternWords(s.pattern);
     const length = lengthWords(s);

@@ -128,6 +128,8 @@ describe('Fastify\'s own errors, in the API\'s shape', () => {
       [{ id: 'v-1' }, 'body.name is required: 1 to 200 characters'],
       [{ id: 'v-1', name: 'x', balanceFen: 1 }, 'body.balanceFen is not a field here (see /docs)'],
     ];
+    const at = await send('GET', '/v1/engine/dry-run?at=tomorrow', admin());
+    expect(expectShape(at.body, 'VALIDATION').message).toMatch(/^querystring\.at: expected a time in ISO 8601 with an offset or Z, e\.g\. .*; got "tomorrow"$/);
     for (const [payload, message] of cases) {
       const res = await send('POST', '/v1/accounts', json(), JSON.stringify(payload));
       expect(res.status).toBe(400);
