@@ -31,6 +31,7 @@ import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
+import { checkListenable, httpListener, listenError, mqttListener } from './listen-errors.js';
 import { loadSeed } from './seed.js';
 import { WebhookDispatcher } from './notify/dispatcher.js';
 import { LevelsRefresher } from './ledger/levels.js';
@@ -68,6 +69,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
+  // A taken HTTP port stops start-up before the database opens or a bus starts (src/listen-errors.ts).
+  await checkListenable(httpListener(config.http));
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -95,7 +98,13 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   let broker: EmbeddedBroker | null = null;
   let mqttUrl = config.mqtt.url ?? '';
   if (!config.mqtt.url) {
-    broker = await startEmbeddedBroker(config.mqtt.embeddedHost, config.mqtt.embeddedPort);
+    try {
+      broker = await startEmbeddedBroker(config.mqtt.embeddedHost, config.mqtt.embeddedPort);
+    } catch (err) {
+      await checkpointer?.stop();
+      db.close();
+      throw listenError(err, mqttListener(config.mqtt));
+    }
     mqttUrl = broker.url;
     logger.info({ url: mqttUrl }, 'embedded MQTT broker listening');
   }
@@ -186,10 +195,6 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   // Takes every bus lease it can now; each bus taken opens, is polled and runs its commands.
   leases.start({ onAcquired: (id) => ownership.acquired(id), onLost: (id, why) => ownership.lost(id, why) });
   ownership.start(() => leases.heldBusIds());
-  await http.listen({ host: config.http.host, port: config.http.port });
-  const address = http.server.address();
-  const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
-  logger.info({ url: httpUrl }, 'HTTP API listening');
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -218,6 +223,17 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     })();
     return stopping;
   };
+
+  try {
+    await http.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    // Lost the port since the check at start: stop what started, say which setting to change.
+    await stop();
+    throw listenError(err, httpListener(config.http));
+  }
+  const address = http.server.address();
+  const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
+  logger.info({ url: httpUrl }, 'HTTP API listening');
 
   return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, stop };
 }

@@ -13,9 +13,11 @@ export interface LeaseSource {
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'feikong_process_' });
+  // prom-client's own names begin with process_ and nodejs_: feikong_process_cpu_seconds_total, feikong_nodejs_heap_size_total_bytes, …
+  collectDefaultMetrics({ register: registry, prefix: 'feikong_' });
   const busSources = registerBusMetrics(registry);
   let accountStates: (() => Promise<Record<string, number>>) | null = null;
+  let supplyPointStates: (() => Promise<Record<string, number>>) | null = null;
   let leases: LeaseSource | null = null;
   let calendarCoverage: (() => Array<{ year: number; source: string; covered: boolean }>) | null = null;
   new Gauge({
@@ -67,7 +69,8 @@ export function createMetrics() {
     engineDecisions: new Counter({ name: 'feikong_engine_decisions_total', help: 'Engine decisions by action', labelNames: ['action'], registers: [registry] }),
     engineSweepSeconds: new Histogram({ name: 'feikong_engine_sweep_seconds', help: 'Duration of one engine sweep over every account', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [registry] }),
     accountsByState: new Gauge({
-      name: 'feikong_accounts_by_state', help: 'Accounts by supply state (an account with several meters counts once per meter), counted on scrape at most every engine.accountStatesMaxAgeMs',
+      name: 'feikong_accounts_by_state',
+      help: 'Accounts by state, as the API and the console name them (normal, alarm-1, alarm-2, cut-off, review), each account once; counted on scrape at most every engine.accountStatesMaxAgeMs',
       labelNames: ['state'], registers: [registry],
       async collect() {
         if (!accountStates) return;
@@ -79,6 +82,21 @@ export function createMetrics() {
     /** Sets where the accounts-by-state gauge reads its counts (the engine, with a cache). */
     watchAccountStates(fn: () => Promise<Record<string, number>>) {
       accountStates = fn;
+    },
+    supplyPointsByState: new Gauge({
+      name: 'feikong_supply_points_by_state',
+      help: "Supply points (an account's meter; an account without meters counts once) by the engine's state: in-credit, alarm-level-1, alarm-level-2, in-arrears, cut-off, awaiting-restore, relay-unknown, no-meter; counted with feikong_accounts_by_state",
+      labelNames: ['state'], registers: [registry],
+      async collect() {
+        if (!supplyPointStates) return;
+        const counts = await supplyPointStates();
+        this.reset();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    }),
+    /** Sets where the supply-points-by-state gauge reads its counts (the engine, with the same cache). */
+    watchSupplyPointStates(fn: () => Promise<Record<string, number>>) {
+      supplyPointStates = fn;
     },
     mqttMessagesTotal: new Counter({ name: 'feikong_mqtt_messages_total', help: 'Concentrator uplink messages by kind (readings, acks, status) and result', labelNames: ['kind', 'result'], registers: [registry] }),
     deadLettersTotal: new Counter({ name: 'feikong_dead_letters_total', help: 'Messages or readings kept as dead letters, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),

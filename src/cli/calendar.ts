@@ -7,8 +7,7 @@ import { createLogger } from '../logger.js';
 import { CalendarService, type EffectiveSchedule } from '../calendar/service.js';
 import { SCHEDULE_YEARS } from '../domain/holiday-schedule.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliConfig, withRepositories, type CliIo } from './context.js';
-import type { Config } from '../config/schema.js';
+import { cliActor, cliSettings, withRepositories, type CliIo, type CliSettings } from './context.js';
 import type { Repositories } from '../db/repo/index.js';
 
 export const CALENDAR_HELP = `Usage: feikong calendar <command> [options]
@@ -38,9 +37,9 @@ function yearOf(arg: string | undefined, command: string): number {
   return year;
 }
 
-function withCalendar<T>(config: Config, io: CliIo, fn: (calendar: CalendarService, repos: Repositories) => T): T {
-  return withRepositories(config, (repos) => {
-    const calendar = new CalendarService(repos, config, createLogger('warn', io.err));
+function withCalendar<T>(settings: CliSettings, io: CliIo, fn: (calendar: CalendarService, repos: Repositories) => T): T {
+  return withRepositories(settings, io, (repos) => {
+    const calendar = new CalendarService(repos, settings.config, createLogger('warn', io.err));
     calendar.refresh();
     return fn(calendar, repos);
   });
@@ -61,7 +60,7 @@ export function calendarCommand(argv: string[], io: CliIo): number {
     io.out.write(CALENDAR_HELP);
     return args.options.help ? 0 : 2;
   }
-  const config = cliConfig(optionValue(args, 'config'), io);
+  const config = cliSettings(optionValue(args, 'config'), io);
   const actor = cliActor(io.env);
   const reason = optionValue(args, 'reason');
   switch (sub) {

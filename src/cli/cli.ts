@@ -10,7 +10,8 @@ import { IMPORT_HELP, importCommand } from './import.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
 import { CALENDAR_HELP, calendarCommand } from './calendar.js';
-import { cliConfig } from './context.js';
+import { cliSettings } from './context.js';
+import { CliDatabaseError, openCliDatabase } from './database.js';
 import { parseArgs, optionValue } from './args.js';
 
 export const HELP = `Usage: feikong <command> [options]
@@ -25,7 +26,9 @@ Commands:
   config show                     print the effective configuration, secrets masked
   calendar status|show|set|remove official holiday schedules of the no-cut calendar
 
-Every command takes --config FILE (default: FEIKONG_CONFIG) and --help.
+Every command takes --config FILE (default: FEIKONG_CONFIG) and --help. Commands work on the
+database that configuration names (dataDir, or database.url), say which on stderr, and refuse a
+database that does not exist rather than create an empty one.
 `;
 
 const LEDGER_HELP = `Usage: feikong ledger check [--config FILE]
@@ -42,7 +45,8 @@ function ledgerCommand(argv: string[], io: CliIo): number {
     return 0;
   }
   if (args.positionals[0] !== 'check') throw new UsageError('ledger needs "check" (see: feikong ledger --help)');
-  const report = runLedgerCheck(cliConfig(optionValue(args, 'config'), io), io.out);
+  const settings = cliSettings(optionValue(args, 'config'), io);
+  const report = runLedgerCheck(settings.config, io.out, (config) => openCliDatabase(config, settings.source, io.err));
   return report.ok ? 0 : 1;
 }
 
@@ -66,7 +70,7 @@ export function runCli(argv: string[], io: CliIo): number {
       io.err.write(`feikong: ${err.message}\n\n${helpFor(command)}`);
       return 2;
     }
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof CliDatabaseError) {
       io.err.write(`feikong: ${err.message}\n`);
       return 2;
     }

@@ -30,6 +30,7 @@ import { EngineActions } from './actions.js';
 import { ReviewService } from './reviews.js';
 import { BulkService } from './bulk.js';
 import { graceMsOf } from './grace.js';
+import { ACCOUNT_STATES } from '../db/repo/accounts.js';
 
 export interface SweepStats {
   evaluated: number;
@@ -49,6 +50,12 @@ export interface DryRunResult {
 }
 
 /** rowids per sweep step: bounds how long one step holds the event loop */
+/** What the by-state gauges show: accounts by their state, supply points by the engine's. */
+export interface StateCounts {
+  accounts: Record<string, number>;
+  supplyPoints: Record<string, number>;
+}
+
 const SWEEP_CHUNK = 25_000;
 /** supply points acted on per transaction in a sweep */
 const ACT_BATCH = 2_000;
@@ -73,8 +80,8 @@ export class Engine {
   private sweeping: Promise<SweepStats> | null = null;
   /** calendar notices already logged */
   private readonly noticesLogged = new Set<string>();
-  private stateCache: { at: number; counts: Record<string, number> } | null = null;
-  private counting: Promise<Record<string, number>> | null = null;
+  private stateCache: { at: number; counts: StateCounts } | null = null;
+  private counting: Promise<StateCounts> | null = null;
   private maySweep: () => boolean = () => true;
 
   constructor(
@@ -106,7 +113,8 @@ export class Engine {
   start(): void {
     this.stopped = false;
     this.checkCalendar();
-    this.metrics.watchAccountStates(() => this.accountStates());
+    this.metrics.watchAccountStates(() => this.stateCounts().then((c) => c.accounts));
+    this.metrics.watchSupplyPointStates(() => this.stateCounts().then((c) => c.supplyPoints));
     this.unsubscribe.push(this.events.on('balance-changed', (accountId) => this.scheduleBalanceChange(accountId)));
     this.unsubscribe.push(this.events.on('relay-state', (meterId) => {
       this.pendingMeters.add(meterId);
@@ -230,17 +238,19 @@ export class Engine {
   }
 
   /**
-   * Supply points by state: the last count while it is younger than `accountStatesMaxAgeMs`,
+   * Accounts by state (as the API and the console name them, each account once) and supply points
+   * by the engine's finer state: the last count while it is younger than `accountStatesMaxAgeMs`,
    * else a recount in rowid ranges that yields between them like the sweep (scrapes share it).
    */
-  accountStates(): Promise<Record<string, number>> {
+  stateCounts(): Promise<StateCounts> {
     if (this.stateCache && Date.now() - this.stateCache.at < this.config.engine.accountStatesMaxAgeMs) return Promise.resolve(this.stateCache.counts);
     this.counting ??= (async () => {
-      const counts: Record<string, number> = {};
+      const counts: StateCounts = { accounts: Object.fromEntries(ACCOUNT_STATES.map((state) => [state, 0])), supplyPoints: {} };
       const max = this.repos.sweep.maxAccountRowid();
       for (let lo = 1; lo <= max; lo += SWEEP_CHUNK) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        this.repos.sweep.countByState(lo, lo + SWEEP_CHUNK - 1, counts);
+        this.repos.sweep.countAccountsByState(lo, lo + SWEEP_CHUNK - 1, counts.accounts);
+        this.repos.sweep.countByState(lo, lo + SWEEP_CHUNK - 1, counts.supplyPoints);
       }
       this.stateCache = { at: Date.now(), counts };
       return counts;

@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { HttpServices } from './services.js';
 import { registerAuth, registerRouteTable } from './auth.js';
-import { registerErrorHandler } from './errors.js';
+import { errorServerOptions, registerErrorHandler } from './errors.js';
 import { AppError } from '../errors.js';
 import { healthRoutes } from './routes/health.js';
 import { consoleRoutes } from './routes/console.js';
@@ -42,6 +42,8 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
     // Per-request logs would dominate at tens of thousands of requests a second; writes are audited.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // A bad URL and an unreadable request are answered in the API's error shape too (errors.ts).
+    ...errorServerOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandler(app);

@@ -21,6 +21,8 @@ export interface RouteAccess {
   method: string;
   url: string;
   allowed: readonly Role[] | 'public';
+  /** the route only reads: a GET, or a POST declared `query` (a read with a large body) */
+  reads: boolean;
 }
 
 declare module 'fastify' {
@@ -55,22 +57,32 @@ export function createApiKey(repos: Repositories, name: string, role: Role, now:
 
 /**
  * Collects every route's access rule as it is registered, and refuses a /v1 route that declares
- * no roles or lets read-only keys write. Call before any route is registered.
+ * no roles or lets read-only keys write. Read-only keys may call every route that only reads: a
+ * GET, or a POST declared a query (`config.query`, e.g. the balance query, whose list of ids would
+ * not fit a URL). The roles are written into the route's OpenAPI description. Call before any
+ * route is registered.
  */
 export function registerRouteTable(app: FastifyInstance): void {
   const table: RouteAccess[] = [];
   app.decorate('routeAccess', table);
   app.addHook('onRoute', (route) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
-    const roles = (route.config as { roles?: readonly Role[] } | undefined)?.roles;
+    if (methods.length === 0) return; // the HEAD route Fastify adds for a GET: described with it
+    const config = route.config as { roles?: readonly Role[]; query?: boolean } | undefined;
+    const roles = config?.roles;
     if (roles === undefined && route.url.startsWith('/v1')) {
       throw new Error(`route ${methods.join(',')} ${route.url} declares no roles (config.roles)`);
     }
-    if (roles?.includes('read-only') && methods.some((m) => !READ_METHODS.has(m))) {
+    const reads = methods.every((m) => READ_METHODS.has(m)) || config?.query === true;
+    if (roles?.includes('read-only') && !reads) {
       throw new Error(`route ${methods.join(',')} ${route.url} lets read-only keys write`);
     }
-    for (const method of methods) {
-      table.push({ method, url: route.url, allowed: roles === undefined ? 'public' : ['admin', ...roles.filter((r) => r !== 'admin')] });
+    const allowed: readonly Role[] | 'public' = roles === undefined ? 'public' : ['admin', ...roles.filter((r) => r !== 'admin')];
+    for (const method of methods) table.push({ method, url: route.url, allowed, reads });
+    if (allowed !== 'public' && route.schema) {
+      // A copy: a schema object may be shared by several routes.
+      const { description } = route.schema as { description?: string };
+      route.schema = { ...route.schema, description: `${description ? `${description}\n\n` : ''}Roles: ${allowed.join(', ')}.` };
     }
   });
 }

@@ -4,7 +4,14 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Any()) }),
+  error: Type.Object({
+    code: Type.String({
+      description: 'stable code: the daemon\'s own (VALIDATION, ACCOUNT_NOT_FOUND, CONFLICT, FORBIDDEN, …) or the request\'s: '
+        + 'INVALID_JSON, BAD_URL, URL_TOO_LONG, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, BAD_REQUEST, RATE_LIMITED, INTERNAL',
+    }),
+    message: Type.String({ description: 'what was wrong and what to send instead, for a person' }),
+    details: Type.Optional(Type.Any({ description: 'for a program: usually `field`, the part of the request at fault (body.amountFen, headers.content-type, url)' })),
+  }),
 }, { $id: 'Error' });
 
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });

@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { parseCsv } from '../../src/fleet-import.js';
+import { AccountInputSchema, MeterInputSchema } from '../../src/fleet.js';
+import { fieldWords, patternWords } from '../../src/field-words.js';
 
 let fk: TestDaemon;
 beforeAll(async () => {
@@ -73,6 +75,52 @@ describe('POST /v1/import/accounts', () => {
     expect((await postCsv('/v1/import/accounts', 'id,name\nq,r\n', 'admin', 'text/plain')).status).toBe(415);
     expect((await postCsv('/v1/import/accounts', 'id,name\nq,r\n', 'operator')).status).toBe(403);
     expect((await fk.api('GET', '/v1/accounts/q')).status).toBe(404);
+  });
+});
+
+describe('row errors in words', () => {
+  /** A regular expression's marks: none of them belongs in a message for a person. */
+  const REGEX = /\^|\$'|\\d|\{\d+,\d*\}|\[A-Za-z/;
+
+  it('list the allowed values and describe the expected form, with the cell that was given', async () => {
+    const csv = [
+      'id,name,creditGrade,protected,pricePerKwh,alarmLevel1Fen,levelOverrides',
+      'w-1,Grade,E,,,,',
+      'w 2,Bad Id,,,,,',
+      'w-3,Price,,,"1,5",,',
+      'w-4,Protected,,maybe,,,',
+      'w-5,Money,,,,twenty,',
+      'w-6,Overrides,,,,,{alarmLevel1',
+      'w-7,,,,,,',
+    ].join('\n');
+    const res = await postCsv('/v1/import/accounts?dryRun=true', csv);
+    const messages = Object.fromEntries(res.body.errors.map((e: { field: string; message: string }) => [e.field, e.message]));
+    expect(messages).toEqual({
+      creditGrade: 'creditGrade: expected one of A, B, C, D; got "E"',
+      id: 'id: expected 1 to 64 characters: letters, digits and _ . : -; got "w 2"',
+      pricePerKwh: expect.stringMatching(/^pricePerKwh: expected a decimal number with up to 4 digits before the point and up to 6 after it, e\.g\. 0\.5283 — yuan per kWh .*; got "1,5"$/),
+      protected: 'protected: expected true or false (also yes/no, y/n, 1/0, 是/否); got "maybe"',
+      alarmLevel1Fen: 'alarmLevel1Fen: expected a whole number from -1000000000000 to 1000000000000 — money in fen (0.01 yuan); got "twenty"',
+      levelOverrides: expect.stringContaining('levelOverrides: expected a JSON object with any of alarmLevel1, alarmLevel2, cutoffLevel, restoreLevel'),
+      name: 'name is required: 1 to 200 characters',
+    });
+    for (const m of Object.values(messages)) expect(m).not.toMatch(REGEX);
+
+    const meters = await postCsv('/v1/import/meters?dryRun=true', 'id,accountId,protocol,busId,address\nwm-1,imp-1,iec,line-1,000000000201\n');
+    expect(meters.body.errors).toEqual([expect.objectContaining({
+      field: 'protocol', message: expect.stringContaining('protocol: expected one of dlt645, mqtt, modbus-rtu, modbus-tcp'),
+    })]);
+    expect(meters.body.errors[0].message).not.toMatch(REGEX);
+  });
+
+  it('have words for every pattern and field of the import schemas', () => {
+    for (const schema of [AccountInputSchema, MeterInputSchema]) {
+      for (const [name, field] of Object.entries(schema.properties)) {
+        const pattern = (field as { pattern?: string }).pattern;
+        if (pattern !== undefined) expect(patternWords(pattern), `${name}: ${pattern}`).toBeDefined();
+        expect(fieldWords(field), name).not.toMatch(REGEX);
+      }
+    }
   });
 });
 

@@ -156,6 +156,8 @@ export type AccountsRepository = ReturnType<typeof accountsRepository>;
 
 /** An account's state for operators: review > cut off (a meter's relay open) > alarm 2 > alarm 1 > normal. */
 export type AccountState = 'normal' | 'alarm-1' | 'alarm-2' | 'cut-off' | 'review';
+/** Every account state, in the order the console shows them. */
+export const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'alarm-1', 'alarm-2', 'cut-off', 'review'];
 
 export interface AccountFilter {
   q?: string | null;
@@ -165,6 +167,7 @@ export interface AccountFilter {
   state?: AccountState | null;
 }
 
-const ACCOUNT_STATE = `(CASE WHEN a.review_at IS NOT NULL THEN 'review'
+/** An account's state in SQL, over `accounts a` (the API, the console and feikong_accounts_by_state). */
+export const ACCOUNT_STATE = `(CASE WHEN a.review_at IS NOT NULL THEN 'review'
   WHEN EXISTS (SELECT 1 FROM meters m WHERE m.account_id = a.id AND m.relay_state = 'open') THEN 'cut-off'
   WHEN a.alarm_state = 2 THEN 'alarm-2' WHEN a.alarm_state = 1 THEN 'alarm-1' ELSE 'normal' END)`;
