@@ -63,9 +63,9 @@ describe('resolveLevels', () => {
   });
 
   it('knows which accounts move with consumption', () => {
-    expect(usesDays({ category: 'business', overrides: {} }, POLICY)).toBe(true);
-    expect(usesDays({ category: 'residential', overrides: {} }, POLICY)).toBe(false);
-    expect(usesDays({ category: 'residential', overrides: { restoreLevel: { days: 1 } } }, POLICY)).toBe(true);
+    expect(usesDays({ category: 'business', creditGrade: 'B', overrides: {} }, POLICY)).toBe(true);
+    expect(usesDays({ category: 'residential', creditGrade: 'B', overrides: {} }, POLICY)).toBe(false);
+    expect(usesDays({ category: 'residential', creditGrade: 'B', overrides: { restoreLevel: { days: 1 } } }, POLICY)).toBe(true);
   });
 });
 
