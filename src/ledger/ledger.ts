@@ -3,7 +3,7 @@
 // the outbox in the same transaction.
 import type { Repositories, LedgerKind, AccountRow } from '../db/repo/index.js';
 import { alarmTransition, type AlarmState, type Levels } from '../domain/thresholds.js';
-import { arrearsReviewLapse, closeArrearsReview } from '../engine/reviews.js';
+import { closeArrearsReview } from '../engine/reviews.js';
 
 export interface EntryInput {
   accountId: string;
@@ -47,9 +47,8 @@ export function applyEntryTo(repos: Repositories, account: AccountRow, input: En
     createdAt: input.at,
   });
   const events = evaluateAlarms(repos, account, account, balanceFen, input.at);
-  if (account.reviewAt !== null) {
-    const lapse = arrearsReviewLapse({ protected: account.protected, balanceFen }, account.cutoffLevelFen);
-    if (lapse) closeArrearsReview(repos, input.accountId, lapse, input.at);
+  if (account.reviewAt !== null && balanceFen > account.cutoffLevelFen) {
+    closeArrearsReview(repos, input.accountId, `balance ${balanceFen} fen is above the cut-off level ${account.cutoffLevelFen} fen`, input.at);
   }
   return { entryId, balanceFen, events };
 }
