@@ -77,9 +77,9 @@ export function evaluateSupplyPoint(
   const restoredAt = lastRelay?.action === 'reconnect' && lastRelay.state === 'confirmed' ? (lastRelay.finishedAt ?? lastRelay.createdAt) : null;
   const latestPaymentAt = repos.sweep.latestPaymentAt(row.accountId);
   // A contradiction found now pauses cut-offs at once, as the review item it raises will.
-  const fault = active ? null : readbackContradiction(lastRelay ?? null, { state: row.relayState, at: row.relayStateAt });
+  const fault = active ? null : readbackContradiction(lastRelay ?? null, { state: row.relayState, at: row.relayStateAt }, ctx.utcOffsetMinutes);
   const openFault = repos.reviews.openForMeter(row.meterId).find((r) => PAUSING_REVIEWS.has(r.kind))?.kind ?? (fault ? 'relay-fault' : null);
-  const safety = relaySafety({ operations: repos.commands.relayHistory(row.meterId, ctx.now - DAY_MS), openFault }, ctx.now, safetyConfig);
+  const safety = relaySafety({ operations: repos.commands.relayHistory(row.meterId, ctx.now - DAY_MS), openFault }, ctx.now, safetyConfig, ctx.utcOffsetMinutes);
   const enriched: DecisionInput = {
     ...input,
     safety: { disconnectAllowed: safety.disconnectAllowed, reason: safety.reason, overridable: safety.overridable },
@@ -91,5 +91,5 @@ export function evaluateSupplyPoint(
 /** Adds the read-back check to an evaluation that did not need the full inputs (one indexed query). */
 export function withFaultCheck(ev: Evaluation, repos: Repositories): Evaluation {
   if (ev.fault !== undefined || ev.active) return ev;
-  return { ...ev, fault: readbackContradiction(repos.commands.lastRelay(ev.row.meterId) ?? null, { state: ev.row.relayState, at: ev.row.relayStateAt }) };
+  return { ...ev, fault: readbackContradiction(repos.commands.lastRelay(ev.row.meterId) ?? null, { state: ev.row.relayState, at: ev.row.relayStateAt }, ev.input.utcOffsetMinutes) };
 }
