@@ -9,7 +9,9 @@ import { LevelOverridesSchema, busFraming, type Config } from './config/schema.j
 import { loadRegisterMap, registerMapNames, registerMapsDirectory } from './registermaps.js';
 import { AppError } from './errors.js';
 import { parseTariff } from './domain/tariff.js';
-import { alarmTransition, resolveLevels, type AlarmState, type Levels } from './domain/thresholds.js';
+import { LEVEL_NAMES, resolveLevels, validateLevelOverrides, type LevelOverrides, type Levels } from './domain/thresholds.js';
+import { deriveLevels } from './ledger/levels.js';
+import { closeArrearsReview } from './engine/reviews.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
 const Fen = Type.Integer({ minimum: -1_000_000_000_000, maximum: 1_000_000_000_000, description: 'money in fen (0.01 yuan)' });
@@ -34,11 +36,21 @@ export const AccountInputSchema = Type.Object({
   ...levelFields,
 }, { additionalProperties: false });
 
+const LevelSpecOrNull = Type.Union([
+  Type.Object({ fen: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 }) }, { additionalProperties: false }),
+  Type.Object({ days: Type.Number({ minimum: -365, maximum: 365 }) }, { additionalProperties: false }),
+  Type.Null(),
+], { description: 'the account\'s own setting of the level, in money or days of supply; null removes it (the category, grade or default applies again)' });
+
 export const AccountPatchSchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   creditGrade: Type.Optional(CreditGrade),
   protected: Type.Optional(Type.Boolean()),
+  levelOverrides: Type.Optional(Type.Object({
+    alarmLevel1: Type.Optional(LevelSpecOrNull), alarmLevel2: Type.Optional(LevelSpecOrNull),
+    cutoffLevel: Type.Optional(LevelSpecOrNull), restoreLevel: Type.Optional(LevelSpecOrNull),
+  }, { additionalProperties: false, description: 'levels set for this account, merged into those it has; the levels are derived again at once' })),
   ...levelFields,
 }, { additionalProperties: false, minProperties: 1 });
 
@@ -68,6 +80,26 @@ export type AccountPatch = Static<typeof AccountPatchSchema>;
 export type MeterInput = Static<typeof MeterInputSchema>;
 export type MeterPatchInput = Static<typeof MeterPatchSchema>;
 
+/** The account's own settings after `given` (a level in money per *Fen field, or settings; null removes one). */
+function mergeOverrides(current: LevelOverrides, given: { levelOverrides?: Partial<Record<string, unknown>> } & Partial<Levels>): LevelOverrides {
+  const next: Record<string, unknown> = { ...current };
+  for (const [name, spec] of Object.entries(given.levelOverrides ?? {})) {
+    if (spec === null) delete next[name];
+    else if (spec !== undefined) next[name] = spec;
+  }
+  for (const name of LEVEL_NAMES) {
+    const fen = given[`${name}Fen`];
+    if (fen !== undefined) next[name] = { fen };
+  }
+  return validateLevelOverrides(next);
+}
+
+/** Money levels given for an account must be in order (levels in days are put in order as they move). */
+function checkOverrides(config: Config, input: { category: string; creditGrade: string; overrides: LevelOverrides }): void {
+  const { detail } = resolveLevels({ ...input, averageDailyChargeFen: null }, config);
+  checkLevels({ alarmLevel1Fen: detail.alarmLevel1.fen, alarmLevel2Fen: detail.alarmLevel2.fen, cutoffLevelFen: detail.cutoffLevel.fen, restoreLevelFen: detail.restoreLevel.fen });
+}
+
 function checkLevels(levels: Levels): void {
   if (!(levels.alarmLevel1Fen >= levels.alarmLevel2Fen && levels.alarmLevel2Fen >= levels.cutoffLevelFen && levels.restoreLevelFen >= levels.cutoffLevelFen)) {
     throw new AppError('VALIDATION', 'levels must satisfy alarmLevel1Fen ≥ alarmLevel2Fen ≥ cutoffLevelFen and restoreLevelFen ≥ cutoffLevelFen', { field: 'levels', levels });
@@ -86,21 +118,13 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
     throw new AppError('VALIDATION', (err as Error).message, { field: 'pricePerKwh' });
   }
   const tariffId = input.tariffId ?? `flat-${price}`;
-  // Levels from the account's category and credit grade unless overridden (src/domain/thresholds.ts);
-  // explicit amounts win; levels in days become money once the account has consumption.
-  const explicit = {
-    ...(input.alarmLevel1Fen === undefined ? {} : { alarmLevel1: { fen: input.alarmLevel1Fen } }),
-    ...(input.alarmLevel2Fen === undefined ? {} : { alarmLevel2: { fen: input.alarmLevel2Fen } }),
-    ...(input.cutoffLevelFen === undefined ? {} : { cutoffLevel: { fen: input.cutoffLevelFen } }),
-    ...(input.restoreLevelFen === undefined ? {} : { restoreLevel: { fen: input.restoreLevelFen } }),
-  };
-  const { detail } = resolveLevels({
-    category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B', overrides: { ...input.levelOverrides, ...explicit }, averageDailyChargeFen: null,
-  }, config);
-  const levels = {
-    alarmLevel1Fen: detail.alarmLevel1.fen, alarmLevel2Fen: detail.alarmLevel2.fen, cutoffLevelFen: detail.cutoffLevel.fen, restoreLevelFen: detail.restoreLevel.fen,
-  };
-  checkLevels(levels);
+  // The account's own settings (money levels given as *Fen, and levelOverrides); its levels are
+  // derived from them with its category and credit grade (src/ledger/levels.ts).
+  const category = input.category ?? 'residential';
+  const creditGrade = input.creditGrade ?? 'B';
+  const overrides = mergeOverrides({}, { ...input, levelOverrides: input.levelOverrides });
+  checkOverrides(config, { category, creditGrade, overrides });
+  const { levels } = resolveLevels({ category, creditGrade, overrides, averageDailyChargeFen: null }, config);
   return repos.transaction(() => {
     if (repos.accounts.get(input.id)) throw new AppError('CONFLICT', `account ${input.id} already exists`, { field: 'id' });
     if (input.tariffId !== undefined && !repos.tariffs.get(input.tariffId)) {
@@ -108,43 +132,41 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
     }
     if (input.tariffId === undefined) repos.accounts.ensureTariff(tariffId, `flat ${price} yuan/kWh`, definition, now);
     repos.accounts.insert({
-      id: input.id, name: input.name, category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B',
-      protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
+      id: input.id, name: input.name, category, creditGrade, protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
+      levelOverrides: Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null, levelsDerivedAt: now,
     });
-    if (input.levelOverrides && Object.keys(input.levelOverrides).length > 0) repos.accounts.setLevelOverrides(input.id, JSON.stringify(input.levelOverrides));
     repos.journal.audit(actor, 'account-created', input.id, input, now);
     return repos.accounts.get(input.id)!;
   });
 }
 
 /**
- * Changes an account's name, category, credit grade, protection or levels. New levels may move the
- * alarm state: a level newly reached is raised (once) and a level left behind re-armed, as a
- * ledger entry would.
+ * Changes an account's name, category, credit grade, protection or its own level settings, and
+ * derives its levels again from them at once (src/ledger/levels.ts): a level newly reached is
+ * raised (once) and one left behind re-armed, as a ledger entry would. Removing protection closes
+ * the account's protected-arrears review, which no longer applies.
  */
-export function updateAccount(repos: Repositories, id: string, patch: AccountPatch, actor: string, now: number): AccountRow {
+export function updateAccount(repos: Repositories, config: Config, id: string, patch: AccountPatch, actor: string, now: number): AccountRow {
   return repos.transaction(() => {
     const before = repos.accounts.get(id);
     if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `account ${id} does not exist`);
+    let overrides: LevelOverrides;
+    try {
+      overrides = mergeOverrides(JSON.parse(before.levelOverrides ?? '{}') as LevelOverrides, patch as Parameters<typeof mergeOverrides>[1]);
+    } catch (err) {
+      throw new AppError('VALIDATION', (err as Error).message, { field: 'levelOverrides' });
+    }
     const next = {
       name: patch.name ?? before.name, category: patch.category ?? before.category, creditGrade: patch.creditGrade ?? before.creditGrade,
       protected: patch.protected === undefined ? before.protected : patch.protected ? 1 : 0,
-      alarmLevel1Fen: patch.alarmLevel1Fen ?? before.alarmLevel1Fen, alarmLevel2Fen: patch.alarmLevel2Fen ?? before.alarmLevel2Fen,
-      cutoffLevelFen: patch.cutoffLevelFen ?? before.cutoffLevelFen, restoreLevelFen: patch.restoreLevelFen ?? before.restoreLevelFen,
+      levelOverrides: Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null,
     };
-    checkLevels(next);
+    checkOverrides(config, { category: next.category, creditGrade: next.creditGrade, overrides });
     repos.accounts.update(id, next);
-    const transition = alarmTransition(before.alarmState as AlarmState, before.balanceFen, next);
-    if (transition.next !== before.alarmState) {
-      repos.accounts.setAlarmState(id, transition.next, transition.next === 2 ? (before.alarm2At ?? now) : null);
-      for (const level of transition.raised) {
-        const levelFen = level === 1 ? next.alarmLevel1Fen : next.alarmLevel2Fen;
-        repos.journal.appendEvent(`alarm-level-${level}`, id, null, { balanceFen: before.balanceFen, levelFen }, now);
-      }
-      if (transition.next < before.alarmState) repos.journal.appendEvent('alarm-rearmed', id, null, { balanceFen: before.balanceFen, alarmState: transition.next }, now);
-    }
     const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
     repos.journal.audit(actor, 'account-updated', id, changed, now);
+    if (before.protected === 1 && next.protected === 0) closeArrearsReview(repos, id, `protection removed by ${actor}`, now);
+    deriveLevels(repos, repos.accounts.get(id)!, config, now);
     return repos.accounts.get(id)!;
   });
 }

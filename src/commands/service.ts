@@ -25,6 +25,7 @@ import { Sleeper, within } from '../engine/timing.js';
 import { CONFIRMED_EVENT, expiryOf, isRelay, progressOf, reached, targetOf, type Target } from '../engine/command-targets.js';
 import { holdBlocking } from '../holds/blocking.js';
 import type { RelayExecutor, SendResult } from './executor.js';
+import { rearmAfterRestore } from '../ledger/ledger.js';
 
 /**
  * The bound on one send runs this long past the command's expiry, so an executor that watches the
@@ -348,6 +349,8 @@ export class CommandService {
       const detail = { commandId: command.id, action: command.action, outcome, error: error ?? null };
       this.repos.journal.appendEvent(type, meter.accountId, meter.id, detail, at);
       this.repos.journal.audit('feikong', `command-${state}`, meter.id, detail, at);
+      // Supply restored: the warning before the cut-off is spent (docs/design.md "After a restore").
+      if (state === 'confirmed' && command.action === 'reconnect') rearmAfterRestore(this.repos, meter.accountId, at);
       return true;
     });
     // Stored with the command: a restart, or another daemon running it, measures from the payment too.

@@ -1,6 +1,7 @@
 // The daemon's configuration: one documented, validated object.
 // Every timeout, interval and limit lives here with its default and allowed range.
 import { Type, type Static } from '@sinclair/typebox';
+import { CREDIT_GRADE_DEFAULTS, type CreditGrade } from '../domain/credit-grades.js';
 
 const Framing = Type.Array(Type.Union([Type.Literal('dlt645'), Type.Literal('modbus-rtu')]), {
   minItems: 1, uniqueItems: true,
@@ -88,16 +89,23 @@ const LevelSpec = Type.Union([
 export const LevelOverridesSchema = Type.Object({
   alarmLevel1: Type.Optional(LevelSpec), alarmLevel2: Type.Optional(LevelSpec), cutoffLevel: Type.Optional(LevelSpec), restoreLevel: Type.Optional(LevelSpec),
 }, { additionalProperties: false });
-const CreditGradePolicy = (overdraftFen?: number, graceMs?: number) => Type.Object({
-  overdraftFen: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'how far below zero before cut-off: the cut-off level is minus this (defaults.cutoffLevelFen when absent)' })),
-  graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, description: 'time between alarm level 2 and a cut-off (engine.graceMs when absent)' })),
-}, { additionalProperties: false, default: { ...(overdraftFen === undefined ? {} : { overdraftFen }), ...(graceMs === undefined ? {} : { graceMs }) } });
+/** One credit grade's settings; each missing key takes the grade's default (src/domain/credit-grades.ts). */
+const CreditGradePolicy = (grade: CreditGrade) => {
+  const d = CREDIT_GRADE_DEFAULTS[grade];
+  const dflt = (v: number | undefined) => (v === undefined ? {} : { default: v });
+  return Type.Object({
+    overdraftFen: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, ...dflt(d.overdraftFen), description: 'how far below zero before cut-off: the cut-off level is minus this (defaults.cutoffLevelFen when absent)' })),
+    graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, ...dflt(d.graceMs), description: 'time between alarm level 2 and a cut-off (engine.graceMs when absent)' })),
+    warningLeadDays: Type.Optional(Type.Number({ minimum: 0, maximum: 365, ...dflt(d.warningLeadDays), description: 'alarm level 2 at this many days of supply at the recent consumption (defaults.alarmLevel2Fen when absent or without enough history)' })),
+  }, { additionalProperties: false, default: {} });
+};
 const LedgerOptions = Type.Object({
   groupCommit: Type.Boolean({ default: true, description: 'payments arriving within one event-loop tick are posted in one transaction (one fsync), each answered after it commits' }),
   groupCommitMaxItems: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'payments in one group commit at most' }),
   batchMaxItems: Type.Integer({ minimum: 1, maximum: 20_000, default: 5000, description: 'items in one POST /v1/payments/batch at most' }),
   consumptionWindowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'days of consumption charges behind the average daily charge (levels in days, days-remaining forecast)' }),
-  levelsRefreshIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'how often levels set in days are recomputed from recent consumption' }),
+  levelsRefreshIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'how often levels are derived again (levels set in days follow recent consumption)' }),
+  levelsMinHistoryDays: Type.Number({ minimum: 1, maximum: 365, default: 7, description: 'an account younger than this has its levels set in days at their money fallback (a rate needs more than a first day of history)' }),
   emergencyCreditFen: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 1000, description: 'emergency credit an account may take once until its next payment; 0 = none' }),
 }, { default: {}, additionalProperties: false });
 const WebhookOptions = Type.Object({
@@ -207,8 +215,8 @@ export const ConfigSchema = Type.Object({
     pricePerKwh: Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,6})?$', default: '0.5283', description: 'yuan per kWh of the default flat tariff' }),
     categories: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), LevelOverridesSchema, { default: {}, description: 'levels per account category, in money or days, e.g. {"residential":{"alarmLevel1":{"days":5}}}' }),
     creditGrades: Type.Object({
-      A: CreditGradePolicy(5000, 3 * 86_400_000), B: CreditGradePolicy(), C: CreditGradePolicy(), D: CreditGradePolicy(),
-    }, { default: {}, additionalProperties: false, description: 'overdraft (cut-off level = -overdraftFen) and grace per credit grade' }),
+      A: CreditGradePolicy('A'), B: CreditGradePolicy('B'), C: CreditGradePolicy('C'), D: CreditGradePolicy('D'),
+    }, { default: {}, additionalProperties: false, description: 'overdraft (cut-off level = -overdraftFen), grace and warning lead per credit grade; defaults in src/domain/credit-grades.ts' }),
   }, { default: {}, additionalProperties: false }),
   ledger: LedgerOptions,
   webhooks: WebhookOptions,

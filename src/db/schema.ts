@@ -32,6 +32,8 @@ export const accounts = sqliteTable('accounts', {
   reviewAt: integer('review_at'),
   /** JSON overrides of the levels, each in money or in days of supply, e.g. {"alarmLevel1":{"days":3}} */
   levelOverrides: text('level_overrides'),
+  /** When the levels were last derived from their inputs; null on a row from before levels were derived (its money levels are taken as the account's own on the first derivation). */
+  levelsDerivedAt: integer('levels_derived_at'),
   /** Emergency credit taken and not yet repaid, fen (0 = none outstanding). */
   emergencyCreditFen: integer('emergency_credit_fen').notNull().default(0),
   lastPaymentAt: integer('last_payment_at'),

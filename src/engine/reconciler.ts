@@ -31,6 +31,7 @@ import { ReviewService } from './reviews.js';
 import { BulkService } from './bulk.js';
 import { graceMsOf } from './grace.js';
 import { ACCOUNT_STATES } from '../db/repo/accounts.js';
+import { refreshLevels } from '../ledger/levels.js';
 
 export interface SweepStats {
   evaluated: number;
@@ -191,8 +192,10 @@ export class Engine {
       // Full inputs only where something looks due; a read-back that contradicts the last
       // confirmed command is looked for on every evaluation (polls emit one when the relay moves).
       const ctx = this.context(this.now());
-      const evaluations = this.repos.sweep.forAccount(accountId)
+      const evaluateAll = () => this.repos.sweep.forAccount(accountId)
         .map((row) => withFaultCheck(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety), this.repos));
+      let evaluations = evaluateAll();
+      if (this.levelsMoved(evaluations, ctx.now).size > 0) evaluations = evaluateAll();
       if (evaluations.length > 0) this.actions.apply(evaluations);
     } catch (err) {
       this.logger.error({ err, accountId }, 'engine evaluation failed');
@@ -279,11 +282,13 @@ export class Engine {
       due = [];
       if (ids.length === 0 || this.stopped) return;
       const ctx = this.context(this.now());
-      const fresh: Evaluation[] = [];
-      for (const id of ids) {
+      const evaluateMeter = (id: string) => {
         const row = this.repos.sweep.forMeter(id);
-        if (row) fresh.push(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety));
-      }
+        return row ? evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety) : undefined;
+      };
+      let fresh = ids.map(evaluateMeter).filter((ev): ev is Evaluation => ev !== undefined);
+      const moved = this.levelsMoved(fresh, ctx.now);
+      if (moved.size > 0) fresh = fresh.map((ev) => (moved.has(ev.row.accountId) ? evaluateMeter(ev.row.meterId) : ev)).filter((ev): ev is Evaluation => ev !== undefined);
       const done = this.actions.apply(fresh);
       stats.commands += done.commands;
       stats.reviews += done.reviews;
@@ -309,11 +314,31 @@ export class Engine {
   private context(at: number, index?: HoldIndex, active?: Map<string, unknown>): DecisionContext {
     return {
       now: at,
+      utcOffsetMinutes: this.config.utcOffsetMinutes,
       noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes, this.calendar.current),
       graceMsOf: (grade) => graceMsOf(grade, this.config),
       holdsFor: index ? (m, a) => index.for(m, a) : (m, a) => this.repos.holds.inForceFor(m, a, at),
       activeFor: active ? (m) => (active.has(m) ? this.repos.commands.activeFor(m) : undefined) : (m) => this.repos.commands.activeFor(m),
     };
+  }
+
+  /**
+   * A cut-off, or the review in its place, is decided on levels derived now: the levels of the
+   * accounts it is due for are derived again first (levels in days follow consumption and time;
+   * the refresher's last pass may be an interval old). Returns the accounts whose levels moved;
+   * their evaluations are stale.
+   */
+  private levelsMoved(evaluations: Evaluation[], at: number): Set<string> {
+    const moved = new Set<string>();
+    const due = new Set(evaluations.filter((ev) => ev.decision.action === 'disconnect' || ev.decision.action === 'review').map((ev) => ev.row.accountId));
+    for (const accountId of due) {
+      try {
+        if (refreshLevels(this.repos, accountId, this.config, at)) moved.add(accountId);
+      } catch (err) {
+        this.logger.warn({ err, accountId }, 'levels could not be derived before a cut-off; the stored ones stand');
+      }
+    }
+    return moved;
   }
 
   private onCommandFinished(commandId: string): void {

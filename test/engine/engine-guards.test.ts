@@ -77,6 +77,8 @@ describe('engine guards', () => {
     confirmed(m, 'disconnect', 30, 3);
     confirmed(m, 'reconnect', 20, 4);
     t.repos.meters.setRelayState(m, 'closed', clock - 20 * MIN);
+    // Warned afresh when supply was last restored, as the confirmation of a reconnect does.
+    t.db.prepare(`UPDATE accounts SET alarm2_at = ? WHERE id = ?`).run(clock - 20 * MIN, 'acc-x');
     engine.evaluate('acc-x');
     const holds = t.repos.holds.inForce(clock);
     expect(holds).toEqual([expect.objectContaining({ kind: 'keep-power', scope: 'meter', targetId: m, actor: 'relay-safety', expiresAt: clock + t.config.engine.safety.flapHoldMs })]);

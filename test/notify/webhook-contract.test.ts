@@ -177,7 +177,6 @@ describe('the event catalogue', () => {
     expect(dynamic.map((d) => d.replace(/:\d+/, ''))).toEqual([
       'src/commands/service.ts: outcome',
       'src/commands/service.ts: type',
-      'src/fleet.ts: `alarm-level-${level}`',
       'src/ledger/ledger.ts: type',
       'src/mqtt/status.ts: `concentrator-${status}`',
     ]);

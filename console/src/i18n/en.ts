@@ -157,7 +157,7 @@ export const en = {
   'reason.keep-power-hold': 'keep-power hold applies',
   'reason.not-warned': 'alarm level 2 not sent yet',
   'reason.in-grace': 'grace period runs until {until}',
-  'reason.in-grace-after-operator-reconnect': "grace period runs until {until} (restarted by an operator's reconnect)",
+  'reason.not-warned-since-restore': 'alarm level 2 not sent since supply was restored (the warning at {warnedAt} came before the restore)',
   'reason.protected': 'protected customer at cut-off level: manual review',
   'reason.no-cut-window': 'no-cut window: {window}',
   'reason.relay-safety': 'relay safety: {safety}',

@@ -158,7 +158,7 @@ export const zh: Record<MessageKey, string> = {
   'reason.keep-power-hold': '保电中，不停电',
   'reason.not-warned': '尚未发出报警金额 2 提醒',
   'reason.in-grace': '宽限期至 {until}',
-  'reason.in-grace-after-operator-reconnect': '宽限期至 {until}（操作员合闸后重新计算）',
+  'reason.not-warned-since-restore': '复电后尚未发出报警2（{warnedAt} 的报警在复电之前，已失效）',
   'reason.protected': '特殊群体用户余额已到停电阈值：转人工审核',
   'reason.no-cut-window': '不停电时段：{window}',
   'reason.relay-safety': '继电器保护：{safety}',
