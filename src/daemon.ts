@@ -31,6 +31,9 @@ import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
+import { buildOpsHttp } from './http/ops.js';
+import type { HttpServices } from './http/services.js';
+import { WebhookTargets, type OwnEndpoint } from './notify/targets.js';
 import { loadSeed } from './seed.js';
 import { WebhookDispatcher } from './notify/dispatcher.js';
 import { LevelsRefresher } from './ledger/levels.js';
@@ -56,10 +59,17 @@ export interface Daemon {
   /** this daemon's bus leases */
   leases: LeaseKeeper;
   http: FastifyInstance;
-  /** http://host:port */
+  /** http://host:port (https:// with http.tls) */
   httpUrl: string;
+  /** the ops listener's http://host:port (metrics, docs, probes), when http.ops is set */
+  opsUrl: string | null;
   mqttUrl: string;
   stop(): Promise<void>;
+}
+
+/** A host as it goes in a URL: an IPv6 address in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** How often the checkpoint worker copies the WAL into the SQLite database file. */
@@ -158,15 +168,22 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   }
   const ownership = new BusOwnership(parts, commands, logger.child({ component: 'bus-ownership' }), { commandPickupMs: config.cluster.commandPickupMs });
   const collection = new Collection(pollers, repos, now);
-  const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now);
+  // Webhooks never target this daemon's own listeners (their ports are known once listening).
+  const ownEndpoints: OwnEndpoint[] = [];
+  const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
+  const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now, webhookTargets);
   webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
+  webhooks.onRefused = () => metrics.webhookTargetsRefusedTotal.inc({ stage: 'delivery' });
   const levels = new LevelsRefresher(repos, config, logger.child({ component: 'levels' }), now);
 
   let accepting = true;
-  const http = await buildHttp({
-    repos, config, engine, commands, metrics, events, collection, now,
+  const httpServices: HttpServices = {
+    repos, config, engine, commands, metrics, events, collection, now, webhookTargets,
     ready: () => ({ ready: accepting, checks: { database: db.open, accepting } }),
-  }, logger);
+  };
+  const http = await buildHttp(httpServices, logger);
+  await http.ready();
+  const ops = config.http.ops ? await buildOpsHttp(httpServices, logger, http) : null;
 
   await mqtt.start();
   commands.resumeAll(); // commands of concentrators and of unconfigured buses; a bus's own come with its lease
@@ -184,8 +201,19 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   ownership.start(() => leases.heldBusIds());
   await http.listen({ host: config.http.host, port: config.http.port });
   const address = http.server.address();
-  const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
-  logger.info({ url: httpUrl }, 'HTTP API listening');
+  const scheme = config.http.tls ? 'https' : 'http';
+  const httpUrl = typeof address === 'object' && address ? `${scheme}://${urlHost(config.http.host)}:${address.port}` : `${scheme}://${urlHost(config.http.host)}:${config.http.port}`;
+  if (typeof address === 'object' && address) ownEndpoints.push({ address: address.address, port: address.port });
+  logger.info({ url: httpUrl, tls: config.http.tls !== undefined }, 'HTTP API listening');
+  let opsUrl: string | null = null;
+  if (ops && config.http.ops) {
+    await ops.listen({ host: config.http.ops.host, port: config.http.ops.port });
+    const opsAddress = ops.server.address();
+    const port = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : config.http.ops.port;
+    if (typeof opsAddress === 'object' && opsAddress) ownEndpoints.push({ address: opsAddress.address, port });
+    opsUrl = `http://${urlHost(config.http.ops.host)}:${port}`;
+    logger.info({ url: opsUrl }, 'ops listener (metrics, docs, probes) listening');
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -200,6 +228,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       await mqtt.stop();
       await commands.stop();
       await http.close();
+      await ops?.close();
       levels.stop();
       await webhooks.stop();
       await Promise.all([...buses.values()].map((b) => b.close()));
@@ -215,5 +244,5 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     return stopping;
   };
 
-  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, opsUrl, mqttUrl, stop };
 }

@@ -11,12 +11,17 @@
 //                                   ▼
 //                       POST url (signed) ── 2xx ─▶ delivered
 //                                   └── error/non-2xx ─▶ pending again after backoff, or failed
+//
+// Every delivery checks its target again (src/notify/targets.ts): a URL whose host now resolves
+// to a loopback, private or link-local address, or to the daemon itself, is refused like an error.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
 import type { DueDelivery } from '../db/repo/webhooks.js';
 import { fanOut } from './subscriptions.js';
 import { webhookBody, webhookHeaders } from './signature.js';
+import { postWebhook } from './post.js';
+import { WebhookTargetRefused, WebhookTargets } from './targets.js';
 
 export type WebhookOptions = Config['webhooks'];
 
@@ -35,6 +40,8 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** results for the metrics: 'delivered' | 'retry' | 'failed' */
   onResult: ((result: 'delivered' | 'retry' | 'failed') => void) | null = null;
+  /** called when a delivery is refused because its URL now leads to an address it may not target */
+  onRefused: (() => void) | null = null;
   /** whether this daemon delivers now; with several daemons, only the holder of a lease does */
   private gate: () => boolean = () => true;
 
@@ -43,6 +50,8 @@ export class WebhookDispatcher {
     private readonly options: WebhookOptions,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** where deliveries may go; by default public addresses and webhooks.allowedNetworks */
+    private readonly targets: WebhookTargets = new WebhookTargets(options.allowedNetworks),
   ) {}
 
   start(): void {
@@ -122,16 +131,16 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(d.url, {
-        method: 'POST', body, headers: webhookHeaders(d.secret, event, body, attempt, this.now()),
-        signal: AbortSignal.timeout(this.options.timeoutMs), redirect: 'manual',
-      });
-      status = res.status;
-      await res.body?.cancel().catch(() => {});
+      status = await postWebhook(new URL(d.url), body, webhookHeaders(d.secret, event, body, attempt, this.now()), this.options.timeoutMs, this.targets);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      error = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+      const e = err as Error & { code?: string };
+      if (e instanceof WebhookTargetRefused) {
+        this.onRefused?.();
+        error = `refused: ${e.message}`;
+      } else {
+        error = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
+      }
     }
     if (this.repos.db.open === false) return;
     const now = this.now();
