@@ -32,6 +32,7 @@ import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { buildOpsHttp } from './http/ops.js';
+import { httpsOptions } from './http/hardening.js';
 import type { HttpServices } from './http/services.js';
 import { WebhookTargets, type OwnEndpoint } from './notify/targets.js';
 import { loadSeed } from './seed.js';
@@ -78,6 +79,11 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
+  // So are the HTTPS certificate files and the webhooks' allowed networks.
+  httpsOptions(config.http);
+  // Webhooks never target this daemon's own listeners (their ports are known once listening).
+  const ownEndpoints: OwnEndpoint[] = [];
+  const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -168,9 +174,6 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   }
   const ownership = new BusOwnership(parts, commands, logger.child({ component: 'bus-ownership' }), { commandPickupMs: config.cluster.commandPickupMs });
   const collection = new Collection(pollers, repos, now);
-  // Webhooks never target this daemon's own listeners (their ports are known once listening).
-  const ownEndpoints: OwnEndpoint[] = [];
-  const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
   const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now, webhookTargets);
   webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
   webhooks.onRefused = () => metrics.webhookTargetsRefusedTotal.inc({ stage: 'delivery' });

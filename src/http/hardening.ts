@@ -97,8 +97,11 @@ export function httpsOptions(http: HttpConfig): { key: Buffer; cert: Buffer; ca?
   };
 }
 
-/** Fastify's `trustProxy` from http.trustProxy. */
+/** Fastify's `trustProxy` from http.trustProxy; from the environment every value is text ("true", "1", "10.0.0.0/8,…"). */
 export function trustProxyOption(http: HttpConfig): boolean | number | string[] {
   const t = http.trustProxy;
-  return typeof t === 'string' ? t.split(',').map((s) => s.trim()).filter((s) => s !== '') : t;
+  if (typeof t !== 'string') return t;
+  if (/^(true|false)$/i.test(t.trim())) return t.trim().toLowerCase() === 'true';
+  if (/^\d+$/.test(t.trim())) return Number(t.trim());
+  return t.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
