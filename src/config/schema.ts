@@ -110,6 +110,10 @@ export const ConfigSchema = Type.Object({
         minimum: 0, maximum: 10_000_000, default: 300,
         description: 'requests per client address per window without a valid API key (none, unknown or revoked; public pages and unknown routes too; /healthz and /readyz never); 0 = no limit',
       }),
+      refusalDelayMs: Type.Integer({
+        minimum: 0, maximum: 60_000, default: 1000,
+        description: 'a 429 to a request without a valid key is sent after about this pause (±50 %), so a client that ignores Retry-After sends at most one request per connection per pause and a flood cannot crowd out the probes; 0 = at once',
+      }),
     }, { default: {}, additionalProperties: false }),
     trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1, maximum: 10 }), Type.String({ minLength: 1 })], {
       default: false,

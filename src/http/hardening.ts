@@ -4,7 +4,7 @@
 //
 //   request ─ auth (src/http/auth.ts) ─ valid key? ── yes ─▶ per-key limit (preHandler) ─▶ route
 //                                          └─ no (none, unknown, revoked, public page, 404)
-//                                               ─▶ per-address limit ─ over? 429 : 401 / route
+//                                               ─▶ per-address limit ─ over? 429 (after a pause) : 401 / route
 //   /healthz and /readyz skip both limits: they must answer while the API is flooded.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,6 +15,9 @@ import { ConfigError } from '../config/load.js';
 import type { AuthGuard } from './auth.js';
 
 type HttpConfig = Config['http'];
+
+/** Refusals held back at once at most (each is a pending timer and an open request); beyond, sent at once. */
+const MAX_HELD_REFUSALS = 10_000;
 
 /** One year, the HSTS max-age browsers' preload lists ask for (RFC 6797 §6.1.1). */
 const HSTS = 'max-age=31536000';
@@ -65,12 +68,25 @@ export function anonymousGuard(app: FastifyInstance, http: HttpConfig, metrics: 
     // The plugin's global allow list lets every keyless request through (it limits keys): not here.
     allowList: () => false,
   });
+  const delayMs = http.rateLimit.refusalDelayMs;
+  let held = 0;
   return {
     refused,
     async unauthenticated(request, reply) {
       const result = await limit(request);
       if (!('isExceeded' in result) || !result.isExceeded) return;
       metrics.httpRefusedTotal.inc({ reason: 'rate-limited-anonymous' });
+      // Held, not worked on: an HTTP/1.1 connection sends its next request only after this answer,
+      // so the flood slows to one request per connection per pause. A timer each, and bounded. The
+      // pause varies by ±50 % so that connections refused together do not come back together.
+      if (delayMs > 0 && held < MAX_HELD_REFUSALS) {
+        held++;
+        try {
+          await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random())));
+        } finally {
+          held--;
+        }
+      }
       reply.header('retry-after', result.ttlInSeconds);
       throw new AppError('RATE_LIMITED',
         `more than ${result.max} requests in ${Math.round(http.rateLimit.timeWindowMs / 1000)} s from ${request.ip} without a valid API key; retry in ${result.ttlInSeconds} s`,

@@ -33,7 +33,7 @@ describe('requests without a valid key, per client address', () => {
   let fk: TestDaemon;
   beforeAll(async () => {
     // Addresses come from X-Forwarded-For as sent by the trusted proxy at 127.0.0.1 (the test).
-    fk = await startTestDaemon({ http: { rateLimit: { anonymousMax: 5, timeWindowMs: 600_000 }, trustProxy: '127.0.0.1' } });
+    fk = await startTestDaemon({ http: { rateLimit: { anonymousMax: 5, timeWindowMs: 600_000, refusalDelayMs: 0 }, trustProxy: '127.0.0.1' } });
   });
   afterAll(async () => fk?.stop());
   const from = (address: string, extra: Record<string, string> = {}) => ({ 'x-forwarded-for': address, ...extra });
@@ -83,11 +83,18 @@ describe('an untrusted X-Forwarded-For', () => {
   let fk: TestDaemon | null = null;
   afterEach(async () => fk?.stop());
 
-  it('is ignored: the limit is on the connecting address, whatever the header says', async () => {
-    fk = await startTestDaemon({ http: { rateLimit: { anonymousMax: 2, timeWindowMs: 600_000 } } });
+  it('is ignored: the limit is on the connecting address, whatever the header says; a 429 comes after a pause', async () => {
+    fk = await startTestDaemon({ http: { rateLimit: { anonymousMax: 2, timeWindowMs: 600_000, refusalDelayMs: 400 } } });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await get(`${fk.daemon.httpUrl}/v1/accounts`, { 'x-forwarded-for': `192.0.2.${i}` })).status);
+    const took: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      statuses.push((await get(`${fk.daemon.httpUrl}/v1/accounts`, { 'x-forwarded-for': `192.0.2.${i}` })).status);
+      took.push(performance.now() - t0);
+    }
     expect(statuses).toEqual([401, 401, 429, 429]);
+    // Held at least half the pause (it varies by ±50 %): a client ignoring Retry-After is slowed.
+    expect(Math.min(took[2]!, took[3]!)).toBeGreaterThanOrEqual(190); // timers may fire a millisecond early
   });
 });
 
