@@ -75,8 +75,14 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'feikong', version: '0.1.0', description: 'Smart-meter head-end and remote prepaid control (费控) API' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer fk_…' } } },
+      info: {
+        title: 'feikong', version: '0.1.0',
+        description: 'Smart-meter head-end and remote prepaid control (费控) API. Request bodies are JSON in UTF-8 and are checked as sent, '
+          + 'never converted: money (…Fen, integer fen) and energy (…Wh, integer Wh) fields refuse strings, booleans, arrays and fractions '
+          + 'with 400 naming the field; invalid UTF-8 is refused with 400, another charset with 415. Query parameters are converted from '
+          + 'text within their bounds. Requests without a valid key are limited per client address (429).',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer fk_… (the scheme in any case)' } } },
       security: [{ apiKey: [] }],
     },
   });
