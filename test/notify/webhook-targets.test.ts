@@ -153,20 +153,25 @@ describe('webhooks through the API', () => {
     const byAddress = await fk.api('POST', '/v1/webhooks', { body: { url: `http://127.0.0.1:${port}/by-address`, eventTypes: ['payment-posted'] } });
     const byName = await fk.api('POST', '/v1/webhooks', { body: { url: `http://localhost:${port}/by-name`, eventTypes: ['payment-posted'] } });
     expect([byAddress.status, byName.status]).toEqual([201, 201]);
+    // While allowed, both are delivered (the one by name through the guarded lookup).
+    expect((await fk.api('POST', '/v1/accounts', { body: { id: 'acc-t', name: 'Zhao Lei' } })).status).toBe(201);
+    const first = await fk.api('POST', '/v1/payments', { role: 'billing', body: { accountId: 'acc-t', channel: 'wechat', channelTxnId: 'wx-1', amountFen: 100 } });
+    expect(first.status).toBe(201);
+    await eventually(() => expect([...received].sort()).toEqual(['/by-address', '/by-name']));
     await fk.stop();
 
     // The allowance is withdrawn: the stored URLs now lead where webhooks may not go.
     fk = await startTestDaemon({ webhooks }, dataDir);
-    expect((await fk.api('POST', '/v1/accounts', { body: { id: 'acc-t', name: 'Zhao Lei' } })).status).toBe(201);
-    const paid = await fk.api('POST', '/v1/payments', { role: 'billing', body: { accountId: 'acc-t', channel: 'wechat', channelTxnId: 'wx-t', amountFen: 100 } });
+    const paid = await fk.api('POST', '/v1/payments', { role: 'billing', body: { accountId: 'acc-t', channel: 'wechat', channelTxnId: 'wx-2', amountFen: 100 } });
     expect(paid.status).toBe(201);
     for (const id of [byAddress.body.id, byName.body.id]) {
       await eventually(() => expect(fk!.daemon.repos.webhooks.deliveries(id, 0, null, 10)).toEqual([
+        expect.objectContaining({ state: 'delivered', attempts: 1 }),
         expect.objectContaining({ state: 'failed', attempts: 2, lastStatus: null, lastError: expect.stringMatching(/^refused: .*a loopback address/) }),
       ]));
     }
-    expect(fk.daemon.repos.webhooks.deliveries(byName.body.id, 0, null, 10)[0]!.lastError).toMatch(/localhost resolves to/);
-    expect(received).toEqual([]);
+    expect(fk.daemon.repos.webhooks.deliveries(byName.body.id, 0, null, 10)[1]!.lastError).toMatch(/localhost resolves to/);
+    expect(received).toHaveLength(2); // nothing after the allowance was withdrawn
     expect(await refusedCount('delivery')).toBe(4);
   });
 });
