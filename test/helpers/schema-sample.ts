@@ -1,7 +1,8 @@
 // Valid sample values of the JSON schemas the routes register (TypeBox output: object, array,
 // anyOf, const, enum, integer, number, string with pattern or format, boolean, null), and the
-// paths of the fields in them whose names say money (…Fen, fen) or energy (…Wh, …Kwh). A sample
-// can be asked to include the fields on one path, so a test can then replace that one field.
+// paths of the fields in them whose names say money (…Fen, fen) or energy (…Wh, …Kwh; not a
+// price per kWh, a decimal string by design). A sample can be asked to include the fields on one
+// path, so a test can then replace that one field.
 import fc from 'fast-check';
 
 export type Schema = Record<string, any>;
@@ -9,6 +10,13 @@ export type Path = Array<string | number>;
 
 /** A money or energy field: integer fen or Wh by the house rules (kWh fields named so are energy too). */
 export const MONEY_OR_ENERGY = /(^fen$|Fen$|^wh$|Wh$|Kwh$)/;
+/** A price per kWh is not energy: yuan as a decimal string ("0.5283"), by design. */
+const PRICE = /^price/i;
+
+/** Whether a field name says money or energy. */
+export function isMoneyOrEnergy(name: string): boolean {
+  return MONEY_OR_ENERGY.test(name) && !PRICE.test(name);
+}
 
 const UUID = '00000000-0000-4000-8000-000000000000';
 
@@ -85,7 +93,7 @@ export function moneyAndEnergyPaths(schema: Schema, path: Path = [], out: Path[]
   if (Array.isArray(schema.anyOf)) for (const b of schema.anyOf as Schema[]) moneyAndEnergyPaths(b, path, out);
   if (schema.type === 'object' && schema.properties) {
     for (const [key, sub] of Object.entries(schema.properties as Record<string, Schema>)) {
-      if (MONEY_OR_ENERGY.test(key)) out.push([...path, key]);
+      if (isMoneyOrEnergy(key)) out.push([...path, key]);
       moneyAndEnergyPaths(sub, [...path, key], out);
     }
   }
