@@ -32,6 +32,10 @@ import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { checkListenable, httpListener, listenError, mqttListener } from './listen-errors.js';
+import { buildOpsHttp } from './http/ops.js';
+import { httpsOptions } from './http/hardening.js';
+import type { HttpServices } from './http/services.js';
+import { WebhookTargets, type OwnEndpoint } from './notify/targets.js';
 import { loadSeed } from './seed.js';
 import { WebhookDispatcher } from './notify/dispatcher.js';
 import { LevelsRefresher } from './ledger/levels.js';
@@ -57,10 +61,17 @@ export interface Daemon {
   /** this daemon's bus leases */
   leases: LeaseKeeper;
   http: FastifyInstance;
-  /** http://host:port */
+  /** http://host:port (https:// with http.tls) */
   httpUrl: string;
+  /** the ops listener's http://host:port (metrics, docs, probes), when http.ops is set */
+  opsUrl: string | null;
   mqttUrl: string;
   stop(): Promise<void>;
+}
+
+/** A host as it goes in a URL: an IPv6 address in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** How often the checkpoint worker copies the WAL into the SQLite database file. */
@@ -71,6 +82,11 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
   // A taken HTTP port stops start-up before the database opens or a bus starts (src/listen-errors.ts).
   await checkListenable(httpListener(config.http));
+  // So are the HTTPS certificate files and the webhooks' allowed networks.
+  httpsOptions(config.http);
+  // Webhooks never target this daemon's own listeners (their ports are known once listening).
+  const ownEndpoints: OwnEndpoint[] = [];
+  const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -169,17 +185,21 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   }
   const ownership = new BusOwnership(parts, commands, logger.child({ component: 'bus-ownership' }), { commandPickupMs: config.cluster.commandPickupMs });
   const collection = new Collection(pollers, repos, now);
-  const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now);
+  const webhooks = new WebhookDispatcher(repos, config.webhooks, logger.child({ component: 'webhooks' }), now, webhookTargets);
   webhooks.onResult = (result) => metrics.webhookDeliveriesTotal.inc({ result });
   webhooks.onEvent = (id, type) => events.emit('event-recorded', id, type);
+  webhooks.onRefused = () => metrics.webhookTargetsRefusedTotal.inc({ stage: 'delivery' });
   metrics.watchWebhookLag(() => (roleLeases.holds(WEBHOOK_LEASE) ? webhooks.lagSeconds() : []));
   const levels = new LevelsRefresher(repos, config, logger.child({ component: 'levels' }), now);
 
   let accepting = true;
-  const http = await buildHttp({
-    repos, config, engine, commands, metrics, events, collection, now, webhooks,
+  const httpServices: HttpServices = {
+    repos, config, engine, commands, metrics, events, collection, now, webhooks, webhookTargets,
     ready: () => ({ ready: accepting, checks: { database: db.open, accepting }, warnings: engine.calendar.notices().map((n) => n.message) }),
-  }, logger);
+  };
+  const http = await buildHttp(httpServices, logger);
+  await http.ready();
+  const ops = config.http.ops ? await buildOpsHttp(httpServices, logger, http) : null;
 
   await mqtt.start();
   commands.resumeAll(); // commands of concentrators and of unconfigured buses; a bus's own come with its lease
@@ -209,6 +229,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       await mqtt.stop();
       await commands.stop();
       await http.close();
+      await ops?.close();
       levels.stop();
       await webhooks.stop();
       await Promise.all([...buses.values()].map((b) => b.close()));
@@ -232,8 +253,27 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     throw listenError(err, httpListener(config.http));
   }
   const address = http.server.address();
-  const httpUrl = typeof address === 'object' && address ? `http://${config.http.host}:${address.port}` : `http://${config.http.host}:${config.http.port}`;
-  logger.info({ url: httpUrl }, 'HTTP API listening');
+  const scheme = config.http.tls ? 'https' : 'http';
+  const httpUrl = typeof address === 'object' && address ? `${scheme}://${urlHost(config.http.host)}:${address.port}` : `${scheme}://${urlHost(config.http.host)}:${config.http.port}`;
+  if (typeof address === 'object' && address) ownEndpoints.push({ address: address.address, port: address.port });
+  logger.info({ url: httpUrl, tls: config.http.tls !== undefined }, 'HTTP API listening');
+  let opsUrl: string | null = null;
+  if (ops && config.http.ops) {
+    try {
+      await ops.listen({ host: config.http.ops.host, port: config.http.ops.port });
+    } catch (err) {
+      await stop();
+      throw listenError(err, {
+        what: 'ops listener (metrics, docs, probes)', host: config.http.ops.host, port: config.http.ops.port,
+        portKey: 'http.ops.port', portEnv: 'FEIKONG_HTTP__OPS__PORT', hostKey: 'http.ops.host', hostEnv: 'FEIKONG_HTTP__OPS__HOST',
+      });
+    }
+    const opsAddress = ops.server.address();
+    const port = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : config.http.ops.port;
+    if (typeof opsAddress === 'object' && opsAddress) ownEndpoints.push({ address: opsAddress.address, port });
+    opsUrl = `http://${urlHost(config.http.ops.host)}:${port}`;
+    logger.info({ url: opsUrl }, 'ops listener (metrics, docs, probes) listening');
+  }
 
-  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, opsUrl, mqttUrl, stop };
 }

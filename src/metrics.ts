@@ -106,6 +106,14 @@ export function createMetrics() {
     readingsPending: new Gauge({ name: 'feikong_readings_pending', help: 'Concentrator readings committed and acknowledged, not yet charged', registers: [registry] }),
     chargingSeconds: new Histogram({ name: 'feikong_charging_seconds', help: 'Duration of one transaction charging pending readings, commit included', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2], registers: [registry] }),
     chargingMeters: new Histogram({ name: 'feikong_charging_meters', help: 'Meters charged in one transaction of pending readings (each once, for all its readings there)', buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000], registers: [registry] }),
+    httpRefusedTotal: new Counter({
+      name: 'feikong_http_refused_total', help: 'HTTP requests refused before their handler, by reason (unauthenticated, forbidden, rate-limited-anonymous, rate-limited-key)',
+      labelNames: ['reason'], registers: [registry],
+    }),
+    webhookTargetsRefusedTotal: new Counter({
+      name: 'feikong_webhook_targets_refused_total', help: 'Webhook URLs refused because they point at a loopback, private, link-local or reserved address or at the daemon itself, by stage (create, delivery)',
+      labelNames: ['stage'], registers: [registry],
+    }),
     watchBus(bus: Bus) {
       busSources.buses.push(bus);
     },

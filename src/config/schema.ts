@@ -118,6 +118,10 @@ const WebhookOptions = Type.Object({
   pauseCoolOffMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'a subscriber paused after a delivery failed for good resumes by itself after this long (or earlier by POST /v1/webhooks/{id}/resume)' }),
   secretOverlapMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'after a secret rotation, deliveries are also signed with the old secret for this long' }),
   fanOutBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'outbox events turned into deliveries per transaction' }),
+  allowedNetworks: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+    default: [], maxItems: 1000,
+    description: 'addresses or CIDRs (e.g. "10.20.0.0/16", "127.0.0.1") that webhooks may target although they are loopback, private, link-local or otherwise not public; the daemon\'s own API never',
+  }),
 }, { default: {}, additionalProperties: false });
 
 export const ConfigSchema = Type.Object({
@@ -138,7 +142,29 @@ export const ConfigSchema = Type.Object({
     rateLimit: Type.Object({
       max: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 6000, description: 'requests per API key per window; 0 = no limit' }),
       timeWindowMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+      anonymousMax: Type.Integer({
+        minimum: 0, maximum: 10_000_000, default: 300,
+        description: 'requests per client address per window without a valid API key (none, unknown or revoked; public pages and unknown routes too; /healthz and /readyz never); 0 = no limit',
+      }),
+      refusalDelayMs: Type.Integer({
+        minimum: 0, maximum: 60_000, default: 1000,
+        description: 'a 429 to a request without a valid key is sent after about this pause (±50 %), so a client that ignores Retry-After sends at most one request per connection per pause and a flood cannot crowd out the probes; 0 = at once',
+      }),
     }, { default: {}, additionalProperties: false }),
+    trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1, maximum: 10 }), Type.String({ minLength: 1 })], {
+      default: false,
+      description: 'behind a reverse proxy: which X-Forwarded-For / X-Forwarded-Proto hops to believe for the client address (rate limits, audit): false, true (any), a hop count, or addresses/CIDRs separated by commas (e.g. "127.0.0.1,10.0.0.0/8")',
+    }),
+    tls: Type.Optional(Type.Object({
+      certFile: Type.String({ minLength: 1, description: 'PEM certificate chain of the HTTPS listener' }),
+      keyFile: Type.String({ minLength: 1, description: 'PEM private key of the certificate' }),
+      caFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle sent with the chain (intermediates)' })),
+    }, { additionalProperties: false, description: 'serve HTTPS on http.host:http.port (TLS 1.2 or later) instead of plain HTTP' })),
+    ops: Type.Optional(Type.Object({
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, description: 'a second, plain-HTTP listener for /metrics, /docs and the probes; while it is set the public listener serves neither /metrics nor /docs' }),
+    }, { additionalProperties: false })),
+    metricsRequireKey: Type.Boolean({ default: false, description: '/metrics on the public listener needs an API key (any role): Prometheus sends it as a bearer token' }),
     sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'comment line sent on idle event streams' }),
   }, { default: {}, additionalProperties: false }),
   mqtt: Type.Object({

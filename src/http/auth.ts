@@ -3,7 +3,7 @@
 // declarations are collected at registration into a table (`app.routeAccess`) that tests and the
 // OpenAPI document are checked against. Every write by a key is audited with its identity.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { Repositories } from '../db/repo/index.js';
 import { AppError } from '../errors.js';
 
@@ -23,6 +23,8 @@ export interface RouteAccess {
   allowed: readonly Role[] | 'public';
   /** the route only reads: a GET, or a POST declared `query` (a read with a large body) */
   reads: boolean;
+  /** the route's request and response schemas, as registered (tests walk them) */
+  schema?: FastifySchema;
 }
 
 declare module 'fastify' {
@@ -39,6 +41,8 @@ declare module 'fastify' {
     query?: boolean;
     /** the handler audits its own successful write inside the write's transaction (payments) */
     auditedInTransaction?: boolean;
+    /** a health probe (/healthz, /readyz): never rate-limited, so it answers under overload */
+    probe?: boolean;
   }
 }
 
@@ -78,28 +82,50 @@ export function registerRouteTable(app: FastifyInstance): void {
       throw new Error(`route ${methods.join(',')} ${route.url} lets read-only keys write`);
     }
     const allowed: readonly Role[] | 'public' = roles === undefined ? 'public' : ['admin', ...roles.filter((r) => r !== 'admin')];
-    for (const method of methods) table.push({ method, url: route.url, allowed, reads });
     if (allowed !== 'public' && route.schema) {
       // A copy: a schema object may be shared by several routes.
       const { description } = route.schema as { description?: string };
       route.schema = { ...route.schema, description: `${description ? `${description}\n\n` : ''}Roles: ${allowed.join(', ')}.` };
     }
+    for (const method of methods) table.push({ method, url: route.url, allowed, reads, ...(route.schema ? { schema: route.schema } : {}) });
   });
 }
 
-export function registerAuth(app: FastifyInstance, repos: Repositories, now: () => number): void {
+/** What the auth hook does with requests that carry no valid key, and how it counts refusals. */
+export interface AuthGuard {
+  /**
+   * Called for every request without a valid key — on public routes (but probes) and before a 401 —
+   * so such requests can be limited per client address; throws to refuse (429).
+   */
+  unauthenticated?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  refused?: (reason: 'unauthenticated' | 'forbidden') => void;
+}
+
+/** The key in an Authorization header; the scheme is case-insensitive (RFC 9110 §11.1, RFC 6750 §2.1). */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header)?.[1];
+}
+
+export function registerAuth(app: FastifyInstance, repos: Repositories, now: () => number, guard: AuthGuard = {}): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const roles = request.routeOptions.config?.roles;
-    if (roles === undefined) return;
-    const header = request.headers.authorization;
-    const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    if (!secret) throw new AppError('UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <key>"');
-    const key = repos.journal.apiKeyByHash(hashSecret(secret));
-    if (!key || key.revokedAt !== null) throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
+    if (roles === undefined) {
+      if (request.routeOptions.config?.probe !== true) await guard.unauthenticated?.(request, reply);
+      return;
+    }
+    const secret = bearerToken(request.headers.authorization);
+    const key = secret ? repos.journal.apiKeyByHash(hashSecret(secret)) : undefined;
+    if (!key || key.revokedAt !== null) {
+      await guard.unauthenticated?.(request, reply);
+      guard.refused?.('unauthenticated');
+      if (!secret) throw new AppError('UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <key>"');
+      throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
+    }
     const principal: Principal = { keyId: key.id, name: key.name, role: key.role as Role };
     request.principal = principal;
     if (principal.role !== 'admin' && !roles.includes(principal.role)) {
+      guard.refused?.('forbidden');
       throw new AppError('FORBIDDEN', `role ${principal.role} may not call ${request.method} ${request.routeOptions.url}`);
     }
   });

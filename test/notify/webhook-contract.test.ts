@@ -19,7 +19,7 @@ import { verifyFeikongSignature } from '../../docs/examples/webhook-receiver.mjs
 
 const root = resolve(import.meta.dirname, '../..');
 const SECRET = 'whsec_contract_0123456789abcdef';
-const WEBHOOKS = { pollIntervalMs: 20, backoffBaseMs: 40, backoffMaxMs: 160, maxAttempts: 50, timeoutMs: 2000 };
+const WEBHOOKS = { pollIntervalMs: 20, backoffBaseMs: 40, backoffMaxMs: 160, maxAttempts: 50, timeoutMs: 2000, allowedNetworks: ['127.0.0.0/8'] };
 
 describe('delivery', () => {
   const receivers: Receiver[] = [];

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { Nullable, errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
+import { checkCharset, decodeUtf8 } from '../body.js';
 import { importCsv, MAX_IMPORT_ROWS, type ImportKind } from '../../fleet-import.js';
 import { AccountInputSchema, MeterInputSchema } from '../../fleet.js';
 
@@ -25,7 +26,15 @@ const ImportResult = Type.Object({
 });
 
 export const importRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+  // Decoded strictly: a file saved in GBK is refused, never read with its text replaced.
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT_BYTES }, (request, body, done) => {
+    try {
+      checkCharset(request);
+      done(null, decodeUtf8(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   // Only text/csv: a JSON or text/plain body would otherwise parse into a string too.
   app.addHook('preValidation', async (request, reply) => {
     if (!/^text\/csv\b/i.test(request.headers['content-type'] ?? '')) {
