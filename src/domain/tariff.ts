@@ -1,21 +1,26 @@
 // Tariffs: how consumption turns into money — flat, tiered (阶梯电价: a ladder of prices by the
 // energy used in a month or a year) and time-of-use (峰/平/谷/尖 bands by local time of day).
 // Definitions are JSON in the tariffs table. Charges are computed on cumulative energy and
-// differenced (docs/design.md "Money and energy"): within a charging period the per-reading charges
-// always sum to the charge on the period's total energy, so there is no rounding drift however
-// many readings there are. Time (periods, bands) lives in tariff-time.ts.
+// differenced (docs/design.md "Money and energy", docs/charging.md): within a charging period each
+// part (the whole energy of a flat tariff, a ladder tier, a time-of-use band) is charged on its
+// cumulative energy and rounded half up once, so per-reading charges always sum to the charge on
+// the period's total energy: no rounding drift however many readings there are. Time (periods,
+// bands) lives in tariff-time.ts.
 import { chargeForEnergyFen, chargeUnits, parsePricePerKwh, unitsToFen } from './money.js';
 
 export const TOU_BANDS = ['critical', 'peak', 'flat', 'valley'] as const;
 export type TouBand = (typeof TOU_BANDS)[number];
 
-export interface FlatTariff {
+export interface FlatTariff extends Partial<PeriodSpec> {
   kind: 'flat';
   /** yuan per kWh as a decimal string, e.g. "0.5283" */
   pricePerKwh: string;
 }
 
-/** The period a ladder (or a time-of-use bill) counts energy in, and the local day it resets on. */
+/**
+ * The period a ladder counts energy in (or a flat or time-of-use bill is rounded in: a month unless
+ * said otherwise), and the local day it resets on.
+ */
 export interface PeriodSpec {
   period: 'month' | 'year';
   /** month of the year the annual period starts (1–12, default 1) */
@@ -85,7 +90,10 @@ function checkPeriod(json: string, v: Partial<PeriodSpec>, required: boolean): P
 export function validateTariff(value: unknown, json = JSON.stringify(value)): Tariff {
   if (typeof value !== 'object' || value === null) fail(json, 'expected an object');
   const v = value as Record<string, unknown>;
-  if (v.kind === 'flat') return { kind: 'flat', pricePerKwh: checkPrice(json, v.pricePerKwh, 'pricePerKwh') };
+  if (v.kind === 'flat') {
+    const period = checkPeriod(json, v as Partial<PeriodSpec>, false);
+    return { kind: 'flat', pricePerKwh: checkPrice(json, v.pricePerKwh, 'pricePerKwh'), ...(period ?? {}) };
+  }
   if (v.kind === 'tiered') {
     const period = checkPeriod(json, v as Partial<PeriodSpec>, true)!;
     if (!Array.isArray(v.steps) || v.steps.length === 0) fail(json, 'steps must be a non-empty array');
@@ -146,16 +154,18 @@ export function parseTariff(json: string): Tariff {
   return validateTariff(value, json);
 }
 
+/** The energy of tier `i` (0-based) when the period's cumulative energy is `energyWh`. */
+export function tierEnergyWh(tariff: TieredTariff, i: number, energyWh: number): number {
+  const from = i === 0 ? 0 : tariff.steps[i - 1]!.upToKwh! * 1000;
+  const upTo = tariff.steps[i]!.upToKwh;
+  const to = upTo === undefined ? Infinity : upTo * 1000;
+  return Math.max(0, Math.min(energyWh, to) - from);
+}
+
 /** Exact cumulative charge (1e-7 fen units) for `energyWh` used within one ladder period. */
 export function ladderUnits(tariff: TieredTariff, energyWh: number): bigint {
   let units = 0n;
-  let from = 0;
-  for (const step of tariff.steps) {
-    const to = step.upToKwh === undefined ? Infinity : step.upToKwh * 1000;
-    if (energyWh <= from) break;
-    units += chargeUnits(Math.min(energyWh, to) - from, parsePricePerKwh(step.pricePerKwh));
-    from = to;
-  }
+  tariff.steps.forEach((step, i) => { units += chargeUnits(tierEnergyWh(tariff, i, energyWh), parsePricePerKwh(step.pricePerKwh)); });
   return units;
 }
 
@@ -165,12 +175,15 @@ export function bandPrice(tariff: TouTariff, band: TouBand): string {
 }
 
 /**
- * Cumulative charge for `energyWh` since the start of charging (flat) or of the ladder period
- * (tiered). A time-of-use tariff needs the energy per band: use `segmentChargeFen`.
+ * Cumulative charge for `energyWh` since the start of a flat tariff's or a ladder's period: each
+ * tier rounded half up on its own energy, as a bill shows it. A time-of-use tariff needs the
+ * energy per band: use `segmentChargeFen`.
  */
 export function cumulativeChargeFen(tariff: Tariff, energyWh: number): number {
   if (tariff.kind === 'flat') return chargeForEnergyFen(energyWh, parsePricePerKwh(tariff.pricePerKwh));
-  if (tariff.kind === 'tiered') return unitsToFen(ladderUnits(tariff, energyWh));
+  if (tariff.kind === 'tiered') {
+    return tariff.steps.reduce((fen, step, i) => fen + chargeForEnergyFen(tierEnergyWh(tariff, i, energyWh), parsePricePerKwh(step.pricePerKwh)), 0);
+  }
   throw new RangeError('a time-of-use charge depends on the energy per band; use segmentChargeFen');
 }
 
@@ -196,19 +209,45 @@ export interface SegmentEnergy {
   bandWh: BandEnergy;
 }
 
+/** What one part of a segment's energy costs: a flat tariff has one part, a ladder one per tier, time-of-use one per band. */
+export interface PartCharge {
+  /** "all", "tier-1"…, or a band name */
+  part: string;
+  tier?: number;
+  band?: TouBand;
+  pricePerKwh: string;
+  energyWh: number;
+  /** the part's cumulative charge in the segment, rounded half up once */
+  fen: number;
+}
+
 /**
- * The charge of one charging segment on its cumulative energy: flat on the total, tiered on the
- * ladder position (after the prior energy), time-of-use per band, each rounded once.
+ * The parts of one charging segment on its cumulative energy, each rounded once: flat on the
+ * total; tiered per tier, the tiers placed after the ladder energy already used in the period
+ * before the segment (`priorWh`); time-of-use per band. Parts without energy are left out.
  */
-export function segmentChargeFen(tariff: Tariff, energy: SegmentEnergy): number {
-  if (tariff.kind === 'flat') return cumulativeChargeFen(tariff, energy.totalWh);
-  if (tariff.kind === 'tiered') {
-    return unitsToFen(ladderUnits(tariff, energy.priorWh + energy.totalWh)) - unitsToFen(ladderUnits(tariff, energy.priorWh));
+export function segmentParts(tariff: Tariff, energy: SegmentEnergy): PartCharge[] {
+  if (tariff.kind === 'flat') {
+    if (energy.totalWh <= 0) return [];
+    return [{ part: 'all', pricePerKwh: tariff.pricePerKwh, energyWh: energy.totalWh, fen: chargeForEnergyFen(energy.totalWh, parsePricePerKwh(tariff.pricePerKwh)) }];
   }
-  let fen = 0;
+  const parts: PartCharge[] = [];
+  if (tariff.kind === 'tiered') {
+    tariff.steps.forEach((step, i) => {
+      const wh = tierEnergyWh(tariff, i, energy.priorWh + energy.totalWh) - tierEnergyWh(tariff, i, energy.priorWh);
+      if (wh > 0) parts.push({ part: `tier-${i + 1}`, tier: i + 1, pricePerKwh: step.pricePerKwh, energyWh: wh, fen: chargeForEnergyFen(wh, parsePricePerKwh(step.pricePerKwh)) });
+    });
+    return parts;
+  }
   for (const band of TOU_BANDS) {
     const wh = energy.bandWh[band];
-    if (wh > 0) fen += unitsToFen(chargeUnits(wh, parsePricePerKwh(bandPrice(tariff, band))));
+    const price = bandPrice(tariff, band);
+    if (wh > 0) parts.push({ part: band, band, pricePerKwh: price, energyWh: wh, fen: unitsToFen(chargeUnits(wh, parsePricePerKwh(price))) });
   }
-  return fen;
+  return parts;
+}
+
+/** The charge of one charging segment: the sum of its parts. */
+export function segmentChargeFen(tariff: Tariff, energy: SegmentEnergy): number {
+  return segmentParts(tariff, energy).reduce((fen, p) => fen + p.fen, 0);
 }
