@@ -31,6 +31,7 @@ import { engineRoutes } from './routes/engine.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/reviews.js';
 import { tariffRoutes } from './routes/tariffs.js';
+import { energyRoutes } from './routes/energy.js';
 
 export async function buildHttp(services: HttpServices, logger: Logger): Promise<FastifyInstance> {
   const { http } = services.config;
@@ -89,5 +90,6 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(auditRoutes, { services });
   await app.register(reviewRoutes, { services });
   await app.register(tariffRoutes, { services });
+  await app.register(energyRoutes, { services });
   return app;
 }

@@ -83,9 +83,11 @@ describe('tariffs', () => {
     const before = repos.accounts.get('tc-1')!.balanceFen;
     read(now + 30_000, 1_010_000); // 10 kWh before the change: 0.5 yuan/kWh → 500 fen
     expect(repos.accounts.get('tc-1')!.balanceFen).toBe(before - 500);
-    read(now + 120_000, 1_020_000); // 10 kWh across the change, charged at the price of the segment it ends in
+    // 10 kWh over 90 s across the change, split at it by time: 3,333 Wh at 0.5 (13,333 Wh in all at 0.5: 667 fen, 500
+    // charged) and 6,667 Wh at 1 yuan (667 fen)
+    read(now + 120_000, 1_020_000);
     const after = repos.accounts.get('tc-1')!.balanceFen;
-    expect(after).toBe(before - 500 - 1000);
+    expect(after).toBe(before - 500 - 167 - 667);
     const audit = repos.db.prepare(`SELECT actor FROM audit WHERE action = 'tariff-assigned' AND target = 'tc-1'`).all();
     expect(audit).toHaveLength(1);
   });
