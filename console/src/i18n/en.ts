@@ -126,6 +126,15 @@ export const en = {
   'why.trace': 'Checks',
   'chart.kwh': 'kWh',
   'why.desired': 'desired relay: {desired}',
+  'col.energy': 'Energy and breakdown',
+  'charge.tier': 'tier {n}',
+  'band.critical': 'critical peak',
+  'band.peak': 'peak',
+  'band.flat': 'flat',
+  'band.valley': 'valley',
+  'basis.measured': 'measured',
+  'basis.estimated': 'estimated',
+  'meter.registerMismatch': 'tariff registers disagree with the total by {wh} Wh',
   'paging.more': 'More',
 } as const;
 
