@@ -15,7 +15,7 @@
 // highest charged, so a register that went backwards (raised as an event when it arrived) neither
 // charges nor refunds anything.
 import type { Repositories } from '../db/repo/index.js';
-import type { Around, TouRow } from '../db/repo/tariffs.js';
+import type { Around } from '../db/repo/tariffs.js';
 import { noBandEnergy, segmentParts, type PartCharge, type SegmentEnergy, type TouBand } from '../domain/tariff.js';
 import { bandIntervals } from '../domain/tariff-time.js';
 import type { ChargingSegment } from '../domain/tariff-schedule.js';
@@ -104,15 +104,18 @@ const TOU_FIELD = { critical: 'criticalWh', peak: 'peakWh', flat: 'flatWh', vall
 /** The bands charged from their own registers, in the order they are capped at the total; flat is the rest. */
 const REGISTER_BANDS: TouBand[] = ['critical', 'peak', 'valley'];
 
-/** A band register at `t` by the attribution rule; null where the meter does not report the band. */
-function bandAt(view: ChargingView, band: TouBand, t: number): number | null {
+/** The band registers at `t` by the attribution rule; null for a band the meter does not report. */
+function bandsAt(view: ChargingView, t: number): Record<TouBand, number | null> {
   const { before, after } = view.repos.tariffs.touAround(view.meterId, t);
-  const field = TOU_FIELD[band];
-  const a = before?.[field] ?? null;
-  const b = after?.[field] ?? null;
-  if (!before) return b;
-  if (a === null || !after || b === null) return a;
-  return interpolateWh({ ts: before.ts, wh: a }, { ts: (after as TouRow).ts, wh: b }, t);
+  const at = (band: TouBand): number | null => {
+    const field = TOU_FIELD[band];
+    const a = before?.[field] ?? null;
+    const b = after?.[field] ?? null;
+    if (!before) return b;
+    if (a === null || !after || b === null) return a;
+    return interpolateWh({ ts: before.ts, wh: a }, { ts: after.ts, wh: b }, t);
+  };
+  return { critical: at('critical'), peak: at('peak'), flat: at('flat'), valley: at('valley') };
 }
 
 /** The energy of one segment by the attribution rule. */
@@ -139,9 +142,11 @@ export function segmentEnergy(view: ChargingView, segment: ChargingSegment): Seg
     // Per-tariff registers: the total is charged; critical, peak and valley come from their own
     // registers (each capped at what is left of the total), flat is the rest (平 = 总 − 尖 − 峰 − 谷).
     let left = energy.totalWh;
+    const from = bandsAt(view, segment.start);
+    const to = bandsAt(view, segment.end);
     for (const band of REGISTER_BANDS) {
-      const a = bandAt(view, band, segment.start);
-      const b = bandAt(view, band, segment.end);
+      const a = from[band];
+      const b = to[band];
       const wh = a === null || b === null ? 0 : Math.min(left, Math.max(0, b - a));
       energy.bandWh[band] = wh;
       left -= wh;
