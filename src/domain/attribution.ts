@@ -58,6 +58,9 @@ export function isEstimated(splits: Splits, segmentKey: string, part: string): b
  */
 export function splitsOf(times: number[], segments: ChargingSegment[], byRegisters: boolean, utcOffsetMinutes: number): Splits {
   const splits: Splits = { splitEnds: [], estimated: new Set() };
+  // One segment, not charged by band: nothing inside it splits an interval (the usual case).
+  const only = segments.length === 1 ? segments[0]! : null;
+  if (only && (only.tariff.kind !== 'tou' || byRegisters) && only.start <= times[0]! && only.end >= times[times.length - 1]!) return splits;
   for (let i = 0; i + 1 < times.length; i++) {
     const x = times[i]!;
     const y = times[i + 1]!;
