@@ -125,8 +125,9 @@ export function segmentEnergy(view: ChargingView, segment: ChargingSegment): Seg
   if (tariff.kind === 'tou' && !view.byRegisters) {
     // One register: spread over time, each band's stretches charged to the band.
     const readings = readingsCovering(view, segment.start, segment.end);
-    for (const run of bandIntervals(tariff, segment.start, segment.end, view.utcOffsetMinutes)) {
-      if (run.from > view.envelope.lastTs) break; // the register stays at the highest charged after the latest reading
+    // After the latest reading the register stays at the highest charged: nothing to spread there.
+    const end = Math.min(segment.end, view.envelope.lastTs + 1);
+    for (const run of end > segment.start ? bandIntervals(tariff, segment.start, end, view.utcOffsetMinutes) : []) {
       const wh = Math.max(0, totalFrom(view, readings, run.to) - totalFrom(view, readings, run.from));
       energy.bandWh[run.band] += wh;
       energy.totalWh += wh;
