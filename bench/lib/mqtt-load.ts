@@ -22,6 +22,8 @@ export interface PublishRun {
   pendingGrowth: number;
   /** readings charged per meter per charging transaction over the run (NaN when none) */
   readingsPerMeterCharge: number;
+  /** share (0–1) of the readings charged in the run whose interval was split by time (docs/charging.md) */
+  splitShare: number;
   /** the daemon's CPU over the run, % of one core */
   daemonCpu: number;
   daemonRssMb: number;
@@ -45,6 +47,8 @@ interface ChargingState {
   stored: number;
   /** meters charged so far, one per meter per charging transaction */
   meters: number;
+  /** readings charged so far whose interval was split by time */
+  split: number;
 }
 
 async function chargingState(daemonUrl: string): Promise<ChargingState> {
@@ -58,6 +62,7 @@ async function chargingState(daemonUrl: string): Promise<ChargingState> {
     pending: value(/^feikong_readings_pending (\d+)/m, true),
     stored: value(/^feikong_readings_total\{source="mqtt",result="stored"\} (\d+)/m, false),
     meters: value(/^feikong_charging_meters_sum (\d+)/m, false),
+    split: value(/^feikong_readings_split_total\{source="mqtt"\} (\d+)/m, false),
   };
 }
 
@@ -98,8 +103,9 @@ export class ReadingsPublisher {
     const pendingGrowth = after.pending - before.pending;
     const sustained = (result.readings - pendingGrowth) / result.seconds;
     const readingsPerMeterCharge = after.meters > before.meters ? (after.stored - before.stored) / (after.meters - before.meters) : NaN;
+    const splitShare = after.stored > before.stored ? (after.split - before.split) / (after.stored - before.stored) : NaN;
     return {
-      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth, readingsPerMeterCharge,
+      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth, readingsPerMeterCharge, splitShare,
       daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent, otherCpu,
     };
   }

@@ -31,16 +31,25 @@ export interface Seeded {
   seedMs: number;
 }
 
+/** A tariff every seeded account is on. */
+export interface SeedTariff {
+  id: string;
+  name: string;
+  definition: Record<string, unknown>;
+}
+
+export const FLAT_TARIFF: SeedTariff = { id: 'flat-0.5283', name: 'flat 0.5283 yuan/kWh', definition: { kind: 'flat', pricePerKwh: '0.5283' } };
+
 /** Creates `accounts` accounts with one closed-relay concentrator meter each; `accounts` may be 0. */
-export function seedFleet(dataDir: string, accounts: number): Seeded {
+export function seedFleet(dataDir: string, accounts: number, tariff: SeedTariff = FLAT_TARIFF): Seeded {
   const t0 = performance.now();
   const db = openDatabase(dataDir);
   // Seeding only: no fsync per commit; the checkpoint below writes the finished file once.
   db.pragma('synchronous = OFF');
   const repos = createRepositories(db);
   const now = Date.now();
-  const tariffId = 'flat-0.5283';
-  repos.accounts.ensureTariff(tariffId, 'flat 0.5283 yuan/kWh', JSON.stringify({ kind: 'flat', pricePerKwh: '0.5283' }), now);
+  const tariffId = tariff.id;
+  repos.accounts.ensureTariff(tariffId, tariff.name, JSON.stringify(tariff.definition), now);
   const keys = {
     readOnly: createApiKey(repos, 'bench-read-only', 'read-only', now).secret,
     billing: createApiKey(repos, 'bench-billing', 'billing', now).secret,

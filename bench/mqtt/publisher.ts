@@ -36,7 +36,8 @@ export interface PublisherResult {
 }
 
 const QUARTER_HOUR = 900_000;
-const T0 = Date.parse('2026-01-01T00:00:00+08:00');
+/** BENCH_READING_OFFSET_S moves every reading off the quarter hour (readings off the hour split at hourly band edges) */
+const T0 = Date.parse('2026-01-01T00:00:00+08:00') + Number(process.env.BENCH_READING_OFFSET_S ?? 0) * 1000;
 const BASE_WH = 1_000_000;
 
 function iso(ms: number): string {

@@ -63,6 +63,8 @@ export const meters = sqliteTable('meters', {
   chargeBaseWh: integer('charge_base_wh'),
   /** Cumulative energy already charged (the highest register value seen). */
   chargedEnergyWh: integer('charged_energy_wh'),
+  /** JSON of the latest disagreement between the per-tariff registers and the total register (docs/charging.md) */
+  registerMismatch: text('register_mismatch'),
   online: integer('online').notNull().default(1),
   /** readings are stale (its concentrator is offline) */
   stale: integer('stale').notNull().default(0),
@@ -112,6 +114,11 @@ export const ledgerEntries = sqliteTable('ledger_entries', {
   paymentId: text('payment_id'),
   meterId: text('meter_id'),
   energyWh: integer('energy_wh'),
+  /** consumption: the reading interval charged [from, to] (ms) */
+  intervalFrom: integer('interval_from'),
+  intervalTo: integer('interval_to'),
+  /** consumption: JSON array of the parts charged (period, tier or band, tariff, price, energy, amount, basis); docs/charging.md */
+  breakdown: text('breakdown'),
   reason: text('reason'),
   actor: text('actor').notNull(),
   createdAt: integer('created_at').notNull(),

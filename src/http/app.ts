@@ -36,6 +36,7 @@ import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/reviews.js';
 import { tariffRoutes } from './routes/tariffs.js';
 import { calendarRoutes } from './routes/calendar.js';
+import { energyRoutes } from './routes/energy.js';
 
 export async function buildHttp(services: HttpServices, logger: Logger): Promise<FastifyInstance> {
   const { http } = services.config;
@@ -114,5 +115,6 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(reviewRoutes, { services });
   await app.register(tariffRoutes, { services });
   await app.register(calendarRoutes, { services });
+  await app.register(energyRoutes, { services });
   return app;
 }

@@ -32,6 +32,14 @@ export const AccountState = Type.Union([
   description: "review > cut-off (a meter's relay open) > alarm-2 > alarm-1 > normal",
 });
 
+export const RegisterMismatchView = Type.Object({
+  from: Iso, to: Iso,
+  totalWh: Type.Integer({ description: "the total register's rise over the interval" }),
+  bandsWh: Type.Integer({ description: "the per-tariff registers' rise, added up" }),
+  differenceWh: Type.Integer({ description: 'bandsWh − totalWh' }),
+  toleranceWh: Type.Integer({ description: '50 Wh plus 0.5 % of totalWh' }),
+}, { description: 'the latest disagreement between the per-tariff registers and the total register beyond the tolerance (docs/charging.md "Band and total registers"); the total is what is charged' });
+
 export const MeterView = Type.Object({
   id: Type.String(),
   accountId: Type.String(),
@@ -47,6 +55,7 @@ export const MeterView = Type.Object({
   stale: Type.Boolean({ description: "readings are stale: the meter's concentrator is offline" }),
   lastReadingAt: NullableIso,
   lastEnergyWh: Type.Union([Type.Integer(), Type.Null()]),
+  registerMismatch: Type.Optional(Nullable(RegisterMismatchView)),
 });
 
 export const AccountView = Type.Object({

@@ -11,7 +11,14 @@ export function meterView(m: MeterRow, tz: number) {
     concentratorId: m.concentratorId, registerMap: m.registerMap,
     supportsDirectClose: m.supportsDirectClose === 1, relayState: m.relayState, relayStateAt: isoAt(m.relayStateAt, tz),
     online: m.online === 1, stale: m.stale === 1, lastReadingAt: isoAt(m.lastReadingAt, tz), lastEnergyWh: m.lastEnergyWh,
+    registerMismatch: registerMismatchView(m.registerMismatch ?? null, tz),
   };
+}
+
+function registerMismatchView(json: string | null, tz: number) {
+  if (json === null) return null;
+  const m = JSON.parse(json) as { from: number; to: number; totalWh: number; bandsWh: number; differenceWh: number; toleranceWh: number };
+  return { ...m, from: isoAt(m.from, tz)!, to: isoAt(m.to, tz)! };
 }
 
 export function accountView(a: AccountRow, meters: MeterRow[], tz: number, state?: AccountState) {

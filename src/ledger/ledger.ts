@@ -14,6 +14,10 @@ export interface EntryInput {
   paymentId?: string;
   meterId?: string;
   energyWh?: number;
+  /** consumption: the reading interval charged and its breakdown (JSON), docs/charging.md */
+  intervalFrom?: number;
+  intervalTo?: number;
+  breakdown?: string;
   reason?: string;
 }
 
@@ -42,6 +46,9 @@ export function applyEntryTo(repos: Repositories, account: AccountRow, input: En
     paymentId: input.paymentId ?? null,
     meterId: input.meterId ?? null,
     energyWh: input.energyWh ?? null,
+    intervalFrom: input.intervalFrom ?? null,
+    intervalTo: input.intervalTo ?? null,
+    breakdown: input.breakdown ?? null,
     reason: input.reason ?? null,
     actor: input.actor,
     createdAt: input.at,

@@ -106,6 +106,16 @@ export const EVENT_TYPES = {
     }),
     example: { ts: 1_796_000_000_000, energyWh: 120, previous: { ts: 1_795_999_100_000, energyWh: 1_234_560 }, next: null },
   },
+  'register-mismatch': {
+    description: "A meter's per-tariff (band) registers and its total register disagree beyond the tolerance (50 Wh + 0.5 % of the total's rise) over an interval; the total is charged (docs/charging.md).",
+    subject: 'meter',
+    data: Type.Object({
+      from: Type.Integer({ description: 'the interval start: the earlier reading (Unix milliseconds)' }), to: Type.Integer({ description: 'the interval end (Unix milliseconds)' }),
+      totalWh: Type.Integer({ description: "the total register's rise (Wh)" }), bandsWh: Type.Integer({ description: "the band registers' rises added up (Wh)" }),
+      differenceWh: Type.Integer({ description: 'bandsWh − totalWh' }), toleranceWh: Type.Integer({ description: 'the tolerance applied (Wh)' }),
+    }),
+    example: { from: 1_796_000_000_000, to: 1_796_086_400_000, totalWh: 10_000, bandsWh: 5_000, differenceWh: -5_000, toleranceWh: 100 },
+  },
   'meter-online': { description: 'A polled meter answered again after being offline.', subject: 'meter', data: Type.Object(meterBus), example: { busId: 'dtu-1', address: '000012345678' } },
   'meter-offline': {
     description: 'A polled meter stopped answering (after the configured number of failed reads).',

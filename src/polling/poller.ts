@@ -147,6 +147,7 @@ export class BusPoller {
     });
     if (priority === 'poll') this.metrics.pollsTotal.inc({ bus: this.busId, result: 'ok' });
     this.metrics.readingsTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand', result: outcome.r.stored ? 'stored' : 'duplicate' });
+    if (outcome.r.split) this.metrics.readingsSplitTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand' });
     this.announceOnline(meter, outcome.eventId);
     if (relayChanged) this.events.emit('relay-state', meter.id, values.relay!);
     if (outcome.r.balanceChanged) this.events.emit('balance-changed', meter.accountId);

@@ -79,6 +79,8 @@ export const meters = pgTable('meters', {
   chargeBaseWh: int8('charge_base_wh'),
   /** Cumulative energy already charged (the highest register value seen). */
   chargedEnergyWh: int8('charged_energy_wh'),
+  /** JSON of the latest disagreement between the per-tariff registers and the total register (docs/charging.md) */
+  registerMismatch: text('register_mismatch'),
   online: integer('online').notNull().default(1),
   /** readings are stale (its concentrator is offline) */
   stale: integer('stale').notNull().default(0),
@@ -128,6 +130,11 @@ export const ledgerEntries = pgTable('ledger_entries', {
   paymentId: text('payment_id'),
   meterId: text('meter_id'),
   energyWh: int8('energy_wh'),
+  /** consumption: the reading interval charged [from, to] (ms) */
+  intervalFrom: int8('interval_from'),
+  intervalTo: int8('interval_to'),
+  /** consumption: JSON array of the parts charged (period, tier or band, tariff, price, energy, amount, basis); docs/charging.md */
+  breakdown: text('breakdown'),
   reason: text('reason'),
   actor: text('actor').notNull(),
   createdAt: int8('created_at').notNull(),

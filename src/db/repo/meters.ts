@@ -21,6 +21,8 @@ export interface MeterRow {
   lastEnergyWh: number | null;
   chargeBaseWh: number | null;
   chargedEnergyWh: number | null;
+  /** JSON of the latest disagreement between per-tariff registers and the total (src/ledger/register-check.ts) */
+  registerMismatch?: string | null;
   online: number;
   stale: number;
   createdAt: number;
@@ -30,7 +32,7 @@ export const METER_COLUMNS = `id, account_id AS "accountId", protocol, bus_id AS
   register_map AS "registerMap", edition, supports_keep_power AS "supportsKeepPower", stale,
   supports_direct_close AS "supportsDirectClose", relay_state AS "relayState", relay_state_at AS "relayStateAt",
   last_reading_at AS "lastReadingAt", last_energy_wh AS "lastEnergyWh", charge_base_wh AS "chargeBaseWh",
-  charged_energy_wh AS "chargedEnergyWh", online, created_at AS "createdAt"`;
+  charged_energy_wh AS "chargedEnergyWh", register_mismatch AS "registerMismatch", online, created_at AS "createdAt"`;
 
 export interface NewMeter {
   id: string;
@@ -70,6 +72,7 @@ export function metersRepository(db: Database) {
   const byAccount = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE account_id = ? ORDER BY id`);
   const byBus = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE bus_id = ? ORDER BY address`);
   const setRelay = db.prepare(`UPDATE meters SET relay_state = ?, relay_state_at = ? WHERE id = ?`);
+  const setMismatch = db.prepare(`UPDATE meters SET register_mismatch = ? WHERE id = ?`);
   const setOnline = db.prepare(`UPDATE meters SET online = ? WHERE id = ?`);
   const setLast = db.prepare(`UPDATE meters SET last_reading_at = ?, last_energy_wh = ?
     WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at < ?)`);
@@ -124,6 +127,10 @@ export function metersRepository(db: Database) {
     },
     setRelayState(id: string, state: RelayState, at: number): void {
       setRelay.run(state, at, id);
+    },
+    /** Keeps the latest register mismatch (JSON) on the meter. */
+    setRegisterMismatch(id: string, mismatch: string): void {
+      setMismatch.run(mismatch, id);
     },
     setOnline(id: string, online: boolean): void {
       setOnline.run(online ? 1 : 0, id);

@@ -12,6 +12,7 @@ import { AccountInputSchema, AccountPatchSchema, CreditGrade, createAccount, del
 import type { AccountState as State } from '../../db/repo/accounts.js';
 import { AppError } from '../../errors.js';
 import { thresholdsOf } from '../../ledger/levels.js';
+import { LedgerEntryView, breakdownView } from '../charging-schemas.js';
 
 const setters = () => [Type.Literal('override'), Type.Literal('category'), Type.Literal('grade'), Type.Literal('default')] as const;
 const Setter = Type.Union([...setters()]);
@@ -138,6 +139,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     config: { roles: READERS },
     schema: {
       tags: ['accounts'], summary: 'Ledger entries of an account, oldest first (or newest first), paged by cursor (the last entry id)',
+      description: 'A consumption entry carries the reading interval it charged and its breakdown by charging period, tier or band, price, energy, amount and basis (docs/charging.md).',
       params: Type.Object({ id: Id }),
       querystring: Type.Object({
         after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Limit(1000, 100),
@@ -145,12 +147,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       }, { additionalProperties: false }),
       response: {
         200: Type.Object({
-          entries: Type.Array(Type.Object({
-            id: Type.Integer(), kind: Type.String(), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
-            paymentId: Type.Union([Type.String(), Type.Null()]), meterId: Type.Union([Type.String(), Type.Null()]),
-            energyWh: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]),
-            actor: Type.String(), createdAt: Type.String(),
-          })),
+          entries: Type.Array(LedgerEntryView),
           next: Type.Union([Type.Integer(), Type.Null()]),
         }),
         ...errorResponses,
@@ -163,7 +160,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       ? repos.ledger.entriesNewestFirst(request.params.id, request.query.after ?? Number.MAX_SAFE_INTEGER, limit)
       : repos.ledger.entries(request.params.id, request.query.after ?? 0, limit);
     return {
-      entries: entries.map((e) => ({ ...e, createdAt: isoAt(e.createdAt, tz)! })),
+      entries: entries.map(({ intervalFrom, intervalTo, breakdown, ...e }) => ({
+        ...e, createdAt: isoAt(e.createdAt, tz)!, breakdown: breakdownView(breakdown, tz),
+        interval: intervalFrom === null || intervalTo === null ? null : { from: isoAt(intervalFrom, tz)!, to: isoAt(intervalTo, tz)! },
+      })),
       next: entries.length === limit ? entries[entries.length - 1]!.id : null,
     };
   });
