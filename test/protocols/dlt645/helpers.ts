@@ -1,4 +1,4 @@
-// Test helpers for the DL/T 645 codec: hex ↔ bytes and the shared third-party frame vectors.
+// Test helpers for the DL/T 645 codec: hex ↔ bytes and the published third-party frame vectors.
 import { readFileSync } from 'node:fs';
 
 export function hex(text: string): Buffer {
@@ -22,8 +22,8 @@ export interface Vector {
   source: string;
 }
 
-// shared/ sits beside the repository root: <root>/../shared/dlt645-vectors.json.
-const VECTORS_URL = new URL('../../../../shared/dlt645-vectors.json', import.meta.url);
+// Published third-party frames, kept with the tests: test/fixtures/dlt645-vectors.json.
+const VECTORS_URL = new URL('../../fixtures/dlt645-vectors.json', import.meta.url);
 
 export function loadVectors(): Vector[] {
   const doc = JSON.parse(readFileSync(VECTORS_URL, 'utf8')) as { vectors: Vector[] };

@@ -1,4 +1,4 @@
-// Third-party DL/T 645 frames (shared/dlt645-vectors.json, sources named in the file): each
+// Third-party DL/T 645 frames (test/fixtures/dlt645-vectors.json, sources named in the file): each
 // decodes to its stated meaning, and requests (and the replies our encoders build) re-encode
 // byte for byte.
 import { describe, expect, it } from 'vitest';
