@@ -29,6 +29,7 @@ import { Dlt645Executor } from './commands/dlt645-executor.js';
 import { ModbusExecutor } from './commands/modbus-executor.js';
 import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-reader.js';
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
+import { Profiles, profilesDirectory } from './profiles.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { loadSeed } from './seed.js';
@@ -68,6 +69,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
+  // So are the DL/T 645 reading profiles: one naming an unknown DI stops start-up naming it.
+  const profiles = Profiles.load(profilesDirectory(config.polling.profilesDir));
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -132,13 +135,25 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();
-  for (const [id, driver] of drivers) readers.set(id, new Map([['dlt645', new Dlt645Reader(driver, { readTou: p.readTou })]]));
+  const dlt645Readers = new Map<string, Dlt645Reader>();
+  for (const [id, driver] of drivers) {
+    const bus = config.buses.find((b) => b.id === id);
+    const reader = new Dlt645Reader(driver, {
+      readTou: p.readTou, profiles, busProfile: bus && bus.kind !== 'modbus-tcp' ? bus.dlt645?.profile : undefined,
+      missedRetryMs: p.missedRetryMs, backfillDaysMax: p.backfillDaysMax, utcOffsetMinutes: config.utcOffsetMinutes, now,
+    });
+    dlt645Readers.set(id, reader);
+    readers.set(id, new Map([['dlt645', reader]]));
+  }
   const modbusReader = new ModbusReader(modbusMeters);
   for (const [id, line] of modbusLines) readers.set(id, new Map([...(readers.get(id) ?? []), [line.protocol, modbusReader]]));
   const pollers = new Map<string, BusPoller>();
   const timeSyncs: TimeSync[] = [];
   const parts = new Map<string, BusParts>();
-  const pollerOptions = (id: string) => ({ ...p, utcOffsetMinutes: config.utcOffsetMinutes, held: () => leases.holds(id) });
+  const pollerOptions = (id: string) => ({
+    ...p, utcOffsetMinutes: config.utcOffsetMinutes, held: () => leases.holds(id),
+    extras: { liveValuesKept: p.liveValuesKept, dailyFrozen: p.dailyFrozen, eventsIntervalMs: p.eventsIntervalMs },
+  });
   for (const [id, driver] of drivers) {
     const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), pollerOptions(id), now);
     pollers.set(id, poller);

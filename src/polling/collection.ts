@@ -28,6 +28,13 @@ export class Collection {
     return this.pollers.get(busId);
   }
 
+  /** The DL/T 645 profile a meter is read with now, or null (not on a polled bus, or not DL/T 645). */
+  profileInUse(meterId: string): string | null {
+    const meter = this.repos.meters.get(meterId);
+    const poller = meter?.busId ? this.pollers.get(meter.busId) : undefined;
+    return meter && poller ? poller.profileName(meter) : null;
+  }
+
   stats(busId: string): CollectionStats | undefined {
     return this.pollers.get(busId)?.stats;
   }

@@ -47,7 +47,9 @@ export class Dlt645Driver {
 
   /** DL/T 645-2007 §7.1 (读数据): the payload of DI from a 91H reply. */
   async read(address: string, di: number, priority: Priority = 'poll', options: ReadOptions = {}): Promise<Uint8Array> {
-    const payloadBytes = catalogueEntry(di)?.length ?? UNKNOWN_PAYLOAD;
+    const entry = catalogueEntry(di);
+    // A block (…FF…) holds several values: its reply is expected as long as five of them.
+    const payloadBytes = entry ? entry.length * (entry.members ? Math.min(entry.members.length, 5) : 1) : UNKNOWN_PAYLOAD;
     const frame = await this.exchange(encodeReadRequest(address, di), `read DI ${hex(di, 8)} of meter ${address}`, {
       address, functionCode: FunctionCode.Read, di: { value: di, bytes: 4 }, frameBytes: FRAME_OVERHEAD + 4 + payloadBytes,
     }, priority, options.retries);

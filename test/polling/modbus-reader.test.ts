@@ -18,7 +18,7 @@ function meter(id: string, unit: number, registerMap: string, protocol = 'modbus
   return {
     id, accountId: 'acc-1', protocol, busId: 'test-line', address: String(unit), concentratorId: null, registerMap, edition: '2007',
     supportsKeepPower: 0, supportsDirectClose: 1, relayState: 'unknown', relayStateAt: null, lastReadingAt: null, lastEnergyWh: null,
-    chargeBaseWh: null, chargedEnergyWh: null, online: 1, stale: 0, createdAt: 0,
+    chargeBaseWh: null, chargedEnergyWh: null, online: 1, stale: 0, createdAt: 0, profile: null, ownCredentials: 0,
   };
 }
 

@@ -15,6 +15,7 @@ import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
+import { meterDataRepository } from './meter-data.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -34,6 +35,7 @@ export function createRepositories(db: Database) {
     webhooks: webhooksRepository(db),
     leases: leasesRepository(db),
     pending: pendingRepository(db),
+    meterData: meterDataRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
