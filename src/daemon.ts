@@ -30,6 +30,7 @@ import { ModbusExecutor } from './commands/modbus-executor.js';
 import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-reader.js';
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
 import { Profiles, profilesDirectory } from './profiles.js';
+import { showsRelayState } from '../protocols/dlt645/index.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { loadSeed } from './seed.js';
@@ -126,8 +127,28 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const modbusLines = createModbusLines(config, buses);
   const modbusMeters = new ModbusMeters(modbusLines, registerMaps, p.retries);
   const modbusExecutor = new ModbusExecutor(modbusMeters);
+  const dlt645Readers = new Map<string, Dlt645Reader>();
+  const busDlt645 = (busId: string | null) => {
+    const bus = config.buses.find((b) => b.id === busId);
+    return bus && bus.kind !== 'modbus-tcp' ? bus.dlt645 : undefined;
+  };
+  const dlt645Executor = new Dlt645Executor((id) => drivers.get(id), {
+    showsRelay: (meter) => {
+      const reader = meter.busId ? dlt645Readers.get(meter.busId) : undefined;
+      return reader ? showsRelayState(reader.profileOf(meter)) : true;
+    },
+    // The meter's own credentials over its bus's; never logged.
+    credentials: (meter) => {
+      const own = meter.ownCredentials ? repos.meters.credentialsOf(meter.id) : undefined;
+      const bus = busDlt645(meter.busId);
+      const pick = <T>(a: T | null | undefined, b: T | undefined): T | undefined => a ?? b;
+      return {
+        passwordLevel: pick(own?.passwordLevel, bus?.passwordLevel), password: pick(own?.password, bus?.password), operatorCode: pick(own?.operatorCode, bus?.operatorCode),
+      };
+    },
+  });
   const commands = new CommandService(repos, {
-    dlt645: new Dlt645Executor((id) => drivers.get(id)), mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
+    dlt645: dlt645Executor, mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
   }, events, metrics,
     logger.child({ component: 'commands' }), config.engine, now,
     (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId),
@@ -135,11 +156,9 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const engine = new Engine(repos, commands, events, metrics, logger.child({ component: 'engine' }), config, now);
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();
-  const dlt645Readers = new Map<string, Dlt645Reader>();
   for (const [id, driver] of drivers) {
-    const bus = config.buses.find((b) => b.id === id);
     const reader = new Dlt645Reader(driver, {
-      readTou: p.readTou, profiles, busProfile: bus && bus.kind !== 'modbus-tcp' ? bus.dlt645?.profile : undefined,
+      readTou: p.readTou, profiles, busProfile: busDlt645(id)?.profile,
       missedRetryMs: p.missedRetryMs, backfillDaysMax: p.backfillDaysMax, utcOffsetMinutes: config.utcOffsetMinutes, now,
     });
     dlt645Readers.set(id, reader);

@@ -55,6 +55,8 @@ const relayRecords = (m: SimMeter, trip: boolean) => m.controls.filter((c) => c.
 
 const REGISTERS = new Map<number, RegisterReader>([
   value(DI.forwardActiveTotal, (m) => m.energyWh),
+  // Combined active energy (组合有功): forward only, as on a meter without export.
+  value(DI.combinedActiveTotal, (m) => m.energyWh),
   value(DI.forwardActiveTariff1, (m) => m.tariffEnergyWh(1)),
   value(DI.forwardActiveTariff2, (m) => m.tariffEnergyWh(2)),
   value(DI.forwardActiveTariff3, (m) => m.tariffEnergyWh(3)),

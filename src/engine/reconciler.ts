@@ -85,7 +85,7 @@ export class Engine {
     this.reviews = new ReviewService(repos, now);
     this.holds = new HoldService(repos, commands, logger.child({ component: 'holds' }), now);
     this.bulk = new BulkService(repos, commands, now);
-    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
+    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs, retryBackoffMs: config.engine.retryBackoffMs }, now);
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
 

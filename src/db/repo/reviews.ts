@@ -3,7 +3,7 @@
 import type { Database } from '../database.js';
 import { insertReturningId } from '../dialect.js';
 
-export type ReviewKind = 'protected-arrears' | 'flapping' | 'relay-fault' | 'meter-keep-power';
+export type ReviewKind = 'protected-arrears' | 'flapping' | 'relay-fault' | 'meter-keep-power' | 'command-refused' | 'relay-unconfirmable';
 
 export interface ReviewRow {
   id: number;

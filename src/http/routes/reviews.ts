@@ -8,7 +8,7 @@ import { Id, Iso, Limit, NextCursor, NullableIso, Nullable, errorResponses } fro
 import { actorOf } from '../auth.js';
 import type { ReviewRow } from '../../db/repo/index.js';
 
-const Kind = Type.Union(['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power'].map((k) => Type.Literal(k as 'flapping')));
+const Kind = Type.Union(['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power', 'command-refused', 'relay-unconfirmable'].map((k) => Type.Literal(k as 'flapping')));
 
 const ReviewView = Type.Object({
   id: Type.Integer(),
