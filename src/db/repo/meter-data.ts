@@ -52,6 +52,8 @@ export function meterDataRepository(db: Database) {
   const frozenOf = db.prepare(`SELECT meter_id AS "meterId", day, frozen_at AS "frozenAt", energy_wh AS "energyWh", read_at AS "readAt"
     FROM frozen_readings WHERE meter_id = ? AND day >= ? AND day <= ? ORDER BY day`);
   const frozenOnDay = db.prepare(`SELECT meter_id AS "meterId" FROM frozen_readings WHERE day = ?`);
+  const allMeters = db.prepare(`SELECT id, bus_id AS "busId", concentrator_id AS "concentratorId" FROM meters ORDER BY id`);
+  const readingIn = db.prepare(`SELECT 1 FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? LIMIT 1`).pluck();
 
   return {
     answered(meterId: string, di: string, at: number, value: string | null): void {
@@ -85,6 +87,16 @@ export function meterDataRepository(db: Database) {
     },
     frozen(meterId: string, fromDay: string, toDay: string): FrozenReadingRow[] {
       return frozenOf.all(meterId, fromDay, toDay) as FrozenReadingRow[];
+    },
+    /**
+     * Every meter and whether it has its reading of a local day: a daily freeze of that day, or
+     * else a reading within it (meters without freezes, concentrator meters).
+     */
+    dayCompleteness(day: string, from: number, to: number): Array<{ id: string; busId: string | null; concentratorId: string | null; complete: boolean }> {
+      const frozen = new Set((frozenOnDay.all(day) as Array<{ meterId: string }>).map((r) => r.meterId));
+      return (allMeters.all() as Array<{ id: string; busId: string | null; concentratorId: string | null }>).map((m) => ({
+        ...m, complete: frozen.has(m.id) || readingIn.get(m.id, from, to) !== undefined,
+      }));
     },
     /** Meters with a frozen reading of `day`. */
     frozenOnDay(day: string): Set<string> {
