@@ -74,6 +74,8 @@ export interface ControlRecord {
   at: Date;
   action: ControlAction | null;
   pa: number;
+  /** Operator code C3..C0 as received. */
+  operator: string;
   deadline: Date | null;
   outcome: ControlOutcome;
 }
@@ -239,7 +241,7 @@ export class SimMeter {
 
   /** Records a 1CH command without applying it (used by behaviours that refuse on purpose). */
   recordControl(request: DecodedControlRequest, outcome: ControlOutcome): void {
-    this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, deadline: request.deadline, outcome });
+    this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, operator: request.operator, deadline: request.deadline, outcome });
   }
 
   /** Adds a behaviour ahead of the others: the newest behaviour is asked first. */
