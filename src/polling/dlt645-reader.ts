@@ -21,7 +21,7 @@ import { blockQuantity, QUANTITIES, type LiveValue } from '../live-values.js';
 import type { Profiles } from '../profiles.js';
 import type { Priority } from './bus.js';
 import type { Dlt645Driver, ReadOptions } from './dlt645-driver.js';
-import { PartialReadError, type DataIdentifierOutcome, type EventCount, type FrozenRecord, type MeterReader, type MeterValues } from './meter-reader.js';
+import { PartialReadError, type DataIdentifierOutcome, type EventCount, type FrozenRecord, type MeterReader, type MeterValues, type ProbeResult } from './meter-reader.js';
 
 export interface Dlt645ReaderOptions {
   /** Also read the four time-of-use registers of meters whose profile has none. */
@@ -53,6 +53,27 @@ export const EVENT_KINDS: ReadonlyMap<number, { kind: string; record: number }> 
   [DataIdentifier.tripCount, { kind: 'relay-trip', record: DataIdentifier.lastTripRecord }],
   [DataIdentifier.closeCount, { kind: 'relay-close', record: DataIdentifier.lastCloseRecord }],
 ]);
+
+/**
+ * What a probe asks: the energy registers, status word 3, remaining money, the voltage of phases A
+ * and B (B answers only on a three-phase meter), power, power factor and the latest daily freeze;
+ * then, when the 2007 energy registers get no answer at all, the 1997 ones.
+ */
+const PROBE_2007 = [
+  DataIdentifier.forwardActiveTotal, DataIdentifier.combinedActiveTotal, DataIdentifier.statusWord3, DataIdentifier.remainingAmount,
+  DataIdentifier.phaseAVoltage, DataIdentifier.phaseBVoltage, DataIdentifier.activePowerTotal, DataIdentifier.powerFactorTotal, DataIdentifier.dailyFrozenTime1,
+];
+const PROBE_1997 = [DataIdentifier1997.forwardActiveTotal, DataIdentifier1997.phaseAVoltage, DataIdentifier1997.activePowerTotal];
+
+/** The shipped profile that fits what a meter answered. */
+export function suggestProfile(edition: Edition | null, answered: ReadonlySet<number>): string | null {
+  if (edition === '1997') return 'dlt645-1997-single-phase';
+  if (edition === null) return null;
+  if (!answered.has(DataIdentifier.forwardActiveTotal)) return answered.has(DataIdentifier.combinedActiveTotal) ? 'dlt645-2007-combined-energy' : null;
+  if (answered.has(DataIdentifier.phaseBVoltage)) return 'dlt645-2007-three-phase';
+  if (answered.has(DataIdentifier.statusWord3) || answered.has(DataIdentifier.remainingAmount)) return 'dlt645-2007-remote-fee-control';
+  return 'dlt645-2007-single-phase';
+}
 
 export function diText(di: number, edition: Edition): string {
   return di.toString(16).toUpperCase().padStart(edition === '2007' ? 8 : 4, '0');
@@ -197,6 +218,37 @@ export class Dlt645Reader implements MeterReader {
 
   private readDi(address: string, di: number, edition: Edition, priority: Priority, options: ReadOptions): Promise<Uint8Array> {
     return edition === '2007' ? this.driver.read(address, di, priority, options) : this.driver.read1997(address, di, priority, options);
+  }
+
+  /** Asks the meter, once each and ahead of scheduled polls, which edition and DIs it answers. */
+  async probe(meter: MeterRow): Promise<ProbeResult> {
+    const result: ProbeResult = { edition: null, answered: [], missed: [], suggestedProfile: null };
+    const answered = new Set<number>();
+    for (const edition of ['2007', '1997'] as const) {
+      let spoke = false;
+      for (const di of edition === '2007' ? PROBE_2007 : PROBE_1997) {
+        const name = edition === '2007' ? catalogueEntry(di)?.name ?? '' : diText(di, edition);
+        try {
+          const payload = await this.readDi(meter.address, di, edition, 'read', { retries: 0 });
+          spoke = true;
+          answered.add(di);
+          result.answered.push({ di: diText(di, edition), name, value: JSON.parse(describe(di, edition, payload) ?? 'null') });
+        } catch (err) {
+          const code = codeOf(err);
+          if (code !== 'BUS_TIMEOUT' && code !== 'METER_REFUSED' && code !== 'VALUE_INVALID') throw err;
+          if (code !== 'BUS_TIMEOUT') spoke = true;
+          result.missed.push({ di: diText(di, edition), name, reason: missReason(err) });
+          // A meter silent to both 2007 energy registers does not speak 2007: the rest would only wait.
+          if (edition === '2007' && !spoke && di === DataIdentifier.combinedActiveTotal) break;
+        }
+      }
+      if (spoke) {
+        result.edition = edition;
+        break;
+      }
+    }
+    result.suggestedProfile = suggestProfile(result.edition, answered);
+    return result;
   }
 
   /**

@@ -43,8 +43,18 @@ export interface EventCount {
   count: number;
 }
 
+/** What a probe found: the edition and DIs a meter answers, and the profile that fits it. */
+export interface ProbeResult {
+  edition: '2007' | '1997' | null;
+  answered: Array<{ di: string; name: string; value: unknown }>;
+  missed: Array<{ di: string; name: string; reason: string }>;
+  suggestedProfile: string | null;
+}
+
 export interface MeterReader {
   read(meter: MeterRow, priority: Priority): Promise<MeterValues>;
+  /** Asks the meter which edition and DIs it answers (DL/T 645). */
+  probe?(meter: MeterRow): Promise<ProbeResult>;
   /** The name of the profile the meter is read with now (DL/T 645). */
   profileName?(meter: MeterRow): string;
   /** Daily freezes newer than `after` (ms) and not before `notBefore`, oldest first (DL/T 645 profiles with daily freezes). */

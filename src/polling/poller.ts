@@ -15,7 +15,7 @@ import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
 import { recordReading } from '../ledger/consumption.js';
 import type { Priority } from './bus.js';
-import { isPartialRead, type MeterReader, type MeterValues } from './meter-reader.js';
+import { isPartialRead, type MeterReader, type MeterValues, type ProbeResult } from './meter-reader.js';
 import { MeterHealth } from './meter-health.js';
 import { MeterExtras, type ExtrasOptions } from './meter-extras.js';
 
@@ -89,6 +89,16 @@ export class BusPoller {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.cycle?.catch(() => {});
+  }
+
+  /** Asks a meter which edition and DIs it answers (a reader that can probe: DL/T 645). */
+  async probe(meter: MeterRow): Promise<ProbeResult> {
+    const reader = this.readers.get(meter.protocol);
+    if (!reader?.probe) throw new AppError('VALIDATION', `meter ${meter.id} (${meter.protocol}) cannot be probed: only DL/T 645 meters are`, { meterId: meter.id });
+    if (this.options.held && !this.options.held()) {
+      throw new AppError('BUS_CLOSED', `bus ${this.busId} is held by another daemon`, { bus: this.busId, meterId: meter.id, reason: 'suspended' });
+    }
+    return reader.probe(meter);
   }
 
   /** The profile a meter is read with now, where its reader has profiles. */

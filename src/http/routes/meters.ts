@@ -103,6 +103,31 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
     return { meterId: read.meterId, busId: read.busId, at: isoAt(read.at, tz)!, energyWh: read.energyWh, relay: read.relay, live, missed };
   });
 
+  app.post('/v1/meters/:id/probe', {
+    config: { roles: ['operator', 'admin'] },
+    schema: {
+      tags: ['meters'], summary: 'Ask a DL/T 645 meter which edition and data identifiers it answers, and suggest a reading profile',
+      description: 'Reads energy (00010000, 00000000), status word 3, remaining amount, the voltage of phases A and B, power, power factor and the latest daily freeze once each, ahead of scheduled polls; a meter silent to 2007 is asked in 1997 (9010, B611, B630). Nothing is stored or charged: set the suggested profile with PATCH.',
+      params: Type.Object({ id: Id }),
+      response: {
+        200: Type.Object({
+          meterId: Type.String(),
+          edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Null()], { description: 'null: the meter answered nothing' }),
+          answered: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), value: Type.Any() })),
+          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' }) })),
+          suggestedProfile: Type.Union([Type.String(), Type.Null()]),
+          profile: Type.Union([Type.String(), Type.Null()], { description: "the meter's own profile now" }),
+        }),
+        ...errorResponses, 422: errorResponses[400], 502: errorResponses[400], 503: errorResponses[400], 504: errorResponses[400],
+      },
+    },
+  }, async (request) => {
+    const meter = load(request.params.id);
+    if (!services.collection) throw new AppError('BUS_UNKNOWN', 'this daemon polls no buses');
+    const found = await services.collection.probe(meter.id);
+    return { meterId: meter.id, ...found, profile: meter.profile };
+  });
+
   app.patch('/v1/meters/:id', {
     config: { roles: ['admin'] },
     schema: {
