@@ -13,6 +13,12 @@ export interface Meter {
   online: boolean;
   lastReadingAt: string | null;
   lastEnergyWh: number | null;
+  edition?: '2007' | '1997' | 'auto';
+  profile?: string | null;
+  /** one meter only */
+  profileInUse?: string | null;
+  live?: Record<string, { value: number; unit: string; at: string }>;
+  dataIdentifiers?: Array<{ di: string; answeredAt: string | null; lastValue: unknown; misses: number; missedAt: string | null; missReason: string | null }>;
 }
 
 export interface Account {
