@@ -29,6 +29,8 @@ import { Dlt645Executor } from './commands/dlt645-executor.js';
 import { ModbusExecutor } from './commands/modbus-executor.js';
 import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-reader.js';
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
+import { Profiles, profilesDirectory } from './profiles.js';
+import { showsRelayState } from '../protocols/dlt645/index.js';
 import { Engine } from './engine/reconciler.js';
 import { buildHttp } from './http/app.js';
 import { checkListenable, httpListener, listenError, mqttListener } from './listen-errors.js';
@@ -87,6 +89,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   // Webhooks never target this daemon's own listeners (their ports are known once listening).
   const ownEndpoints: OwnEndpoint[] = [];
   const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
+  // So are the DL/T 645 reading profiles: one naming an unknown DI stops start-up naming it.
+  const profiles = Profiles.load(profilesDirectory(config.polling.profilesDir));
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -148,8 +152,28 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const modbusLines = createModbusLines(config, buses);
   const modbusMeters = new ModbusMeters(modbusLines, registerMaps, p.retries);
   const modbusExecutor = new ModbusExecutor(modbusMeters);
+  const dlt645Readers = new Map<string, Dlt645Reader>();
+  const busDlt645 = (busId: string | null) => {
+    const bus = config.buses.find((b) => b.id === busId);
+    return bus && bus.kind !== 'modbus-tcp' ? bus.dlt645 : undefined;
+  };
+  const dlt645Executor = new Dlt645Executor((id) => drivers.get(id), {
+    showsRelay: (meter) => {
+      const reader = meter.busId ? dlt645Readers.get(meter.busId) : undefined;
+      return reader ? showsRelayState(reader.profileOf(meter)) : true;
+    },
+    // The meter's own credentials over its bus's; never logged.
+    credentials: (meter) => {
+      const own = meter.ownCredentials ? repos.meters.credentialsOf(meter.id) : undefined;
+      const bus = busDlt645(meter.busId);
+      const pick = <T>(a: T | null | undefined, b: T | undefined): T | undefined => a ?? b;
+      return {
+        passwordLevel: pick(own?.passwordLevel, bus?.passwordLevel), password: pick(own?.password, bus?.password), operatorCode: pick(own?.operatorCode, bus?.operatorCode),
+      };
+    },
+  });
   const commands = new CommandService(repos, {
-    dlt645: new Dlt645Executor((id) => drivers.get(id)), mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
+    dlt645: dlt645Executor, mqtt: mqtt.executor, 'modbus-rtu': modbusExecutor, 'modbus-tcp': modbusExecutor,
   }, events, metrics,
     logger.child({ component: 'commands' }), config.engine, now,
     (meter) => !meter.busId || !leases.covers(meter.busId) || leases.holds(meter.busId),
@@ -159,13 +183,23 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   metrics.watchCalendar(() => engine.calendar.coverage());
   // Readers by protocol on each bus; protocols sharing a line share its queue.
   const readers = new Map<string, Map<string, MeterReader>>();
-  for (const [id, driver] of drivers) readers.set(id, new Map([['dlt645', new Dlt645Reader(driver, { readTou: p.readTou })]]));
+  for (const [id, driver] of drivers) {
+    const reader = new Dlt645Reader(driver, {
+      readTou: p.readTou, profiles, busProfile: busDlt645(id)?.profile,
+      missedRetryMs: p.missedRetryMs, backfillDaysMax: p.backfillDaysMax, utcOffsetMinutes: config.utcOffsetMinutes, now,
+    });
+    dlt645Readers.set(id, reader);
+    readers.set(id, new Map([['dlt645', reader]]));
+  }
   const modbusReader = new ModbusReader(modbusMeters);
   for (const [id, line] of modbusLines) readers.set(id, new Map([...(readers.get(id) ?? []), [line.protocol, modbusReader]]));
   const pollers = new Map<string, BusPoller>();
   const timeSyncs: TimeSync[] = [];
   const parts = new Map<string, BusParts>();
-  const pollerOptions = (id: string) => ({ ...p, utcOffsetMinutes: config.utcOffsetMinutes, held: () => leases.holds(id) });
+  const pollerOptions = (id: string) => ({
+    ...p, utcOffsetMinutes: config.utcOffsetMinutes, held: () => leases.holds(id),
+    extras: { liveValuesKept: p.liveValuesKept, dailyFrozen: p.dailyFrozen, eventsIntervalMs: p.eventsIntervalMs },
+  });
   for (const [id, driver] of drivers) {
     const poller = new BusPoller(id, readers.get(id)!, repos, events, metrics, logger.child({ component: 'poller', bus: id }), pollerOptions(id), now);
     pollers.set(id, poller);

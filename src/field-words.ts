@@ -10,6 +10,8 @@ const PATTERN_WORDS: Record<string, string> = {
   '^[A-Za-z0-9_.:-]{1,64}$': '1 to 64 characters: letters, digits and _ . : -',
   '^\\d{1,4}(\\.\\d{1,6})?$': 'a decimal number with up to 4 digits before the point and up to 6 after it, e.g. 0.5283',
   '^[a-z0-9][a-z0-9_.-]*$': 'a name of lowercase letters, digits and _ . - (starting with a letter or digit)',
+  '^[0-9A-Fa-f]{6}$': 'exactly 6 hexadecimal digits (0-9, A-F), e.g. 000000',
+  '^[0-9A-Fa-f]{8}$': 'exactly 8 hexadecimal digits (0-9, A-F), e.g. 00000000',
 };
 
 /** The words for a pattern, or undefined when it has none. */

@@ -81,7 +81,9 @@ function convertRow(schema: TObject, header: string[], cells: string[]): { value
     const name = header[c]!;
     const cell = (cells[c] ?? '').trim();
     if (cell === '') continue;
-    const type = (schema.properties[name] as { type?: string }).type;
+    const property = schema.properties[name] as { type?: string; anyOf?: Array<{ const?: unknown }> };
+    // A union of number literals (e.g. a password level 0, 2 or 4) is a whole number too.
+    const type = property.anyOf?.every((c) => typeof c.const === 'number') ? 'integer' : property.type;
     if (type === 'integer') {
       if (!/^-?\d{1,16}$/.test(cell)) return { value, error: { field: name, message: `${name}: expected ${fieldWords(schema.properties[name]!)}; got "${cell}"` } };
       value[name] = Number(cell);

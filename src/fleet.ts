@@ -7,6 +7,7 @@ import type { MeterPatch } from './db/repo/meters.js';
 import { constraintViolation } from './db/database.js';
 import { LevelOverridesSchema, busFraming, type Config } from './config/schema.js';
 import { loadRegisterMap, registerMapNames, registerMapsDirectory } from './registermaps.js';
+import { loadProfile, profilesDirectory } from './profiles.js';
 import { AppError } from './errors.js';
 import { parseTariff } from './domain/tariff.js';
 import { LEVEL_NAMES, resolveLevels, validateLevelOverrides, type LevelOverrides, type Levels } from './domain/thresholds.js';
@@ -54,6 +55,25 @@ export const AccountPatchSchema = Type.Object({
   ...levelFields,
 }, { additionalProperties: false, minProperties: 1 });
 
+const Edition = Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')], {
+  description: "DL/T 645 edition the meter speaks; 'auto' = 2007, falling back to 1997 when a 2007 read gets no answer (default 2007)",
+});
+/** DL/T 645 fields of a meter: edition, reading profile and 0x1C credentials (write-only: never shown, never logged). */
+const dlt645Fields = {
+  edition: Type.Optional(Edition),
+  profile: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: "DL/T 645 reading profile (profiles/<name>.json); absent: the bus's default, else the edition's" })),
+  passwordLevel: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(4)], { description: "0x1C password level PA (write-only); absent: the bus's, else 2" })),
+  password: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{6}$', description: "0x1C password, 6 hex digits (write-only); absent: the bus's, else 000000" })),
+  operatorCode: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: "0x1C operator code, 8 hex digits (write-only); absent: the bus's, else 00000000" })),
+};
+/** Fields never written to the audit trail or a log. */
+const SECRET_FIELDS = new Set(['password', 'operatorCode', 'passwordLevel']);
+
+/** A copy of a meter input fit for the audit trail: credentials only as "set". */
+function auditable(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? '(set)' : v]));
+}
+
 export const MeterInputSchema = Type.Object({
   id: Id,
   accountId: Id,
@@ -65,6 +85,7 @@ export const MeterInputSchema = Type.Object({
   address: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'DL/T 645: the 12-digit address printed on the meter; Modbus: the unit id 1..247; mqtt: the meter id in its concentrator\'s messages' }),
   registerMap: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'Modbus: the register map of the meter model (registermaps/<name>.json)' })),
   supportsDirectClose: Type.Optional(Type.Boolean({ description: 'false for meters that only know 0x1C N1=1B (close permitted)' })),
+  ...dlt645Fields,
 }, { additionalProperties: false });
 
 export const MeterPatchSchema = Type.Object({
@@ -72,7 +93,8 @@ export const MeterPatchSchema = Type.Object({
   address: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'checked against the meter\'s protocol, as when it was created' })),
   supportsDirectClose: Type.Optional(Type.Boolean()),
   supportsKeepPower: Type.Optional(Type.Boolean()),
-  edition: Type.Optional(Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')])),
+  ...dlt645Fields,
+  profile: Type.Optional(Type.Union([dlt645Fields.profile, Type.Null()], { description: "DL/T 645 reading profile; null: back to the bus's default" })),
 }, { additionalProperties: false, minProperties: 1 });
 
 export type AccountInput = Static<typeof AccountInputSchema>;
@@ -242,6 +264,30 @@ function checkModbusMeter(config: Config, input: MeterInput): void {
   }
 }
 
+/**
+ * Edition, profile and credentials belong to DL/T 645 meters; a profile must exist, load without
+ * error and be of the meter's edition ('auto' takes either).
+ */
+function checkDlt645Fields(config: Config, protocol: string, edition: '2007' | '1997' | 'auto',
+  input: { edition?: string; profile?: string | null; passwordLevel?: number; password?: string; operatorCode?: string }): void {
+  if (protocol !== 'dlt645') {
+    for (const field of ['edition', 'profile', 'passwordLevel', 'password', 'operatorCode'] as const) {
+      if (input[field] !== undefined && input[field] !== null) throw new AppError('VALIDATION', `${field} is for DL/T 645 meters, not ${protocol}`, { field });
+    }
+    return;
+  }
+  if (!input.profile) return;
+  let profileEdition: string;
+  try {
+    profileEdition = loadProfile(profilesDirectory(config.polling.profilesDir), input.profile).edition;
+  } catch (err) {
+    throw new AppError('VALIDATION', `profile "${input.profile}": ${(err as Error).message}`, { field: 'profile' });
+  }
+  if (edition !== 'auto' && profileEdition !== edition) {
+    throw new AppError('VALIDATION', `profile "${input.profile}" is for DL/T 645-${profileEdition} meters; this meter's edition is ${edition}`, { field: 'profile' });
+  }
+}
+
 export function createMeter(repos: Repositories, config: Config, input: MeterInput, actor: string, now: number): MeterRow {
   const busId = input.protocol === 'mqtt' ? null : input.busId ?? '';
   const concentratorId = input.protocol === 'mqtt' ? input.concentratorId ?? '' : null;
@@ -253,14 +299,21 @@ export function createMeter(repos: Repositories, config: Config, input: MeterInp
   if (busId !== null) checkFraming(config, busId, input.protocol);
   if (modbus) checkModbusMeter(config, input);
   else if (input.registerMap !== undefined) throw new AppError('VALIDATION', `protocol ${input.protocol} has no register map`, { field: 'registerMap' });
+  checkDlt645Fields(config, input.protocol, input.edition ?? '2007', input);
   return repos.transaction(() => {
     if (!repos.accounts.get(input.accountId)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${input.accountId} does not exist`, { field: 'accountId' });
     if (repos.meters.get(input.id)) throw new AppError('CONFLICT', `meter ${input.id} already exists`, { field: 'id' });
     uniqueAddress(() => repos.meters.insert({
       id: input.id, accountId: input.accountId, protocol: input.protocol, busId, concentratorId, address: input.address,
       registerMap: modbus ? input.registerMap ?? null : null, supportsDirectClose: input.supportsDirectClose === false ? 0 : 1, createdAt: now,
+      edition: input.edition ?? '2007', profile: input.profile ?? null,
     }), input.address, busId ?? `concentrator ${concentratorId}`);
-    repos.journal.audit(actor, 'meter-created', input.id, input, now);
+    if (input.passwordLevel !== undefined || input.password !== undefined || input.operatorCode !== undefined) {
+      repos.meters.setCredentials(input.id, {
+        passwordLevel: input.passwordLevel ?? null, password: input.password?.toUpperCase() ?? null, operatorCode: input.operatorCode?.toUpperCase() ?? null,
+      });
+    }
+    repos.journal.audit(actor, 'meter-created', input.id, auditable(input), now);
     return repos.meters.get(input.id)!;
   });
 }
@@ -275,14 +328,25 @@ export function updateMeter(repos: Repositories, config: Config, id: string, pat
       if (before.protocol === 'mqtt') throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) has no busId', { field: 'busId' });
       checkFraming(config, patch.busId, before.protocol);
     }
+    const profile = patch.profile === undefined ? before.profile : patch.profile;
+    checkDlt645Fields(config, before.protocol, patch.edition ?? before.edition, { ...patch, profile: profile ?? undefined });
     const change: MeterPatch = {};
     if (patch.busId !== undefined) change.busId = patch.busId;
     if (patch.address !== undefined) change.address = patch.address;
     if (patch.edition !== undefined) change.edition = patch.edition;
+    if (patch.profile !== undefined) change.profile = patch.profile;
+    if (patch.passwordLevel !== undefined || patch.password !== undefined || patch.operatorCode !== undefined) {
+      const own = repos.meters.credentialsOf(id)!;
+      repos.meters.setCredentials(id, {
+        passwordLevel: patch.passwordLevel ?? own.passwordLevel, password: patch.password?.toUpperCase() ?? own.password,
+        operatorCode: patch.operatorCode?.toUpperCase() ?? own.operatorCode,
+      });
+    }
     if (patch.supportsDirectClose !== undefined) change.supportsDirectClose = patch.supportsDirectClose ? 1 : 0;
     if (patch.supportsKeepPower !== undefined) change.supportsKeepPower = patch.supportsKeepPower ? 1 : 0;
     uniqueAddress(() => repos.meters.update(id, change), patch.address ?? before.address, patch.busId ?? before.busId);
-    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
+    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k,
+      SECRET_FIELDS.has(k) ? '(changed)' : { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
     repos.journal.audit(actor, 'meter-updated', id, changed, now);
     return repos.meters.get(id)!;
   });

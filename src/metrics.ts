@@ -55,6 +55,11 @@ export function createMetrics() {
     pollsTotal: new Counter({ name: 'feikong_polls_total', help: 'Scheduled meter reads by result', labelNames: ['bus', 'result'], registers: [registry] }),
     readingsTotal: new Counter({ name: 'feikong_readings_total', help: 'Readings received by source and result', labelNames: ['source', 'result'], registers: [registry] }),
     readingsSplitTotal: new Counter({ name: 'feikong_readings_split_total', help: 'Readings whose interval from the reading before was split by time at a period reset, band edge or tariff change (docs/charging.md)', labelNames: ['source'], registers: [registry] }),
+    dataIdentifierMisses: new Counter({
+      name: 'feikong_dlt645_data_identifier_misses_total', help: 'DL/T 645 data identifiers a meter did not answer, by reason (per meter and DI: GET /v1/meters/{id})',
+      labelNames: ['bus', 'reason'], registers: [registry],
+    }),
+    frozenReadingsTotal: new Counter({ name: 'feikong_frozen_readings_total', help: 'Daily frozen readings stored, read on the day or backfilled', labelNames: ['bus', 'kind'], registers: [registry] }),
     paymentsTotal: new Counter({ name: 'feikong_payments_total', help: 'Payments posted by channel and result', labelNames: ['channel', 'result'], registers: [registry] }),
     paymentGroupSize: new Histogram({ name: 'feikong_payment_group_size', help: 'Payments committed together in one transaction (group commit)', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] }),
     webhookDeliveriesTotal: new Counter({ name: 'feikong_webhook_deliveries_total', help: 'Webhook delivery attempts by result (delivered; retry: failed, tried again later; failed: the last attempt failed and the subscriber was paused)', labelNames: ['result'], registers: [registry] }),

@@ -15,6 +15,12 @@ export interface Meter {
   lastEnergyWh: number | null;
   /** the latest disagreement of its per-tariff registers with its total register */
   registerMismatch?: { from: string; to: string; totalWh: number; bandsWh: number; differenceWh: number; toleranceWh: number } | null;
+  edition?: '2007' | '1997' | 'auto';
+  profile?: string | null;
+  /** one meter only */
+  profileInUse?: string | null;
+  live?: Record<string, { value: number; unit: string; at: string }>;
+  dataIdentifiers?: Array<{ di: string; answeredAt: string | null; lastValue: unknown; misses: number; missedAt: string | null; missReason: string | null }>;
 }
 
 export interface Account {

@@ -8,6 +8,18 @@ const Framing = Type.Array(Type.Union([Type.Literal('dlt645'), Type.Literal('mod
   description: "frame formats on the line, default [\"dlt645\"]; one RS-485 line may carry DL/T 645 and Modbus RTU meters together (both 8E1), sharing one queue",
 });
 
+/** DL/T 645 0x1C credentials (plaintext password levels; ESAM 98H needs a payload strategy). Never echoed by the API, masked by `config show`. */
+export const Dlt645Credentials = {
+  passwordLevel: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(4)], { description: 'PA of 0x1C: 0, 2 (default) or 4' })),
+  password: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{6}$', description: 'P0..P2 as 6 hex digits, default 000000' })),
+  operatorCode: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: 'C0..C3 as 8 hex digits, default 00000000' })),
+};
+
+const Dlt645BusOptions = Type.Object({
+  profile: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'reading profile (profiles/<name>.json) of meters on this bus that name none' })),
+  ...Dlt645Credentials,
+}, { additionalProperties: false, description: 'DL/T 645 defaults of the meters on this bus' });
+
 export const SerialBus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'bus id, referenced by meters' }),
   kind: Type.Literal('serial'),
@@ -18,6 +30,7 @@ export const SerialBus = Type.Object({
     description: "'auto' = even (8E1, DL/T 645) on real ports, none on pseudo-terminals",
   }),
   framing: Type.Optional(Framing),
+  dlt645: Type.Optional(Dlt645BusOptions),
 }, { additionalProperties: false });
 
 export const TcpBus = Type.Object({
@@ -27,6 +40,7 @@ export const TcpBus = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   baudRate: Type.Integer({ minimum: 300, maximum: 115200, default: 2400, description: 'line rate behind the DTU' }),
   framing: Type.Optional(Framing),
+  dlt645: Type.Optional(Dlt645BusOptions),
 }, { additionalProperties: false });
 
 export const ModbusTcpBus = Type.Object({
@@ -212,14 +226,22 @@ export const ConfigSchema = Type.Object({
     reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000, description: 'longest pause between attempts to reopen a link' }),
     linkWaitMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'how long a queued exchange waits for a link that is down before failing with BUS_CLOSED' }),
     timeSyncIntervalMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'broadcast time sync (DL/T 645 08H) at start and then at this interval; 0 = off' }),
-    readTou: Type.Boolean({ default: false, description: 'also read the time-of-use registers (DL/T 645 00010100..00010400, 1997: 9011..9014)' }),
+    readTou: Type.Boolean({ default: false, description: 'also read the time-of-use registers (DL/T 645 00010100..00010400, 1997: 9011..9014) of meters whose profile has none' }),
+    profilesDir: Type.Optional(Type.String({ minLength: 1, description: 'directory of DL/T 645 reading profiles (*.json); default: the profiles shipped in profiles/' })),
+    missedRetryMs: Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, default: 21_600_000, description: 'a DI a meter did not answer (no reply, or "no requested data") is not asked again for this long; the energy register is always asked' }),
+    liveValuesKept: Type.Integer({ minimum: 1, maximum: 10_000, default: 96, description: 'values kept per meter and quantity (voltage, current, power, …): the latest and the history before it' }),
+    dailyFrozen: Type.Boolean({ default: true, description: 'read daily frozen energy (日冻结) once a day, and the days missed after an outage (补抄), of meters whose profile has it' }),
+    backfillDaysMax: Type.Integer({ minimum: 0, maximum: 62, default: 62, description: 'how many past daily freezes are read at most after an outage (never from before the meter was registered)' }),
+    eventsIntervalMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: "how often the event counts of a meter's profile are read (and at once when a status word shows a change); 0 = never" }),
   }, { default: {}, additionalProperties: false }),
   engine: Type.Object({
     sweepIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
     graceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'time between alarm level 2 and a cut-off' }),
     commandExpiryMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000 }),
     confirmIntervalMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 2000, description: 'pause between read-backs of a sent command' }),
-    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'sends of one command at most; a command the meter refused every time ends refused' }),
+    refusalBackoffMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 15_000, description: 'pause before sending a refused command again; doubles with each refusal' }),
+    retryBackoffMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 60_000, description: 'after an automatic relay command failed, expired or was refused, the next automatic one for that meter waits this long, doubling with each further failure up to a day' }),
     noCut: NoCutWindows,
     commandsInFlightMax: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'relay commands running at once in all; restores are never held back by it' }),
     commandsPerLink: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'relay commands running at once per bus or concentrator; the rest wait queued, reconnects first' }),

@@ -99,7 +99,7 @@ export class Engine {
     this.bulk = new BulkService(repos, commands, now);
     this.calendar = new CalendarService(repos, config, logger.child({ component: 'calendar' }), now);
     this.calendar.refresh(); // evaluations before start() judge by the entered schedules too
-    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
+    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs, retryBackoffMs: config.engine.retryBackoffMs }, now);
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
 

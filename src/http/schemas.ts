@@ -39,6 +39,11 @@ export const RegisterMismatchView = Type.Object({
   differenceWh: Type.Integer({ description: 'bandsWh − totalWh' }),
   toleranceWh: Type.Integer({ description: '50 Wh plus 0.5 % of totalWh' }),
 }, { description: 'the latest disagreement between the per-tariff registers and the total register beyond the tolerance (docs/charging.md "Band and total registers"); the total is what is charged' });
+export const LiveValueView = Type.Object({
+  value: Type.Number({ description: 'in `unit`; money in integer fen' }),
+  unit: Type.String({ description: 'V, A, kW, Hz, fen, or "" for a power factor' }),
+  at: Iso,
+});
 
 export const MeterView = Type.Object({
   id: Type.String(),
@@ -56,6 +61,19 @@ export const MeterView = Type.Object({
   lastReadingAt: NullableIso,
   lastEnergyWh: Type.Union([Type.Integer(), Type.Null()]),
   registerMismatch: Type.Optional(Nullable(RegisterMismatchView)),
+  edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')], { description: 'DL/T 645 edition (other protocols: 2007, unused)' }),
+  profile: Nullable(Type.String({ description: "the meter's own DL/T 645 reading profile; null: the bus's default, else the edition's" })),
+  ownCredentials: Type.Boolean({ description: 'the meter has 0x1C credentials of its own (never shown); false: the bus\'s' }),
+  profileInUse: Type.Optional(Nullable(Type.String({ description: 'the DL/T 645 profile the meter is read with now (one meter only)' }))),
+  dataIdentifiers: Type.Optional(Type.Array(Type.Object({
+    di: Type.String({ description: '8 hex digits (2007) or 4 (1997)' }),
+    answeredAt: NullableIso,
+    lastValue: Nullable(Type.Any({ description: 'the decoded value of the last answer' })),
+    misses: Type.Integer({ description: 'times the meter did not answer it' }),
+    missedAt: NullableIso,
+    missReason: Nullable(Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' })),
+  }), { description: 'what each DL/T 645 data identifier asked did, answered last or missed (one meter only)' })),
+  live: Type.Optional(Type.Record(Type.String(), LiveValueView, { description: 'latest live value of each quantity (one meter only)' })),
 });
 
 export const AccountView = Type.Object({

@@ -67,7 +67,7 @@ export class MqttService {
     this.charging = new PendingCharging(repos, events, metrics, logger.child({ component: 'charging' }), {
       delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, transactionMs: m.ingest.chargeTransactionMs, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
-    this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
+    this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), { ...m.ingest, liveValuesKept: config.polling.liveValuesKept }, now);
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
     this.control = new ControlConnection({
       url: deps.url, clientId: `${stem}-control`, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,

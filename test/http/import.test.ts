@@ -142,4 +142,22 @@ describe('POST /v1/import/meters', () => {
     ]);
     expect((await fk.api('GET', '/v1/meters/im-2')).body).toMatchObject({ accountId: 'imp-2', supportsDirectClose: false });
   });
+
+  it('takes the edition, reading profile and 0x1C credentials of DL/T 645 meters, checking each', async () => {
+    const csv = [
+      'id,accountId,protocol,busId,address,edition,profile,passwordLevel,password,operatorCode',
+      'ip-1,imp-1,dlt645,line-1,000000000201,1997,dlt645-1997-single-phase,,,',
+      'ip-2,imp-1,dlt645,line-1,000000000202,auto,dlt645-2007-three-phase,4,A1B2C3,0000ABCD',
+      'ip-3,imp-1,dlt645,line-1,000000000203,2007,no-such-profile,,,',
+      'ip-4,imp-1,dlt645,line-1,000000000204,2007,dlt645-1997-single-phase,,,',
+      'ip-5,imp-1,dlt645,line-1,000000000205,2008,,,,',
+      'ip-6,imp-1,dlt645,line-1,000000000206,,,3,,',
+    ].join('\n');
+    const res = await postCsv('/v1/import/meters', csv);
+    expect(res.body).toMatchObject({ rows: 6, created: 2, createdIds: ['ip-1', 'ip-2'] });
+    expect(res.body.errors.map((e: { row: number; field: string }) => [e.row, e.field])).toEqual([[4, 'profile'], [5, 'profile'], [6, 'edition'], [7, 'passwordLevel']]);
+    expect(JSON.stringify(res.body)).not.toContain('A1B2C3');
+    expect((await fk.api('GET', '/v1/meters/ip-1')).body).toMatchObject({ edition: '1997', profile: 'dlt645-1997-single-phase', ownCredentials: false });
+    expect((await fk.api('GET', '/v1/meters/ip-2')).body).toMatchObject({ edition: 'auto', profile: 'dlt645-2007-three-phase', ownCredentials: true });
+  });
 });

@@ -168,7 +168,7 @@ describe('the event catalogue', () => {
     const built = [
       ...[1, 2].map((l) => `alarm-level-${l}`),
       ...['online', 'offline'].map((s) => `concentrator-${s}`),
-      ...['failed', 'expired'].map((s) => `command-${s}`),
+      ...['failed', 'expired', 'refused', 'unconfirmable'].map((s) => `command-${s}`),
       ...Object.values(CONFIRMED_EVENT),
       'trip-delayed', 'close-permitted',
     ];

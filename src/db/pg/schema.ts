@@ -84,6 +84,12 @@ export const meters = pgTable('meters', {
   online: integer('online').notNull().default(1),
   /** readings are stale (its concentrator is offline) */
   stale: integer('stale').notNull().default(0),
+  /** DL/T 645 reading profile (profiles/<name>.json); null: the bus's default, else the edition's */
+  profile: text('profile'),
+  /** DL/T 645 0x1C credentials of this meter; null: the bus's (never shown by the API, never logged) */
+  passwordLevel: integer('password_level'),
+  password: text('password'),
+  operatorCode: text('operator_code'),
   createdAt: int8('created_at').notNull(),
 }, (t) => [
   uniqueIndex('meters_bus_address').on(t.busId, t.address),
@@ -365,3 +371,45 @@ export const holidaySchedules = pgTable('holiday_schedules', {
   reason: text('reason').notNull(),
   updatedAt: int8('updated_at').notNull(),
 });
+
+/**
+ * What each data identifier of a DL/T 645 meter last did: when it was last answered and with
+ * what (the decoded value as JSON), and how often it was not (no reply, or the error word "no
+ * requested data"), so a missing DI is counted per meter and shown, and loses nothing else.
+ */
+export const meterDataIdentifiers = pgTable('meter_data_identifiers', {
+  meterId: text('meter_id').notNull(),
+  /** 8 hex digits (2007) or 4 (1997), most significant first */
+  di: text('di').notNull(),
+  answeredAt: int8('answered_at'),
+  lastValue: text('last_value'),
+  misses: integer('misses').notNull().default(0),
+  missedAt: int8('missed_at'),
+  /** 'no-reply' | 'no-requested-data' | the error word's flags */
+  missReason: text('miss_reason'),
+}, (t) => [primaryKey({ columns: [t.meterId, t.di] })]);
+
+/**
+ * Live values of a meter (voltage, current, active power, power factor, frequency, remaining and
+ * overdraft amount): the latest and a bounded history of each (polling.liveValuesKept). Integers
+ * in a fixed unit per quantity (src/live-values.ts): mV, mA, 0.1 W, thousandths, 0.01 Hz, fen.
+ */
+export const meterValues = pgTable('meter_values', {
+  meterId: text('meter_id').notNull(),
+  quantity: text('quantity').notNull(),
+  ts: int8('ts').notNull(),
+  value: int8('value').notNull(),
+}, (t) => [primaryKey({ columns: [t.meterId, t.quantity, t.ts] })]);
+
+/**
+ * Daily frozen readings (日冻结): the forward active energy a meter froze at the start of each of
+ * its days, by the meter's local day; read once a day and backfilled (补抄) after an outage.
+ */
+export const frozenReadings = pgTable('frozen_readings', {
+  meterId: text('meter_id').notNull(),
+  /** the meter's local day 'YYYY-MM-DD' the freeze opens */
+  day: text('day').notNull(),
+  frozenAt: int8('frozen_at').notNull(),
+  energyWh: int8('energy_wh').notNull(),
+  readAt: int8('read_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.meterId, t.day] })]);

@@ -16,6 +16,7 @@ import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
 import { calendarRepository } from './calendar.js';
+import { meterDataRepository } from './meter-data.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -36,6 +37,7 @@ export function createRepositories(db: Database) {
     leases: leasesRepository(db),
     pending: pendingRepository(db),
     calendar: calendarRepository(db),
+    meterData: meterDataRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
