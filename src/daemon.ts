@@ -13,7 +13,8 @@ import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type Sqlite } from './db/connection.js
 import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
+import type { EmbeddedBroker } from './mqtt/broker.js';
+import { startGuardedBroker } from './mqtt/embedded-setup.js';
 import { MqttService } from './mqtt/service.js';
 import { Bus } from './polling/bus.js';
 import { Dlt645Driver } from './polling/dlt645-driver.js';
@@ -59,6 +60,8 @@ export interface Daemon {
   /** http://host:port */
   httpUrl: string;
   mqttUrl: string;
+  /** the embedded broker's mqtts listener, when configured */
+  mqttTlsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -94,12 +97,16 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   let broker: EmbeddedBroker | null = null;
   let mqttUrl = config.mqtt.url ?? '';
+  let daemonSecret: string | null = null;
   if (!config.mqtt.url) {
-    broker = await startEmbeddedBroker(config.mqtt.embeddedHost, config.mqtt.embeddedPort);
+    ({ broker, daemonSecret } = await startGuardedBroker(config, repos, events, metrics, logger.child({ component: 'mqtt' }), now));
     mqttUrl = broker.url;
-    logger.info({ url: mqttUrl }, 'embedded MQTT broker listening');
+    logger.info({ url: mqttUrl, tls: broker.tlsUrl }, 'embedded MQTT broker listening');
   }
-  const mqtt = new MqttService({ config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker });
+  const mqtt = new MqttService({
+    config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker,
+    credentials: daemonSecret ? { password: daemonSecret } : { username: config.mqtt.username, password: config.mqtt.password },
+  });
 
   const buses = new Map<string, Bus>();
   const drivers = new Map<string, Dlt645Driver>();
@@ -215,5 +222,5 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     return stopping;
   };
 
-  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, mqttUrl, mqttTlsUrl: broker?.tlsUrl ?? null, stop };
 }
