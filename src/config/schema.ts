@@ -123,7 +123,7 @@ export const ConfigSchema = Type.Object({
     auth: Type.Object({
       allowAnonymous: Type.Boolean({ default: false, description: 'LAB SETTING: the embedded broker lets clients without credentials connect, with every right (they can forge readings and send relay commands); warned about at start' }),
       revocationCheckMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'how soon the embedded broker closes connections whose credential was revoked elsewhere (CLI, another daemon); at once when revoked through this daemon' }),
-      refusalLogIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'a refused connect, publish or subscribe is logged at most once per client, address and action in this interval (all are counted)' }),
+      refusalLogIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'a refused connect, publish or subscribe is logged at most once per remote address, action and reason in this interval (every one is counted in feikong_mqtt_refused_total)' }),
     }, { default: {}, additionalProperties: false }),
     tls: Type.Optional(Type.Object({
       host: Type.Optional(Type.String({ minLength: 1, description: 'default: mqtt.embeddedHost' })),

@@ -12,8 +12,8 @@
 //     negative PUBACK, [MQTT-3.3.5-2]); a refused subscription is answered 0x80 in the SUBACK.
 //
 // Every refusal is counted (feikong_mqtt_refused_total{action,reason}) and logged with client id
-// and address, at most once per client and action per mqtt.auth.refusalLogIntervalMs. A revoked
-// credential's connections are closed: at once when revoked through this daemon, within
+// and address, at most once per remote host, action and reason per mqtt.auth.refusalLogIntervalMs.
+// A revoked credential's connections are closed: at once when revoked through this daemon, within
 // mqtt.auth.revocationCheckMs when revoked elsewhere (the CLI, another daemon).
 import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
@@ -201,7 +201,8 @@ export class BrokerGuard {
     this.refused.inc({ action, reason });
     const address = addressOf(client);
     const identity = this.identities.get(client);
-    this.refusalLog.warn(`${action}\u0000${client.id}\u0000${address}`, {
+    // Keyed by the remote host, not the client id or port: a client that changes them is still one source.
+    this.refusalLog.warn(`${action}\u0000${reason}\u0000${hostOf(client)}`, {
       action, reason, clientId: client.id, address, identity: identity ? identityKey(identity) : null, ...fields,
     }, `MQTT ${action} refused`);
   }
@@ -215,6 +216,10 @@ export class BrokerGuard {
       if (set?.size === 0) this.byCredential.delete(identity.credentialId);
     }
   }
+}
+
+function hostOf(client: Client): string {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
 }
 
 function addressOf(client: Client): string {
