@@ -21,11 +21,13 @@ Commands:
   credentials revoke ID   revoke a credential at once
   credentials list [--all] [--concentrator CID]
                           list active credentials (--all: revoked ones too); never passwords
-  mosquitto --out DIR [--daemons STEM,STEM…]
+  mosquitto --out DIR [--port N] [--bind ADDRESS] [--cert FILE --key FILE] [--daemons STEM,STEM…]
                           write feikong.passwd, feikong.acl and feikong.conf for Mosquitto 2 from
                           the concentrator registry: the embedded broker's rights, the daemon's
-                          connections authenticated with mqtt.password (daemons: the mqtt.clientId
-                          stems of every daemon; default this configuration's)
+                          connections authenticated with mqtt.password; feikong.conf brings its
+                          listener (port default 1883; with --cert/--key: TLS, e.g. 8883);
+                          --daemons: the mqtt.clientId stems of every daemon (default this
+                          configuration's)
 
 Options:
   --config FILE           configuration file (default: FEIKONG_CONFIG)
@@ -33,7 +35,9 @@ Options:
 `;
 
 export function mqttCommand(argv: string[], io: CliIo): number {
-  const args = parseArgs(argv, { out: 'value', all: 'flag', concentrator: 'value', daemons: 'value', config: 'value', help: 'flag' });
+  const args = parseArgs(argv, {
+    out: 'value', all: 'flag', concentrator: 'value', daemons: 'value', port: 'value', bind: 'value', cert: 'value', key: 'value', config: 'value', help: 'flag',
+  });
   const [group, sub, ...rest] = args.positionals;
   if (args.options.help || !group) {
     io.out.write(MQTT_HELP);
@@ -104,10 +108,15 @@ function mosquitto(args: ReturnType<typeof parseArgs>, io: CliIo): number {
   }
   const stems = optionValue(args, 'daemons')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [clientIdStem(m.clientId)];
   for (const stem of stems) if (!/^[A-Za-z0-9_.-]{1,64}$/.test(stem)) throw new UsageError(`--daemons: "${stem}" is not a client id stem (letters, digits, _ . -)`);
+  const portText = optionValue(args, 'port') ?? '1883';
+  const port = Number(portText);
+  if (!/^[0-9]+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port needs a port number 1..65535, got "${portText}"`);
+  const [certFile, keyFile] = [optionValue(args, 'cert'), optionValue(args, 'key')];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together');
   const credentials = withRepositories(config, (repos) => repos.mqttCredentials.allActive());
   const files = mosquittoConfig({
     topics: new Topics(m.topicPrefix), credentials, daemonStems: stems, readingsConnections: m.ingest.connections,
-    daemonPasswordHash: hashMqttPassword(m.password), directory: out,
+    daemonPasswordHash: hashMqttPassword(m.password), directory: out, listener: { port, bind: optionValue(args, 'bind'), certFile, keyFile },
   });
   mkdirSync(out, { recursive: true });
   for (const [name, text] of Object.entries(files)) {
@@ -116,6 +125,6 @@ function mosquitto(args: ReturnType<typeof parseArgs>, io: CliIo): number {
     chmodSync(join(out, name), mode);
   }
   io.out.write(`wrote ${join(out, 'feikong.conf')}, feikong.passwd (${credentials.length} concentrators, ${stems.length} daemon(s)) and feikong.acl\n`);
-  io.err.write('Include feikong.conf from mosquitto.conf (after a listener line) and reload Mosquitto (SIGHUP) after each change of credentials.\n');
+  io.err.write('Include feikong.conf from mosquitto.conf (no other listener on its port) and reload Mosquitto (SIGHUP) after each change of credentials.\n');
   return 0;
 }

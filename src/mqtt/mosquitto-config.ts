@@ -5,7 +5,9 @@
 //                   (user name = client id) with the hash of mqtt.password
 //   feikong.acl     `user` blocks for the daemon's connections, `pattern` lines (%u = the user
 //                   name = the concentrator id) for every concentrator's own topics
-//   feikong.conf    allow_anonymous false, password_file, acl_file, use_username_as_clientid
+//   feikong.conf    allow_anonymous false, password_file, acl_file, and a listener with
+//                   use_username_as_clientid (a listener's own setting: Mosquitto 2.0 applies it
+//                   only to a listener defined in the same file, so the file brings its listener)
 //
 // use_username_as_clientid makes each client's client id its user name, so no one can take the
 // daemon's client id (Mosquitto, like every broker, closes the older connection with an id a new
@@ -27,6 +29,8 @@ export interface MosquittoConfigInput {
   daemonPasswordHash: string;
   /** where the files will be read by Mosquitto */
   directory: string;
+  /** the listener: port, optional bind address, optional TLS certificate and key files */
+  listener: { port: number; bind?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined };
 }
 
 export interface MosquittoFiles {
@@ -62,12 +66,16 @@ export function mosquittoConfig(input: MosquittoConfigInput): MosquittoFiles {
   acl.push(`pattern read ${own(CONCENTRATOR_SUBSCRIBES)}`);
   for (const c of input.credentials) passwd.push(`${c.concentratorId}:${c.passwordHash}`);
   const dir = resolve(input.directory);
+  const l = input.listener;
   const conf = [
     HEADER.trimEnd(),
-    '# Include it from mosquitto.conf (Debian: /etc/mosquitto/conf.d/ is included) after a `listener` line.',
+    '# Include it from mosquitto.conf (Debian: /etc/mosquitto/conf.d/ is included); it brings its listener.',
     'allow_anonymous false',
     `password_file ${join(dir, 'feikong.passwd')}`,
     `acl_file ${join(dir, 'feikong.acl')}`,
+    '',
+    `listener ${l.port}${l.bind ? ` ${l.bind}` : ''}`,
+    ...(l.certFile && l.keyFile ? [`certfile ${resolve(l.certFile)}`, `keyfile ${resolve(l.keyFile)}`] : []),
     '# A client id is its user name: no client can take another\'s (or the daemon\'s) session.',
     'use_username_as_clientid true',
     '',
