@@ -1,5 +1,6 @@
-// `npm run demo`: the daemon, a simulated DTU with four DL/T 645 prepaid meters, and a seeded demo
-// fleet. Loads are exaggerated so that within a minute one account is warned and cut off, and a
+// `npm run demo`: the daemon, a simulated DTU with four DL/T 645 prepaid meters, a simulated
+// concentrator with a fifth meter (connected to the embedded broker with its own MQTT credential),
+// and a seeded demo fleet. Loads are exaggerated so that within a minute one account is warned and cut off, and a
 // protected one goes to manual review instead; the printed payment command restores supply.
 // Needs nothing but Node: the meters sit behind a TCP serial server (DTU) on loopback.
 import { rmSync, mkdirSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { startDaemon } from '../src/daemon.js';
 import { createApiKey } from '../src/http/auth.js';
 import { formatYuan } from '../src/domain/money.js';
 import { startDlt645Bus } from '../simulators/dlt645/bus.js';
+import { SimConcentrator } from '../simulators/concentrator/index.js';
+import { createMqttCredential } from '../src/mqtt/credentials.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(root, '.demo/data');
@@ -41,16 +44,27 @@ const config = loadConfig({
 const daemon = await startDaemon(config, createLogger(config.log.level));
 const admin = createApiKey(daemon.repos, 'demo-admin', 'admin', Date.now());
 const api = daemon.httpUrl;
+// The concentrator gets its MQTT credential as an operator would give it one (POST /v1/mqtt-credentials
+// or `feikong mqtt credentials create dcu-1`): anonymous clients are refused.
+const dcu = daemon.repos.transaction(() => createMqttCredential(daemon.repos, 'dcu-1', 'demo', Date.now()));
+const concentrator = new SimConcentrator({
+  url: daemon.mqttUrl, id: 'dcu-1', username: dcu.username, password: dcu.password,
+  meters: [{ address: '000000000005', energyWh: 3_400_000, loadW: 2_000 }],
+});
+await concentrator.start();
+concentrator.schedule(3000);
+void concentrator.publishRound().catch(() => {});
+const mqttPort = new URL(daemon.mqttUrl).port;
 
 const line = '─'.repeat(78);
 process.stdout.write(`
 ${line}
- feikong demo — a head-end with 4 simulated prepaid meters behind a TCP DTU
+ feikong demo — 4 simulated prepaid meters behind a TCP DTU, a 5th behind a concentrator (MQTT)
 ${line}
  Console        ${api}/         (operator console: log in with the admin API key below)
  API            ${api}/v1        (OpenAPI and a browsable UI at ${api}/docs)
  Metrics        ${api}/metrics
- MQTT broker    ${daemon.mqttUrl}
+ MQTT broker    ${daemon.mqttUrl}  (concentrator dcu-1: user name dcu-1, password ${dcu.password})
  Admin API key  ${admin.secret}
 
  Watch: demo-02 (李娜) runs low: alarm 1, alarm 2, then a cut-off after a 15 s grace.
@@ -60,6 +74,10 @@ ${line}
    curl -s -X POST ${api}/v1/payments \\
      -H "Authorization: Bearer ${admin.secret}" -H 'content-type: application/json' \\
      -d '{"accountId":"demo-02","channel":"wechat","channelTxnId":"demo-pay-1","amountFen":5000}'
+
+ demo-05 (王强) is behind the simulated concentrator dcu-1, read over MQTT every 3 s. Listen as it:
+   mosquitto_sub -h 127.0.0.1 -p ${mqttPort} -u dcu-1 -P '${dcu.password}' -t feikong/v1/concentrators/dcu-1/commands -v
+ (without -u/-P, or on another concentrator's topics, the broker refuses: try it)
 
  Look at an account:  curl -s -H "Authorization: Bearer ${admin.secret}" ${api}/v1/accounts/demo-02
  Ask the engine why:  curl -s -H "Authorization: Bearer ${admin.secret}" ${api}/v1/accounts/demo-02/why
@@ -85,6 +103,7 @@ const stop = async () => {
   stopping = true;
   clearInterval(timer);
   process.stdout.write('\nstopping…\n');
+  await concentrator.stop();
   await daemon.stop();
   await sim.close();
   process.exit(0);
