@@ -14,7 +14,7 @@ import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import type { EmbeddedBroker } from './mqtt/broker.js';
-import { startGuardedBroker } from './mqtt/embedded-setup.js';
+import { readMqttFiles, startGuardedBroker } from './mqtt/embedded-setup.js';
 import { MqttService } from './mqtt/service.js';
 import { Bus } from './polling/bus.js';
 import { Dlt645Driver } from './polling/dlt645-driver.js';
@@ -71,6 +71,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
 export async function startDaemon(config: Config, logger: Logger, now: () => number = Date.now): Promise<Daemon> {
   // Register maps are validated before anything opens: a bad map stops start-up naming file and key.
   const registerMaps = RegisterMaps.load(registerMapsDirectory(config.modbus.registerMapsDir));
+  // So are the MQTT certificate files (a bad path names its key).
+  const mqttFiles = readMqttFiles(config);
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -99,13 +101,13 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   let mqttUrl = config.mqtt.url ?? '';
   let daemonSecret: string | null = null;
   if (!config.mqtt.url) {
-    ({ broker, daemonSecret } = await startGuardedBroker(config, repos, events, metrics, logger.child({ component: 'mqtt' }), now));
+    ({ broker, daemonSecret } = await startGuardedBroker(config, mqttFiles.tls, repos, events, metrics, logger.child({ component: 'mqtt' }), now));
     mqttUrl = broker.url;
     logger.info({ url: mqttUrl, tls: broker.tlsUrl }, 'embedded MQTT broker listening');
   }
   const mqtt = new MqttService({
     config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker,
-    credentials: daemonSecret ? { password: daemonSecret } : { username: config.mqtt.username, password: config.mqtt.password },
+    credentials: daemonSecret ? { password: daemonSecret } : { username: config.mqtt.username, password: config.mqtt.password, ca: mqttFiles.ca },
   });
 
   const buses = new Map<string, Bus>();

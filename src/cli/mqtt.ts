@@ -51,7 +51,7 @@ export function mqttCommand(argv: string[], io: CliIo): number {
   switch (sub) {
     case 'create': {
       if (rest.length === 0) throw new UsageError('mqtt credentials create needs at least one concentrator id');
-      const created = withRepositories(config, (repos) => repos.transaction(() => rest.map((cid) => createMqttCredential(repos, cid, actor, now))));
+      const created = withRepositories(config, (repos) => repos.transaction(() => rest.map((cid) => createMqttCredential(repos, cid, actor, now, undefined, clientIdStem(config.mqtt.clientId)))));
       const out = optionValue(args, 'out');
       if (out) {
         writeFileSync(out, `${JSON.stringify(Object.fromEntries(created.map((c) => [c.username, c.password])), null, 2)}\n`, { mode: 0o600 });

@@ -3,12 +3,11 @@
 // default, each connection's client id as its user name, which is what a Mosquitto configured by
 // `feikong mqtt mosquitto` expects (use_username_as_clientid: no one else can take the id).
 // For an mqtts:// broker, mqtt.caFile names the CA its certificate must chain to.
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/load.js';
-
 export interface MqttClientCredentials {
   username?: string | undefined;
   password?: string | undefined;
+  /** CA certificate(s) an mqtts broker's certificate must chain to (mqtt.caFile, read at start) */
+  ca?: Buffer | undefined;
 }
 
 export interface ClientAuthOptions {
@@ -16,15 +15,8 @@ export interface ClientAuthOptions {
   forClient(clientId: string): { username?: string; password?: string; ca?: Buffer };
 }
 
-export function clientAuthOptions(credentials: MqttClientCredentials, caFile: string | undefined): ClientAuthOptions {
-  let ca: Buffer | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile);
-    } catch (err) {
-      throw new ConfigError(`configuration key "mqtt.caFile": cannot read ${caFile}: ${(err as Error).message}`, 'mqtt.caFile');
-    }
-  }
+export function clientAuthOptions(credentials: MqttClientCredentials): ClientAuthOptions {
+  const ca = credentials.ca;
   return {
     forClient(clientId) {
       const out: { username?: string; password?: string; ca?: Buffer } = ca ? { ca } : {};

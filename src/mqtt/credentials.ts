@@ -18,9 +18,17 @@ export interface CreatedMqttCredential {
   replaced: string | null;
 }
 
-export function checkConcentratorId(concentratorId: string): void {
+/**
+ * A concentrator id must be one topic level, and not one of the daemon's client ids (`daemonStem`
+ * and `{daemonStem}-…`, which the brokers reserve for the daemon: such a concentrator could never
+ * connect).
+ */
+export function checkConcentratorId(concentratorId: string, daemonStem?: string): void {
   if (!CONCENTRATOR_ID.test(concentratorId)) {
     throw new AppError('VALIDATION', `concentrator id "${concentratorId}" is not valid: 1 to 64 of letters, digits and _ . : -`);
+  }
+  if (daemonStem !== undefined && (concentratorId === daemonStem || concentratorId.startsWith(`${daemonStem}-`))) {
+    throw new AppError('VALIDATION', `concentrator id "${concentratorId}" is reserved: the daemon's MQTT client ids are "${daemonStem}" and "${daemonStem}-…" (mqtt.clientId)`);
   }
 }
 
@@ -31,9 +39,9 @@ export function checkConcentratorId(concentratorId: string): void {
  */
 export function createMqttCredential(
   repos: Repositories, concentratorId: string, actor: string, now: number,
-  secret?: { password: string; passwordHash: string },
+  secret?: { password: string; passwordHash: string }, daemonStem?: string,
 ): CreatedMqttCredential {
-  checkConcentratorId(concentratorId);
+  checkConcentratorId(concentratorId, daemonStem);
   const password = secret?.password ?? newMqttSecret();
   const passwordHash = secret?.passwordHash ?? hashMqttPassword(password);
   const previous = repos.mqttCredentials.activeOf(concentratorId);

@@ -1,7 +1,8 @@
 // Starts the embedded broker as the daemon runs it: the guard (authentication, topic rights), the
 // mqtts listener when configured, revocations through this daemon closing connections at once,
 // and a warning when the lab setting lets anonymous clients in. Returns the password of the
-// daemon's own connection (made now, never stored).
+// daemon's own connection (made now, never stored). readMqttFiles() reads the certificate files
+// the configuration names, before anything opens, so a bad path stops start-up naming its key.
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
@@ -16,14 +17,28 @@ import { newMqttSecret } from './password-hash.js';
 import { clientIdStem } from './service.js';
 import { Topics } from './topics.js';
 
-export async function startGuardedBroker(config: Config, repos: Repositories, events: EventBus, metrics: Metrics, logger: Logger, now: () => number): Promise<{ broker: EmbeddedBroker; daemonSecret: string }> {
+export interface MqttFiles {
+  /** the embedded broker's mqtts listener, when configured */
+  tls: TlsListener | null;
+  /** mqtt.caFile: the CA of an external mqtts broker */
+  ca: Buffer | undefined;
+}
+
+type TlsListener = { host: string; port: number; options: TlsOptions };
+
+export function readMqttFiles(config: Config): MqttFiles {
+  const caFile = config.mqtt.caFile;
+  return { tls: config.mqtt.url ? null : tlsListener(config), ca: caFile ? readKey('mqtt.caFile', caFile) : undefined };
+}
+
+export async function startGuardedBroker(config: Config, tls: TlsListener | null, repos: Repositories, events: EventBus, metrics: Metrics, logger: Logger, now: () => number): Promise<{ broker: EmbeddedBroker; daemonSecret: string }> {
   const m = config.mqtt;
   const daemonSecret = newMqttSecret();
   const guard = new BrokerGuard({
     topics: new Topics(m.topicPrefix), allowAnonymous: m.auth.allowAnonymous, daemonClientIdStem: clientIdStem(m.clientId), daemonSecret,
     revocationCheckMs: m.auth.revocationCheckMs, refusalLogIntervalMs: m.auth.refusalLogIntervalMs,
   }, repos.mqttCredentials, metrics.mqttRefusedTotal, logger.child({ component: 'mqtt-auth' }), now);
-  const broker = await startEmbeddedBroker({ host: m.embeddedHost, port: m.embeddedPort, guard, tls: tlsListener(config) });
+  const broker = await startEmbeddedBroker({ host: m.embeddedHost, port: m.embeddedPort, guard, tls });
   events.on('mqtt-credential-revoked', (id) => guard.revoked(id));
   if (m.auth.allowAnonymous) {
     logger.warn({ key: 'mqtt.auth.allowAnonymous' }, 'LAB SETTING: the embedded MQTT broker accepts clients without credentials, with every right (forged readings, relay commands); never use it in production');
@@ -31,16 +46,18 @@ export async function startGuardedBroker(config: Config, repos: Repositories, ev
   return { broker, daemonSecret };
 }
 
-function tlsListener(config: Config): { host: string; port: number; options: TlsOptions } | null {
+function readKey(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`configuration key "${key}": cannot read ${path}: ${(err as Error).message}`, key);
+  }
+}
+
+function tlsListener(config: Config): TlsListener | null {
   const t = config.mqtt.tls;
   if (!t) return null;
-  const read = (key: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new ConfigError(`configuration key "mqtt.tls.${key}": cannot read ${path}: ${(err as Error).message}`, `mqtt.tls.${key}`);
-    }
-  };
+  const read = (key: string, path: string) => readKey(`mqtt.tls.${key}`, path);
   if (t.clientCertificates !== 'off' && !t.caFile) {
     throw new ConfigError(`configuration key "mqtt.tls.caFile": client certificates "${t.clientCertificates}" need the CA they must chain to`, 'mqtt.tls.caFile');
   }

@@ -72,7 +72,7 @@ export class MqttService {
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
     this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
-    const auth = clientAuthOptions(deps.credentials, m.caFile);
+    const auth = clientAuthOptions(deps.credentials);
     this.control = new ControlConnection({
       url: deps.url, clientId: `${stem}-control`, auth, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,
       keepaliveSec: m.keepaliveSec, reconnectMs: m.reconnectMs, publishTimeoutMs: m.publishTimeoutMs, subscribeWaitMs: SUBSCRIBE_WAIT_MS,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { verifyMqttPassword } from '../../src/mqtt/password-hash.js';
+import { clientIdStem } from '../../src/mqtt/service.js';
 
 let fk: TestDaemon;
 beforeAll(async () => {
@@ -32,6 +33,11 @@ describe('MQTT credentials API', () => {
       expect(res.body.error.message).toMatch(/concentratorId/);
     }
     expect((await fk.api('POST', '/v1/mqtt-credentials', { body: { concentratorId: 'dcu-x', password: 'mine' } })).status).toBe(400);
+    // The daemon's own client ids are no concentrator's.
+    const stem = clientIdStem(fk.daemon.config.mqtt.clientId);
+    const reserved = await fk.api('POST', '/v1/mqtt-credentials', { body: { concentratorId: `${stem}-control` } });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error.message).toContain('reserved');
     for (const role of ['operator', 'billing', 'read-only'] as const) {
       expect((await fk.api('POST', '/v1/mqtt-credentials', { role, body: { concentratorId: 'dcu-x' } })).status).toBe(403);
     }

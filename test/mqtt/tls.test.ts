@@ -3,11 +3,14 @@
 // their id (and then have exactly that concentrator's rights); an untrusted certificate, a
 // certificate naming another concentrator than the user name, and a TLS client without
 // credentials are refused; with client certificates required, TLS refuses a client without one.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { makeTestPki, type TestPki } from '../helpers/certificates.js';
+import { dropTestDatabase } from '../helpers/database.js';
 import { SimConcentrator } from '../../simulators/concentrator/index.js';
 import { isoWithOffset } from '../../simulators/concentrator/meters.js';
 import { address, committedCount, fleet } from './fixtures.js';
@@ -54,6 +57,16 @@ describe('embedded broker over TLS (mqtts)', () => {
     return mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 20_000, ...options })
       .then(async (c) => { await c.endAsync(true); return 'connected'; }, (err: Error) => err.message);
   }
+
+  it('refuses to start with client certificates but no CA, or a certificate file it cannot read, naming the key', async () => {
+    const tls = { host: '127.0.0.1', port: 0, certFile: pki.serverCert, keyFile: pki.serverKey };
+    const dataDir = mkdtempSync(join(tmpdir(), 'feikong-tls-config-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    cleanups.push(() => dropTestDatabase(dataDir));
+    await expect(startTestDaemon({ mqtt: { tls: { ...tls, clientCertificates: 'required' } } }, dataDir)).rejects.toThrow(/mqtt\.tls\.caFile/);
+    await expect(startTestDaemon({ mqtt: { tls: { ...tls, keyFile: `${pki.dir}/missing.key` } } }, dataDir)).rejects.toThrow(/mqtt\.tls\.keyFile.*missing\.key/);
+    await expect(startTestDaemon({ mqtt: { url: 'mqtts://127.0.0.1:1', caFile: `${pki.dir}/missing.crt` } }, dataDir)).rejects.toThrow(/mqtt\.caFile/);
+  });
 
   it('takes a concentrator with its password over TLS, and one identified by its certificate', async () => {
     const { td, repos, url } = await setup('optional');

@@ -11,6 +11,7 @@ import { actorOf } from '../auth.js';
 import type { MqttCredentialRow } from '../../db/repo/index.js';
 import { checkConcentratorId, createMqttCredential, revokeMqttCredential } from '../../mqtt/credentials.js';
 import { hashMqttPasswordAsync, newMqttSecret } from '../../mqtt/password-hash.js';
+import { clientIdStem } from '../../mqtt/service.js';
 
 const ConcentratorId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'the concentrator id, as in its topics; also its MQTT user name' });
 
@@ -48,11 +49,12 @@ export const mqttCredentialRoutes: FastifyPluginAsyncTypebox<{ services: HttpSer
       },
     },
   }, async (request, reply) => {
-    checkConcentratorId(request.body.concentratorId);
+    const stem = clientIdStem(services.config.mqtt.clientId);
+    checkConcentratorId(request.body.concentratorId, stem);
     const password = newMqttSecret();
     const passwordHash = await hashMqttPasswordAsync(password);
     const now = services.now();
-    const created = repos.transaction(() => createMqttCredential(repos, request.body.concentratorId, actorOf(request), now, { password, passwordHash }));
+    const created = repos.transaction(() => createMqttCredential(repos, request.body.concentratorId, actorOf(request), now, { password, passwordHash }, stem));
     if (created.replaced) services.events.emit('mqtt-credential-revoked', created.replaced);
     reply.header('cache-control', 'no-store');
     return reply.status(201).send({ credential: view(repos.mqttCredentials.get(created.id)!, tz), username: created.username, password: created.password, replaced: created.replaced });
