@@ -101,7 +101,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   let mqttUrl = config.mqtt.url ?? '';
   let daemonSecret: string | null = null;
   if (!config.mqtt.url) {
-    ({ broker, daemonSecret } = await startGuardedBroker(config, mqttFiles.tls, repos, events, metrics, logger.child({ component: 'mqtt' }), now));
+    ({ broker, daemonSecret } = await startGuardedBroker(config, mqttFiles.tls, repos, events, metrics, logger.child({ component: 'mqtt' })));
     mqttUrl = broker.url;
     logger.info({ url: mqttUrl, tls: broker.tlsUrl }, 'embedded MQTT broker listening');
   }

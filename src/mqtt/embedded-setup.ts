@@ -31,13 +31,14 @@ export function readMqttFiles(config: Config): MqttFiles {
   return { tls: config.mqtt.url ? null : tlsListener(config), ca: caFile ? readKey('mqtt.caFile', caFile) : undefined };
 }
 
-export async function startGuardedBroker(config: Config, tls: TlsListener | null, repos: Repositories, events: EventBus, metrics: Metrics, logger: Logger, now: () => number): Promise<{ broker: EmbeddedBroker; daemonSecret: string }> {
+export async function startGuardedBroker(config: Config, tls: TlsListener | null, repos: Repositories, events: EventBus, metrics: Metrics, logger: Logger): Promise<{ broker: EmbeddedBroker; daemonSecret: string }> {
   const m = config.mqtt;
   const daemonSecret = newMqttSecret();
+  // On the wall clock, not the daemon's: revocations are stamped by other processes (the CLI) with theirs.
   const guard = new BrokerGuard({
     topics: new Topics(m.topicPrefix), allowAnonymous: m.auth.allowAnonymous, daemonClientIdStem: clientIdStem(m.clientId), daemonSecret,
     revocationCheckMs: m.auth.revocationCheckMs, refusalLogIntervalMs: m.auth.refusalLogIntervalMs,
-  }, repos.mqttCredentials, metrics.mqttRefusedTotal, logger.child({ component: 'mqtt-auth' }), now);
+  }, repos.mqttCredentials, metrics.mqttRefusedTotal, logger.child({ component: 'mqtt-auth' }), Date.now);
   const broker = await startEmbeddedBroker({ host: m.embeddedHost, port: m.embeddedPort, guard, tls });
   events.on('mqtt-credential-revoked', (id) => guard.revoked(id));
   if (m.auth.allowAnonymous) {
