@@ -20,7 +20,7 @@ import { emit, figure, log, size, type Figure } from './lib/figures.js';
 import { median, spread } from './lib/stats.js';
 import { freePort, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
 import { concentratorsOf, ReadingsPublisher } from './lib/mqtt-load.js';
-import { FLAT_TARIFF, seedFleet, tempDir, type SeedTariff } from './lib/seed.js';
+import { BENCH_MQTT_PASSWORD, FLAT_TARIFF, seedFleet, tempDir, type SeedTariff } from './lib/seed.js';
 
 const meters = size(10_240, 512);
 /** long enough that the pending backlog's swings (up to maxPendingReadings) are small against a run */
@@ -73,13 +73,17 @@ try {
   const mqttPort = await freePort();
   daemon = await startDaemonProcess({
     dataDir: data.dir,
-    env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_LOG__LEVEL: 'warn' },
+    // Anonymous clients allowed (lab setting) for the broker-alone reference only: its topic is one
+    // no concentrator may publish to. The measured runs connect with the concentrators' credentials.
+    env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_MQTT__AUTH__ALLOW_ANONYMOUS: 'true', FEIKONG_LOG__LEVEL: 'warn' },
     ...(process.env.BENCH_CPU_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] } : {}),
   });
   const publisher = new ReadingsPublisher(`mqtt://127.0.0.1:${mqttPort}`, concentrators);
   let acked = 0;
   for (const shape of SHAPES) {
+    publisher.password = null;
     const bare = await publish(publisher, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon);
+    publisher.password = BENCH_MQTT_PASSWORD;
     log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
     await publish(publisher, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon);
     const rates: number[] = [];

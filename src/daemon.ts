@@ -13,7 +13,8 @@ import { SQLITE_WAL_AUTOCHECKPOINT_PAGES, type Sqlite } from './db/connection.js
 import { createRepositories, type Repositories } from './db/repo/index.js';
 import { EventBus } from './events.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
+import type { EmbeddedBroker } from './mqtt/broker.js';
+import { readMqttFiles, startGuardedBroker } from './mqtt/embedded-setup.js';
 import { MqttService } from './mqtt/service.js';
 import { Bus } from './polling/bus.js';
 import { Dlt645Driver } from './polling/dlt645-driver.js';
@@ -68,6 +69,8 @@ export interface Daemon {
   /** the ops listener's http://host:port (metrics, docs, probes), when http.ops is set */
   opsUrl: string | null;
   mqttUrl: string;
+  /** the embedded broker's mqtts listener, when configured */
+  mqttTlsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -91,6 +94,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const webhookTargets = new WebhookTargets(config.webhooks.allowedNetworks, () => ownEndpoints);
   // So are the DL/T 645 reading profiles: one naming an unknown DI stops start-up naming it.
   const profiles = Profiles.load(profilesDirectory(config.polling.profilesDir));
+  // So are the MQTT certificate files (a bad path names its key).
+  const mqttFiles = readMqttFiles(config);
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -117,18 +122,22 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   let broker: EmbeddedBroker | null = null;
   let mqttUrl = config.mqtt.url ?? '';
+  let daemonSecret: string | null = null;
   if (!config.mqtt.url) {
     try {
-      broker = await startEmbeddedBroker(config.mqtt.embeddedHost, config.mqtt.embeddedPort);
+      ({ broker, daemonSecret } = await startGuardedBroker(config, mqttFiles.tls, repos, events, metrics, logger.child({ component: 'mqtt' })));
     } catch (err) {
       await checkpointer?.stop();
       db.close();
       throw listenError(err, mqttListener(config.mqtt));
     }
     mqttUrl = broker.url;
-    logger.info({ url: mqttUrl }, 'embedded MQTT broker listening');
+    logger.info({ url: mqttUrl, tls: broker.tlsUrl }, 'embedded MQTT broker listening');
   }
-  const mqtt = new MqttService({ config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker });
+  const mqtt = new MqttService({
+    config, repos, events, metrics, logger: logger.child({ component: 'mqtt' }), now, url: mqttUrl, embedded: broker,
+    credentials: daemonSecret ? { password: daemonSecret } : { username: config.mqtt.username, password: config.mqtt.password, ca: mqttFiles.ca },
+  });
 
   const buses = new Map<string, Bus>();
   const drivers = new Map<string, Dlt645Driver>();
@@ -309,5 +318,5 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     logger.info({ url: opsUrl }, 'ops listener (metrics, docs, probes) listening');
   }
 
-  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, opsUrl, mqttUrl, stop };
+  return { config, repos, metrics, events, engine, commands, mqtt, buses, pollers, collection, leases, http, httpUrl, opsUrl, mqttUrl, mqttTlsUrl: broker?.tlsUrl ?? null, stop };
 }

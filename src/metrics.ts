@@ -105,6 +105,7 @@ export function createMetrics() {
       supplyPointStates = fn;
     },
     mqttMessagesTotal: new Counter({ name: 'feikong_mqtt_messages_total', help: 'Concentrator uplink messages by kind (readings, acks, status) and result', labelNames: ['kind', 'result'], registers: [registry] }),
+    mqttRefusedTotal: new Counter({ name: 'feikong_mqtt_refused_total', help: 'Embedded broker refusals by action (connect, publish, subscribe) and reason', labelNames: ['action', 'reason'], registers: [registry] }),
     deadLettersTotal: new Counter({ name: 'feikong_dead_letters_total', help: 'Messages or readings kept as dead letters, by source and reason', labelNames: ['source', 'reason'], registers: [registry] }),
     ingestBatchReadings: new Histogram({ name: 'feikong_mqtt_ingest_batch_readings', help: 'Readings committed per ingest transaction', buckets: [1, 10, 100, 500, 1000, 2000, 4000, 10_000], registers: [registry] }),
     ingestCommitSeconds: new Histogram({ name: 'feikong_mqtt_ingest_commit_seconds', help: 'Duration of one ingest transaction, commit included', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] }),

@@ -10,7 +10,7 @@
 import { spawnTs } from './daemon.js';
 import { sampleCpu } from './cpu-group.js';
 import { sampleProcess } from './proc.js';
-import { METERS_PER_CONCENTRATOR } from './seed.js';
+import { BENCH_MQTT_PASSWORD, METERS_PER_CONCENTRATOR } from './seed.js';
 import type { PublisherResult, PublisherSpec } from '../mqtt/publisher.js';
 
 export interface PublishRun {
@@ -69,6 +69,9 @@ async function chargingState(daemonUrl: string): Promise<ChargingState> {
 export class ReadingsPublisher {
   private round = 1;
 
+  /** the concentrators' MQTT password (seed.ts); null: they connect anonymously (mqtt.auth.allowAnonymous) */
+  password: string | null = BENCH_MQTT_PASSWORD;
+
   constructor(private readonly url: string, private readonly concentrators: PublisherSpec['concentrators']) {}
 
   /**
@@ -79,6 +82,7 @@ export class ReadingsPublisher {
     const before = await chargingState(daemon.url);
     const spec: PublisherSpec = {
       url: this.url, topic, concentrators: this.concentrators, readingsPerMessage, durationS: seconds, window, round0: this.round, protocolVersion: 4,
+      ...(this.password !== null ? { password: this.password } : {}),
     };
     const child = spawnTs('bench/mqtt/publisher.ts', [JSON.stringify(spec)]);
     let out = '';

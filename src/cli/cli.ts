@@ -6,6 +6,7 @@ import { isAppError } from '../errors.js';
 import { UsageError } from './args.js';
 import type { CliIo } from './context.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
+import { MQTT_HELP, mqttCommand } from './mqtt.js';
 import { IMPORT_HELP, importCommand } from './import.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
@@ -20,6 +21,10 @@ Commands:
   keys create --name N --role R   create an API key (the secret is printed once)
   keys revoke ID                  revoke an API key
   keys list                       list API keys
+  mqtt credentials create CID     create a concentrator's MQTT credential (the password is printed once)
+  mqtt credentials revoke ID      revoke an MQTT credential
+  mqtt credentials list           list MQTT credentials
+  mqtt mosquitto --out DIR        write a Mosquitto configuration with the embedded broker's rights
   import accounts FILE.csv        create accounts from CSV (per-row errors)
   import meters FILE.csv          create meters from CSV (per-row errors)
   ledger check                    check the ledger's invariants; exit 1 if any is broken
@@ -55,6 +60,7 @@ export function runCli(argv: string[], io: CliIo): number {
   try {
     switch (command) {
       case 'keys': return keysCommand(rest, io);
+      case 'mqtt': return mqttCommand(rest, io);
       case 'import': return importCommand(rest, io);
       case 'ledger': return ledgerCommand(rest, io);
       case 'config': return configCommand(rest, io);
@@ -84,5 +90,5 @@ export function runCli(argv: string[], io: CliIo): number {
 
 function helpFor(command: string | undefined): string {
   if (command === 'calendar') return CALENDAR_HELP;
-  return command === 'keys' ? KEYS_HELP : command === 'import' ? IMPORT_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
+  return command === 'keys' ? KEYS_HELP : command === 'mqtt' ? MQTT_HELP : command === 'import' ? IMPORT_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
 }

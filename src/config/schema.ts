@@ -193,6 +193,25 @@ export const ConfigSchema = Type.Object({
     reconnectMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'pause before reconnecting to the broker' }),
     publishTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'bound on one command publish (QoS 1 PUBACK from the broker)' }),
     readBackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'wait for the reading after a command ack that shows the relay state' }),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "the daemon's user name at an external broker; default: each connection's client id (what the generated Mosquitto configuration expects)" })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: "the daemon's password at an external broker (feikong mqtt mosquitto puts its hash in the password file)" })),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: "CA certificate(s) (PEM) that an external broker's TLS certificate must chain to (mqtts:// URL); default: the system's" })),
+    auth: Type.Object({
+      allowAnonymous: Type.Boolean({ default: false, description: 'LAB SETTING: the embedded broker lets clients without credentials connect, with every right (they can forge readings and send relay commands); warned about at start' }),
+      revocationCheckMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'how soon the embedded broker closes connections whose credential was revoked elsewhere (CLI, another daemon); at once when revoked through this daemon' }),
+      refusalLogIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'a refused connect, publish or subscribe is logged at most once per remote address, action and reason in this interval (every one is counted in feikong_mqtt_refused_total)' }),
+    }, { default: {}, additionalProperties: false }),
+    tls: Type.Optional(Type.Object({
+      host: Type.Optional(Type.String({ minLength: 1, description: 'default: mqtt.embeddedHost' })),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+      certFile: Type.String({ minLength: 1, description: "the broker's certificate (PEM, with its chain)" }),
+      keyFile: Type.String({ minLength: 1, description: "the certificate's private key (PEM)" }),
+      caFile: Type.Optional(Type.String({ minLength: 1, description: 'CA certificate(s) (PEM) that client certificates must chain to' })),
+      crlFile: Type.Optional(Type.String({ minLength: 1, description: 'revoked client certificates (PEM CRL)' })),
+      clientCertificates: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+        default: 'off', description: "'optional' or 'required': a client certificate trusted by caFile identifies the concentrator by its CN (no password needed); 'required' refuses TLS clients without one",
+      }),
+    }, { additionalProperties: false, description: 'an mqtts listener of the embedded broker' })),
     ingest: Type.Object({
       connections: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'subscriber connections for readings on an external broker, each holding one message until its batch commits; above 1 needs sharedGroup' }),
       inFlightWindow: Type.Integer({ minimum: 1, maximum: 65_535, default: 1000, description: 'unacknowledged readings messages a broker may send to one connection (MQTT 5 receive maximum)' }),

@@ -293,6 +293,23 @@ export const concentrators = sqliteTable('concentrators', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * MQTT credentials of concentrators: the user name is the concentrator id; the password is a
+ * random secret shown once at creation and stored only as a PBKDF2-SHA512 hash in Mosquitto's
+ * `$7$` format (src/mqtt/password-hash.ts), so the same row serves the embedded broker and a
+ * generated Mosquitto password file. At most one active credential per concentrator.
+ */
+export const mqttCredentials = sqliteTable('mqtt_credentials', {
+  id: text('id').primaryKey(),
+  concentratorId: text('concentrator_id').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+}, (t) => [
+  uniqueIndex('mqtt_credentials_one_active').on(t.concentratorId).where(sql`revoked_at IS NULL`),
+  index('mqtt_credentials_revoked').on(t.revokedAt),
+]);
+
 export const webhooks = sqliteTable('webhooks', {
   id: text('id').primaryKey(),
   url: text('url').notNull(),

@@ -77,9 +77,9 @@ describe("the demo's meters CSV", () => {
     expect(viaCli.err).toBe(`feikong: database: ${databaseLine({ dataDir, database: testDatabaseConfig(dataDir) })}\n`);
 
     // The daemon sees the meter the CLI created: one database.
-    const meter = await fetch(`${daemon.httpUrl}/v1/meters/meter-05`, { headers: { authorization: `Bearer ${admin}` } });
+    const meter = await fetch(`${daemon.httpUrl}/v1/meters/meter-06`, { headers: { authorization: `Bearer ${admin}` } });
     expect(meter.status).toBe(200);
-    expect(await meter.json()).toMatchObject({ id: 'meter-05', accountId: 'demo-05', busId: DEMO_BUS });
+    expect(await meter.json()).toMatchObject({ id: 'meter-06', accountId: 'demo-06', busId: DEMO_BUS });
   }, SPAWN_TIMEOUT);
 
   it('without the demo\'s configuration, the bus is refused and the CLI says which configuration it checked against', () => {

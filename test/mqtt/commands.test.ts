@@ -26,7 +26,7 @@ describe('relay commands through concentrators (embedded broker)', () => {
     const { repos, config } = td.daemon;
     fleet(repos, config, 'dcu-7', 2);
     const sim = new SimConcentrator({
-      url: td.daemon.mqttUrl, id: 'dcu-7', behaviour,
+      url: td.daemon.mqttUrl, id: 'dcu-7', ...td.credentials('dcu-7'), behaviour,
       meters: [{ address: address(1), energyWh: 5000, loadW: 500 }, { address: address(2), energyWh: 7000 }],
     });
     sims.push(sim);

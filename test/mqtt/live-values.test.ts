@@ -18,7 +18,7 @@ describe('live values from concentrator readings', () => {
     td = await startTestDaemon({ engine: { sweepIntervalMs: 3_600_000 }, polling: { liveValuesKept: 2 } });
     const { repos, config } = td.daemon;
     const [meterId] = fleet(repos, config, 'dcu-1', 1);
-    sim = new SimConcentrator({ url: td.daemon.mqttUrl, id: 'dcu-1', meters: [{ address: address(1), energyWh: 1_000_000, loadW: 0 }] });
+    sim = new SimConcentrator({ url: td.daemon.mqttUrl, id: 'dcu-1', ...td.credentials('dcu-1'), meters: [{ address: address(1), energyWh: 1_000_000, loadW: 0 }] });
     await sim.start();
     const t0 = Date.parse('2026-11-22T08:00:00+08:00');
     for (let i = 0; i < 3; i++) {

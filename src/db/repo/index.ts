@@ -17,6 +17,7 @@ import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
 import { calendarRepository } from './calendar.js';
 import { meterDataRepository } from './meter-data.js';
+import { mqttCredentialsRepository } from './mqtt-credentials.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -38,6 +39,7 @@ export function createRepositories(db: Database) {
     pending: pendingRepository(db),
     calendar: calendarRepository(db),
     meterData: meterDataRepository(db),
+    mqttCredentials: mqttCredentialsRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
@@ -57,3 +59,4 @@ export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';
 export type { BusLeaseRow } from './leases.js';
 export type { HolidayScheduleRow, ScheduleOrigin } from './calendar.js';
+export type { MqttCredentialRow, ActiveMqttCredential } from './mqtt-credentials.js';
