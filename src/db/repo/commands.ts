@@ -4,15 +4,11 @@
 import type { Database } from '../database.js';
 import { jsonValues } from '../dialect.js';
 import type { LeaseFence } from './leases.js';
+import type { CommandAction, CommandOrigin, CommandOutcome, CommandState, FinalCommandState } from '../../domain/codes.js';
 
-export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
-/**
- * 'refused': the meter refused it (after the retries a refusal gets); 'unconfirmable': sent to a
- * meter that cannot show its relay state (no status word 3), so never confirmed.
- */
-export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'refused' | 'unconfirmable';
-export type CommandOrigin = 'engine' | 'operator' | 'hold';
-export const ACTIVE_STATES: readonly CommandState[] = ['queued', 'sent'];
+// The states, outcomes, actions and origins, each value described: src/domain/codes.ts.
+export type { CommandAction, CommandOrigin, CommandOutcome, CommandState } from '../../domain/codes.js';
+export { ACTIVE_STATES } from '../../domain/codes.js';
 
 export interface CommandRow {
   id: string;
@@ -24,7 +20,7 @@ export interface CommandRow {
   reason: string;
   attempts: number;
   /** final outcome; while active, the latest intermediate one (e.g. 'trip-delayed') or null */
-  outcome: string | null;
+  outcome: CommandOutcome | null;
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
@@ -135,11 +131,11 @@ export function commandsRepository(db: Database) {
       noteError.run({ id, error, at });
     },
     /** Records an intermediate outcome of an active command ('trip-delayed', 'close-permitted'). */
-    noteOutcome(id: string, outcome: string, error: string | null, at: number): void {
+    noteOutcome(id: string, outcome: CommandOutcome, error: string | null, at: number): void {
       noteOutcome.run({ id, outcome, error, at });
     },
     /** Moves an active command to a final state; false when it was already final. */
-    finish(id: string, state: Exclude<CommandState, 'queued' | 'sent'>, outcome: string, at: number, error?: string): boolean {
+    finish(id: string, state: FinalCommandState, outcome: CommandOutcome, at: number, error?: string): boolean {
       return finish.run({ id, state, outcome, at, error: error ?? null }).changes === 1;
     },
     /** Commands newest first, before the cursor (createdAt, id), filtered by state, meter and origin. */
