@@ -100,7 +100,7 @@ export const MeterView = Type.Object({
     lastValue: Nullable(Type.Any({ description: 'the decoded value of the last answer' })),
     misses: Type.Integer({ description: 'times the meter did not answer it' }),
     missedAt: NullableIso,
-    missReason: Nullable(Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' })),
+    missReason: Nullable(Type.String({ description: 'no-reply | bad-checksum | no-requested-data | refused: … | bad-value: …' })),
   }), { description: 'what each DL/T 645 data identifier asked did, answered last or missed (one meter only)' })),
   live: Type.Optional(Type.Record(Type.String(), LiveValueView, { description: 'latest live value of each quantity (one meter only)' })),
 });
@@ -136,6 +136,10 @@ export const CommandView = Type.Object({
   lastError: Nullable(Type.String({
     description: 'what went wrong in the current attempt, or why the command ended when it failed, expired, was refused or is unconfirmable; '
       + 'null once confirmed',
+  })),
+  lastAttemptError: Nullable(Type.String({
+    description: 'the error of an earlier attempt, kept apart when a new attempt starts or the command is confirmed: a confirmed command '
+      + 'whose way there was not smooth (a garbled reply, a second send) shows it here, with lastError null',
   })),
   createdAt: Iso,
   sentAt: NullableIso,

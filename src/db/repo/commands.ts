@@ -21,7 +21,10 @@ export interface CommandRow {
   attempts: number;
   /** final outcome; while active, the latest intermediate one (e.g. 'trip-delayed') or null */
   outcome: CommandOutcome | null;
+  /** what went wrong in the current attempt, or why it ended; null once confirmed */
   lastError: string | null;
+  /** the error of an earlier attempt (or of this one, once confirmed), kept apart */
+  lastAttemptError: string | null;
   createdAt: number;
   sentAt: number | null;
   finishedAt: number | null;
@@ -36,7 +39,7 @@ export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin'
   & { bulkId?: string | null; triggerAt?: number | null };
 
 const COMMAND_COLUMNS = `id, meter_id AS "meterId", action, state, origin, actor, reason, attempts, outcome,
-  last_error AS "lastError", created_at AS "createdAt", sent_at AS "sentAt", finished_at AS "finishedAt",
+  last_error AS "lastError", last_attempt_error AS "lastAttemptError", created_at AS "createdAt", sent_at AS "sentAt", finished_at AS "finishedAt",
   expires_at AS "expiresAt", updated_at AS "updatedAt", bulk_id AS "bulkId", trigger_at AS "triggerAt"`;
 
 export function commandsRepository(db: Database) {
@@ -60,15 +63,19 @@ export function commandsRepository(db: Database) {
   const forBulk = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE bulk_id = ? ORDER BY meter_id`);
   const bulkCounts = db.prepare(`SELECT state, COUNT(*) AS n FROM commands WHERE bulk_id = ? GROUP BY state`);
   const queuedOfBulk = db.prepare(`SELECT id FROM commands WHERE bulk_id = ? AND state = 'queued'`).pluck();
+  // A new attempt starts with no error; the one before keeps its own apart.
   const markSent = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
-    last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
+    last_attempt_error = COALESCE(last_error, last_attempt_error), last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
   const markSentFenced = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
-    last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')
+    last_attempt_error = COALESCE(last_error, last_attempt_error), last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')
     AND EXISTS (SELECT 1 FROM bus_leases WHERE bus_id = @busId AND node_id = @nodeId AND epoch = @epoch)`);
   const noteError = db.prepare(`UPDATE commands SET last_error = @error, updated_at = @at WHERE id = @id`);
   const noteOutcome = db.prepare(`UPDATE commands SET outcome = @outcome, last_error = @error, updated_at = @at
     WHERE id = @id AND state IN ('queued', 'sent')`);
-  const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome, last_error = COALESCE(@error, last_error),
+  // Confirmed: nothing is wrong any more; what went wrong on the way is kept apart.
+  const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome,
+    last_error = CASE WHEN CAST(@state AS text) = 'confirmed' THEN NULL ELSE COALESCE(@error, last_error) END,
+    last_attempt_error = CASE WHEN CAST(@state AS text) = 'confirmed' THEN COALESCE(last_error, last_attempt_error) ELSE last_attempt_error END,
     finished_at = @at, updated_at = @at WHERE id = @id AND state IN ('queued', 'sent')`);
   const listPage = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
     WHERE (created_at, id) < (@beforeAt, @beforeId) AND (CAST(@states AS text) IS NULL OR state IN (SELECT value FROM ${jsonValues(db, '@states')}))

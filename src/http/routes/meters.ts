@@ -116,7 +116,7 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
           meterId: Type.String(),
           edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Null()], { description: 'null: the meter answered nothing' }),
           answered: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), value: Type.Any() })),
-          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' }) })),
+          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | bad-checksum | no-requested-data | refused: … | bad-value: …' }) })),
           suggestedProfile: Type.Union([Type.String(), Type.Null()]),
           profile: Type.Union([Type.String(), Type.Null()], { description: "the meter's own profile now" }),
         }),
