@@ -1,11 +1,16 @@
 // Command line for the simulators: starts a bus of DL/T 645 prepaid meters on a pseudo-terminal,
 // a serial port or a TCP port (DTU), prints where the head-end should connect, and logs every
-// request in one line until interrupted.
+// request in one line until interrupted. Meters can be made faulty on a schedule (--fault, see
+// dlt645/fault-grammar.ts), so the head-end can be rehearsed against them.
 //
-//   feikong-sim dlt645 --pty --baud 2400 --meters 000000000001,000000000002 --load-w 2000 --td 30
+//   feikong-sim dlt645 --pty --baud 2400 --meters 000000000001,000000000002 --load-w 2000 --td 30 \
+//       --fault 000000000002=silent,for=30s
 import { parseArgs } from 'node:util';
 import { FunctionCode } from '../protocols/dlt645/index.js';
 import { startDlt645Bus, type SimBusEvent } from './dlt645/index.js';
+import { FaultSyntaxError } from './dlt645/fault-grammar.js';
+import { FAULT_HELP } from './dlt645/fault-help.js';
+import { FaultPlacementError, installFaults, placeFaults, type PlacedFault } from './dlt645/install-faults.js';
 import type { SimTransport } from './dlt645/transports.js';
 
 const USAGE = `Usage: feikong-sim dlt645 (--pty | --tcp PORT | --serial PATH) [options]
@@ -26,9 +31,11 @@ Options:
   --trip-delay-ms MS    delay between a trip command and the relay opening (default 0)
   --password HEX        6-hex-digit control password (default 000000)
   --no-direct-close     meters only know 1B (close permitted), not 1C (direct close)
+  --fault METER=EFFECT  make a meter faulty, on a schedule (below; repeatable)
   --quiet               do not log requests
   -h, --help            show this text
-`;
+
+${FAULT_HELP}`;
 
 const FUNCTION_NAMES = new Map<number, string>(Object.entries(FunctionCode).map(([name, code]) => [code, name]));
 
@@ -75,6 +82,7 @@ async function runDlt645(args: string[]): Promise<void> {
       'trip-delay-ms': { type: 'string' },
       password: { type: 'string' },
       'no-direct-close': { type: 'boolean' },
+      fault: { type: 'string', multiple: true },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -93,6 +101,13 @@ async function runDlt645(args: string[]): Promise<void> {
       : { kind: 'serial', path: values.serial ?? '' };
   const addresses = (values.meters ?? '000000000001').split(',').map((a) => a.trim()).filter(Boolean);
   for (const address of addresses) if (!/^\d{12}$/.test(address)) fail(`meter address must be 12 digits, got '${address}'`);
+  let faults: PlacedFault[] = [];
+  try {
+    faults = placeFaults(values.fault ?? [], addresses);
+  } catch (error) {
+    if (error instanceof FaultSyntaxError || error instanceof FaultPlacementError) fail(error.message);
+    throw error;
+  }
 
   const bus = await startDlt645Bus({
     transport,
@@ -110,8 +125,14 @@ async function runDlt645(args: string[]): Promise<void> {
       if (!values.quiet || event.kind === 'error') process.stdout.write(`${describe(event)}\n`);
     },
   });
+  const faulty = installFaults(bus, faults, {
+    onHit: (address, fault, hit) => {
+      if (!values.quiet) process.stdout.write(`${new Date().toISOString()} ${address} fault ${fault}: hit ${hit}\n`);
+    },
+  });
   const where = bus.devicePath !== undefined ? `device: ${bus.devicePath}` : `port: ${String(bus.port)}`;
   process.stdout.write(`DL/T 645 simulator: ${addresses.length} meter(s) ${addresses.join(', ')}\n${where}\n`);
+  for (const line of faulty) process.stdout.write(`fault: ${line}\n`);
 
   let stopping = false;
   const stop = (): void => {
