@@ -132,7 +132,7 @@ async function runDlt645(args: string[]): Promise<void> {
   });
   const where = bus.devicePath !== undefined ? `device: ${bus.devicePath}` : `port: ${String(bus.port)}`;
   process.stdout.write(`DL/T 645 simulator: ${addresses.length} meter(s) ${addresses.join(', ')}\n${where}\n`);
-  for (const line of faulty) process.stdout.write(`fault: ${line}\n`);
+  for (const fault of faulty) process.stdout.write(`fault: ${fault.text}\n`);
 
   let stopping = false;
   const stop = (): void => {

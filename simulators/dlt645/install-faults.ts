@@ -36,19 +36,19 @@ export interface InstallOptions {
   onHit?: (address: string, fault: string, hit: number) => void;
 }
 
-/** Installs the faults (schedules start now) and returns one line per meter and fault. */
-export function installFaults(bus: SimBus, faults: readonly PlacedFault[], options: InstallOptions = {}): string[] {
-  const lines: string[] = [];
+/** Installs the faults (schedules start now) and returns, per meter and fault, the fault as `--fault` writes it for that one meter. */
+export function installFaults(bus: SimBus, faults: readonly PlacedFault[], options: InstallOptions = {}): { address: string; text: string }[] {
+  const lines: { address: string; text: string }[] = [];
   // addBehaviour puts a behaviour first: install the last fault first, so the first given is asked first.
   for (const fault of [...faults].reverse()) {
-    const text = formatFault(fault.spec);
     for (const address of fault.addresses) {
+      const text = formatFault({ ...fault.spec, meter: address });
       const meter = bus.meter(address);
       meter.addBehaviour(faultBehaviour(fault.spec, {
         ...(options.clock ? { clock: options.clock } : {}),
         onHit: (hit) => options.onHit?.(address, text, hit),
       }));
-      lines.unshift(`${address} ${text}`);
+      lines.unshift({ address, text });
     }
   }
   return lines;
