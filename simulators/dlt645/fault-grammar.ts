@@ -9,6 +9,18 @@
 //   000000000001=refuse-reconnect            refuses every reconnect (1B and 1C)
 //   all=slow-bytes:300ms,after=1m,count=10   10 slow replies, from one minute after start
 import { DataIdentifier, type ControlRefusal } from '../../protocols/dlt645/index.js';
+import {
+  FaultSyntaxError,
+  formatDuration,
+  formatSchedule,
+  parseDuration,
+  parseSchedule,
+  parseWhole,
+  splitFault,
+  type FaultSchedule as Schedule,
+} from '../fault-schedule.js';
+
+export { FaultSyntaxError, formatDuration };
 
 export type FaultEffect =
   | { kind: 'silent' }
@@ -38,36 +50,14 @@ export type RequestFilter =
   | 'keep-power-release'
   | { di: number };
 
-export interface FaultSchedule {
-  /** Requests the fault looks at; null: every request but broadcast time. */
-  only: RequestFilter[] | null;
-  /** Active from this long after the simulator started. */
-  afterMs: number;
-  /** Active for this long (from `afterMs`); null: for ever. */
-  forMs: number | null;
-  /** Hits `hits` of every `of` requests it looks at (the first of each run); null: every one. */
-  rate: { hits: number; of: number } | null;
-  /** Spent after this many hits; null: never. */
-  count: number | null;
-}
+/** When a fault shows (fault-schedule.ts); `only` null: every request but broadcast time. */
+export type FaultSchedule = Schedule<RequestFilter>;
 
 export interface FaultSpec {
   /** As written: a 12-digit address, `all`, or a name the caller resolves (the demo's meter ids). */
   meter: string;
   effect: FaultEffect;
   schedule: FaultSchedule;
-}
-
-export class FaultSyntaxError extends Error {
-  readonly code = 'FAULT_SYNTAX';
-  constructor(
-    readonly text: string,
-    readonly part: string,
-    detail: string,
-  ) {
-    super(`--fault '${text}': ${part}: ${detail}`);
-    this.name = 'FaultSyntaxError';
-  }
 }
 
 export const REFUSALS: readonly ControlRefusal[] = ['other', 'keep-power', 'unauthorised', 'expired'];
@@ -81,12 +71,8 @@ export const FILTER_WORDS: readonly Exclude<RequestFilter, { di: number }>[] = [
   'read', 'read-address', 'control', 'disconnect', 'reconnect', 'close-permitted', 'direct-close',
   'alarm', 'alarm-release', 'keep-power', 'keep-power-release',
 ];
-const KEYS = ['only', 'after', 'for', 'rate', 'count'] as const;
-/** Longest duration accepted anywhere: a week. */
-const MAX_DURATION_MS = 7 * 86_400_000;
 const MAX_GAP_MS = 10_000;
 const MAX_DELAY_MS = 60_000;
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** DataIdentifier keys in the words of the command line: statusWord3 → status-word-3. */
 const DI_BY_NAME = new Map<string, number>(
@@ -98,41 +84,22 @@ const DI_BY_NAME = new Map<string, number>(
 const NAME_BY_DI = new Map<number, string>([...DI_BY_NAME].map(([name, di]) => [di, name]));
 
 export function parseFault(text: string): FaultSpec {
-  const eq = text.indexOf('=');
-  if (eq <= 0) throw new FaultSyntaxError(text, 'meter', "expected METER=EFFECT, e.g. '000000000003=silent'");
-  const meter = text.slice(0, eq).trim();
-  if (!/^[A-Za-z0-9_.-]+$/.test(meter)) throw new FaultSyntaxError(text, `meter '${meter}'`, 'expected a 12-digit address, all, or a meter id');
-  const [head = '', ...options] = text.slice(eq + 1).split(',');
-  const schedule: FaultSchedule = { only: null, afterMs: 0, forMs: null, rate: null, count: null };
-  const effect = parseEffect(text, head.trim(), schedule);
-  const seen = new Set<string>();
-  for (const option of options) {
-    const at = option.indexOf('=');
-    const key = (at < 0 ? option : option.slice(0, at)).trim();
-    const value = at < 0 ? '' : option.slice(at + 1).trim();
-    if (!(KEYS as readonly string[]).includes(key)) throw new FaultSyntaxError(text, `'${option}'`, `expected one of ${KEYS.map((k) => `${k}=…`).join(', ')}`);
-    if (at < 0 || value === '') throw new FaultSyntaxError(text, key, 'needs a value after =');
-    if (seen.has(key)) throw new FaultSyntaxError(text, key, 'given twice');
-    seen.add(key);
-    if (key === 'only') schedule.only = [...(schedule.only ?? []), ...value.split('+').map((w) => parseFilter(text, w.trim()))];
-    else if (key === 'after') schedule.afterMs = parseDuration(text, key, value, MAX_DURATION_MS);
-    else if (key === 'for') schedule.forMs = parseDuration(text, key, value, MAX_DURATION_MS, 1);
-    else if (key === 'rate') schedule.rate = parseRate(text, value);
-    else schedule.count = parseWhole(text, key, value, 1, 1_000_000);
+  const { meter, head, options } = splitFault(text);
+  const shorthand = SHORTHANDS[head];
+  const effect = shorthand ? { ...shorthand.effect } : parseEffect(text, head);
+  const schedule = parseSchedule(text, options, (word) => parseFilter(text, word));
+  if (shorthand) {
+    if (schedule.only) throw new FaultSyntaxError(text, 'only', `${head} already says which requests (only=${shorthand.only.join('+')}); use refuse,only=… instead`);
+    schedule.only = [...shorthand.only];
   }
   return { meter, effect, schedule };
 }
 
-function parseEffect(text: string, head: string, schedule: FaultSchedule): FaultEffect {
+function parseEffect(text: string, head: string): FaultEffect {
   const colon = head.indexOf(':');
   const name = colon < 0 ? head : head.slice(0, colon);
   const arg = colon < 0 ? undefined : head.slice(colon + 1);
-  const shorthand = SHORTHANDS[name];
-  if (shorthand) {
-    if (arg !== undefined) throw new FaultSyntaxError(text, name, 'takes no argument');
-    schedule.only = [...shorthand.only];
-    return { ...shorthand.effect };
-  }
+  if (SHORTHANDS[name]) throw new FaultSyntaxError(text, name, 'takes no argument');
   if (!(EFFECTS as readonly string[]).includes(name)) {
     throw new FaultSyntaxError(text, `effect '${name}'`, `expected one of ${[...EFFECTS, ...Object.keys(SHORTHANDS)].join(', ')}`);
   }
@@ -188,42 +155,6 @@ function parseDi(text: string, part: string, word: string): number {
   throw new FaultSyntaxError(text, part, `'${word}' is no data identifier: 8 hex digits (04000503) or a name (${[...DI_BY_NAME.keys()].slice(0, 3).join(', ')}, …)`);
 }
 
-function parseDuration(text: string, part: string, value: string, maxMs: number, minMs = 0): number {
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(value);
-  if (!match) throw new FaultSyntaxError(text, part, `'${value}' is no duration: a whole number with ms, s, m or h (e.g. 30s)`);
-  const [, digits = '', unit] = match;
-  if (unit === undefined) throw new FaultSyntaxError(text, part, `'${value}' needs a unit: ms, s, m or h (e.g. ${value}s)`);
-  const ms = Number(digits) * (UNITS[unit] ?? 1);
-  if (!(ms >= minMs && ms <= maxMs)) throw new FaultSyntaxError(text, part, `'${value}' is out of range ${formatDuration(minMs)}..${formatDuration(maxMs)}`);
-  return ms;
-}
-
-function parseWhole(text: string, part: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new FaultSyntaxError(text, part, `expected a whole number in ${min}..${max}, got '${value}'`);
-  }
-  return Number(value);
-}
-
-function parseRate(text: string, value: string): { hits: number; of: number } {
-  const match = /^(\d+)\/(\d+)$/.exec(value);
-  if (!match) throw new FaultSyntaxError(text, 'rate', `expected N/M (N of every M requests, e.g. 1/5), got '${value}'`);
-  const hits = Number(match[1]);
-  const of = Number(match[2]);
-  if (!(of >= 1 && of <= 1_000_000 && hits >= 1 && hits <= of)) {
-    throw new FaultSyntaxError(text, 'rate', `N/M needs 1 <= N <= M <= 1000000, got '${value}'`);
-  }
-  return { hits, of };
-}
-
-/** The shortest duration text for `ms` (what parseDuration reads back). */
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
 function formatFilter(filter: RequestFilter): string {
   return typeof filter === 'string' ? filter : (NAME_BY_DI.get(filter.di) ?? filter.di.toString(16).padStart(8, '0').toUpperCase());
 }
@@ -239,12 +170,5 @@ export function formatFault(spec: FaultSpec): string {
             : effect.kind === 'refuse' ? `:${effect.reason}`
               : effect.kind === 'missing' ? `:${formatFilter({ di: effect.di })}`
                 : '';
-  const options = [
-    schedule.only ? `only=${schedule.only.map(formatFilter).join('+')}` : '',
-    schedule.afterMs ? `after=${formatDuration(schedule.afterMs)}` : '',
-    schedule.forMs !== null ? `for=${formatDuration(schedule.forMs)}` : '',
-    schedule.rate ? `rate=${schedule.rate.hits}/${schedule.rate.of}` : '',
-    schedule.count !== null ? `count=${schedule.count}` : '',
-  ].filter(Boolean);
-  return [`${spec.meter}=${effect.kind}${arg}`, ...options].join(',');
+  return [`${spec.meter}=${effect.kind}${arg}`, ...formatSchedule(schedule, formatFilter)].join(',');
 }

@@ -1,9 +1,7 @@
 // Faults chosen on the command line (fault-grammar.ts), turned into meter behaviours with their
-// schedule: which requests they look at, from when, for how long, how often and how many times.
-//
-//   request ─▶ looked at? (only, not broadcast time) ─▶ in the window [after, after+for)?
-//           ─▶ the k-th looked at: hit when (k-1) mod M < N ─▶ hits < count? ─▶ the effect
-//   anything else passes on to the next behaviour, and finally to the meter's own answer.
+// schedule (fault-schedule.ts): which requests they look at, from when, for how long, how often
+// and how many times. A request the fault does not act on passes on to the next behaviour, and
+// finally to the meter's own answer. Broadcast time (08H) is never looked at.
 //
 // Time comes from an injected clock, so a test can move a schedule without waiting for it.
 import {
@@ -29,6 +27,7 @@ import {
   wrongChecksum,
   type Behaviour,
 } from './behaviours.js';
+import { ScheduleState } from '../fault-schedule.js';
 import { formatFault, type FaultEffect, type FaultSpec, type RequestFilter } from './fault-grammar.js';
 import type { SimMeter } from './meter.js';
 import { send, type Reply } from './reply.js';
@@ -54,25 +53,17 @@ const ACTIONS: Readonly<Record<string, readonly ControlAction[]>> = {
 
 /** The behaviour that makes a meter show `spec`'s fault on its schedule. */
 export function faultBehaviour(spec: FaultSpec, options: FaultOptions = {}): Behaviour {
-  const clock = options.clock ?? Date.now;
-  const start = clock();
-  const { only, afterMs, forMs, rate, count } = spec.schedule;
+  const state = new ScheduleState(spec.schedule, options.clock ?? Date.now);
+  const filters = spec.schedule.only ?? defaultFilter(spec.effect);
   const effect = effectBehaviour(spec.effect);
-  let seen = 0;
-  let hits = 0;
   return {
     name: `fault ${formatFault(spec)}`,
     onRequest(frame, meter) {
-      if (!looksAt(frame, only ?? defaultFilter(spec.effect))) return undefined;
-      const elapsed = clock() - start;
-      if (elapsed < afterMs || (forMs !== null && elapsed >= afterMs + forMs)) return undefined;
-      if (count !== null && hits >= count) return undefined;
-      seen += 1;
-      if (rate !== null && (seen - 1) % rate.of >= rate.hits) return undefined;
+      if (!looksAt(frame, filters) || !state.consider()) return undefined;
       const reply = effect.onRequest(frame, meter);
       if (reply === undefined) return undefined;
-      hits += 1;
-      options.onHit?.(hits);
+      const hit = state.hit(); // counted even when nobody listens (onHit?.() would skip it)
+      options.onHit?.(hit);
       return reply;
     },
   };

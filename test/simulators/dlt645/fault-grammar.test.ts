@@ -64,6 +64,7 @@ describe('parseFault', () => {
     ['m=silent,rate=half', 'rate', /expected N\/M/],
     ['m=silent,count=0', 'count', /whole number in 1\.\.1000000/],
     ['m=silent,only=dis', "only 'dis'", /expected read, read-address, control/],
+    ['m=refuse-reconnect,only=disconnect', 'only', /refuse-reconnect already says which requests \(only=reconnect\)/],
     ['m=silent,soon=1s', "'soon=1s'", /expected one of only=…, after=…, for=…, rate=…, count=…/],
   ])('refuses %s, naming %s', (text, part, detail) => {
     let error: unknown;
