@@ -1,6 +1,7 @@
-// The fault grammar of the simulator's command line: one `--fault` names a meter, what it does
-// wrong, and when. Pure text in, a FaultSpec out (faults.ts turns it into a behaviour); an error
-// names the part that was wrong and what was expected.
+// The fault grammar of the DL/T 645 simulator's command line: one `--fault` names a meter, what it
+// does wrong, and when (the schedule, shared with the Modbus simulator: ../fault-schedule.ts). Pure
+// text in, a FaultSpec out (faults.ts turns it into a behaviour); an error names the part that was
+// wrong and what was expected.
 //
 //   --fault METER=EFFECT[:ARG][,KEY=VALUE]...
 //

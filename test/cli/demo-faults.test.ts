@@ -4,7 +4,7 @@
 // kept by the simulator, not a window of wall-clock time) it answers and comes back online; a
 // disconnect of meter-01 is confirmed and its reconnect ends refused, as docs/commands.md says.
 // Shorter engine pauses come from FEIKONG_* variables, which the demo honours like the daemon.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,4 +108,21 @@ describe('npm run demo -- --fault', () => {
     await waitFor(() => eventLine('command-refused', 'meter-01').test(out), EVENT_TIMEOUT, 'the command-refused event line');
     expect((await call('GET', '/v1/meters/meter-01')).relayState).toBe('open');
   }, EVENT_TIMEOUT * 3 + 10_000);
+});
+
+describe('npm run demo -- --fault, refused', () => {
+  const run = (args: string[]): Promise<{ code: number; err: string }> => new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--dir', join(dir, 'refused'), ...args], { cwd: root, timeout: START_TIMEOUT }, (error, _out, err) =>
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, err }));
+  });
+
+  it('names the meter behind the concentrator, and the part of a fault it cannot read, before starting anything', async () => {
+    const concentrator = await run(['--fault', 'meter-05=silent']);
+    expect(concentrator.code).toBe(2);
+    expect(concentrator.err).toMatch(/^feikong demo: --fault: meter-05 is behind the simulated concentrator dcu-1 \(MQTT\), not on the DTU; faults are for meter-01, meter-02, meter-03, meter-04, meter-06\n/);
+    const unreadable = await run(['--fault', 'meter-03=silent,rate=1-in-5']);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.err).toMatch(/^feikong demo: --fault 'meter-03=silent,rate=1-in-5': rate: expected N\/M/);
+    expect(unreadable.err).toContain('Usage: npm run demo --');
+  }, START_TIMEOUT);
 });
