@@ -56,7 +56,7 @@ describe('feikong-sim dlt645', () => {
     const { output } = run(['dlt645', '--tcp', '0', '--baud', '9600', '--meters', '000000000001,000000000002', '--energy-wh', '1230', '--td', '20',
       '--fault', `${METER_2}=bad-checksum,rate=1/2`]);
     const port = await expectWithin(() => /port: (\d+)/.exec(output())?.[1], 15_000, 'the simulator to print its port');
-    expect(output()).toContain(`fault: ${METER_2}=bad-checksum,rate=1/2\n`);
+    await expectWithin(() => output().includes(`fault: ${METER_2}=bad-checksum,rate=1/2\n`), 10_000, 'the fault in force to be printed');
     headEnd = await HeadEnd.connectTcp(Number(port));
     const he = headEnd;
     await he.send(readRequest(METER_2, DataIdentifier.forwardActiveTotal));

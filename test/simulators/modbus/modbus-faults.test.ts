@@ -135,7 +135,7 @@ describe('feikong-sim modbus --fault', () => {
     child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const port = await eventually(() => {
       const found = /Modbus TCP port: (\d+)/.exec(out)?.[1];
-      if (!found) throw new Error(`no port yet: ${out}`);
+      if (!found || !out.includes('fault: ')) throw new Error(`no port and faults yet: ${out}`);
       return Number(found);
     }, 30_000, 50);
     expect(out).toContain('fault: 1=exception:4,only=reconnect\n');
