@@ -7,6 +7,7 @@ import { UsageError } from './args.js';
 import type { CliIo } from './context.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 import { IMPORT_HELP, importCommand } from './import.js';
+import { MIGRATION_HELP, migrationCommand } from './migration.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
 import { cliConfig } from './context.js';
@@ -18,8 +19,11 @@ Commands:
   keys create --name N --role R   create an API key (the secret is printed once)
   keys revoke ID                  revoke an API key
   keys list                       list API keys
-  import accounts FILE.csv        create accounts from CSV (per-row errors)
-  import meters FILE.csv          create meters from CSV (per-row errors)
+  import accounts FILE.csv        create (or --mode upsert) accounts from CSV (per-row errors)
+  import meters FILE.csv          create (or --mode upsert) meters from CSV (per-row errors)
+  import jobs                     list the latest import jobs (to resume one)
+  migration list                  list the migrations holding imported accounts
+  migration release NAME          release a migration's accounts to alarms and the engine
   ledger check                    check the ledger's invariants; exit 1 if any is broken
   config show                     print the effective configuration, secrets masked
 
@@ -50,6 +54,7 @@ export function runCli(argv: string[], io: CliIo): number {
     switch (command) {
       case 'keys': return keysCommand(rest, io);
       case 'import': return importCommand(rest, io);
+      case 'migration': return migrationCommand(rest, io);
       case 'ledger': return ledgerCommand(rest, io);
       case 'config': return configCommand(rest, io);
       case undefined: case 'help': case '--help': case '-h':
@@ -76,5 +81,5 @@ export function runCli(argv: string[], io: CliIo): number {
 }
 
 function helpFor(command: string | undefined): string {
-  return command === 'keys' ? KEYS_HELP : command === 'import' ? IMPORT_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
+  return command === 'keys' ? KEYS_HELP : command === 'import' ? IMPORT_HELP : command === 'migration' ? MIGRATION_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
 }

@@ -15,6 +15,7 @@ import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
+import { importsRepository } from './imports.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -34,6 +35,7 @@ export function createRepositories(db: Database) {
     webhooks: webhooksRepository(db),
     leases: leasesRepository(db),
     pending: pendingRepository(db),
+    imports: importsRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
@@ -52,3 +54,4 @@ export type { BulkRow, BulkSkip } from './bulk.js';
 export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';
 export type { BusLeaseRow } from './leases.js';
+export type { ImportJobRow } from './imports.js';
