@@ -135,7 +135,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       response: {
         200: Type.Object({
           entries: Type.Array(Type.Object({
-            id: Type.Integer(), kind: Type.String(), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
+            id: Type.Integer(), kind: Type.String({ description: 'payment, reversal, consumption, adjustment, emergency-credit or opening-balance' }), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
             paymentId: Type.Union([Type.String(), Type.Null()]), meterId: Type.Union([Type.String(), Type.Null()]),
             energyWh: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]),
             actor: Type.String(), createdAt: Type.String(),
