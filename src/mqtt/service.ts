@@ -18,6 +18,7 @@ import { Topics, type UplinkKind } from './topics.js';
 import { IngestPipeline } from './ingest.js';
 import { PendingCharging } from '../ledger/pending-charging.js';
 import { attachEmbeddedIngest } from './embedded-ingest.js';
+import { ReadingsFlowControl } from './flow-control.js';
 import { SubscriberIngest } from './subscriber-ingest.js';
 import { ControlConnection } from './control.js';
 import { ConcentratorStatus } from './status.js';
@@ -53,6 +54,7 @@ export class MqttService {
   readonly executor: MqttExecutor;
   private readonly control: ControlConnection;
   private readonly subscribers: SubscriberIngest | null;
+  private flow: ReadingsFlowControl | null = null;
   private readonly offCharged: () => void;
   private stopped = false;
 
@@ -93,7 +95,12 @@ export class MqttService {
     // The embedded broker's hook stays attached until the broker closes: a readings message it
     // took after stop() is never acknowledged, so the concentrator sends it again.
     this.charging.start();
-    if (this.deps.embedded) attachEmbeddedIngest(this.deps.embedded, this.topics, this.pipeline);
+    if (this.deps.embedded) {
+      // The daemon's own connections (its control connection) are never held back.
+      const stem = `${clientIdStem(this.deps.config.mqtt.clientId)}-`;
+      this.flow = new ReadingsFlowControl(this.deps.embedded.aedes, this.deps.config.mqtt.ingest, this.deps.metrics, (id) => id.startsWith(stem));
+      attachEmbeddedIngest(this.deps.embedded, this.topics, this.pipeline, this.flow);
+    }
     await Promise.all([this.control.start(), this.subscribers?.start()]);
     this.deps.logger.info({ url: this.deps.url, prefix: this.topics.prefix, embedded: !!this.deps.embedded }, 'concentrator ingest started');
   }
@@ -102,6 +109,7 @@ export class MqttService {
     if (this.stopped) return;
     this.stopped = true;
     this.pipeline.stop();
+    this.flow?.stop();
     this.charging.stop();
     this.offCharged();
     this.executor.stop();
