@@ -27,6 +27,11 @@ export const TARGETS: Record<string, Target> = {
   'restore_payment_to_confirmed_p99_ms': { ratio: { max: 1 }, why: '≤ one bus round trip + 100 ms (the reference)' },
   'mqtt-ingest.batched-100.throughput': { value: { min: 100_000 } },
   'mqtt-ingest.unbatched.throughput': { value: { min: 20_000 } },
+  'mqtt-burst.puback-p99': { value: { max: 5000 }, why: 'p99 ≤ 5 s as the concentrators see it (from the publish call)' },
+  'mqtt-burst.daemon-ack-p99': { value: { max: 5000 }, why: 'mqtt.ingest.ackLatencyBoundMs: message read to PUBACK' },
+  'mqtt-burst.rss-peak': { value: { max: 1024 }, why: 'the burst in at most 1 GB' },
+  'mqtt-burst.rss-after': { ratio: { max: 1.2 }, why: 'within 20 % of idle one minute after the burst' },
+  'mqtt-burst.readings-per-s': { value: { min: 80_000 } },
 };
 
 /** "≥ 50,000; ratio ≥ 0.7" */
