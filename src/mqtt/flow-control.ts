@@ -9,7 +9,8 @@
 //                                    within [minHeldReadings, maxHeldReadings]
 //   readers (connections read now) ≤ what the budget left holds, at the mean message size
 //   a connection holding connectionInFlight messages is not read until one is acknowledged;
-//   one that has been read its turn goes to the back of the queue while others wait (fair)
+//   a turn ends with a message acknowledged: the connection goes to the back of the queue
+//   while others wait (fair)
 //
 //   connect ─▶ reader, or queue ─▶ (turn) reader ─▶ message read: held ─▶ PUBACK: released ─┐
 //                 ▲                                                                         │
@@ -73,7 +74,8 @@ export class ReadingsFlowControl {
   ) {
     this.budget = options.minHeldReadings;
     this.meanWeight = options.minHeldReadings;
-    broker.on('client', (client) => this.connected(client));
+    // After the connect handshake: aedes pauses and resumes a connection itself during it.
+    broker.on('clientReady', (client) => this.connected(client));
     broker.on('clientDisconnect', (client) => this.disconnected(client));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
@@ -118,8 +120,10 @@ export class ReadingsFlowControl {
       this.acked.push([at, weight]);
       if (c && this.connections.get(c.client) === c) {
         c.held--;
-        // Its turn is over when others wait; else it reads on.
-        if (c.paused && !c.queued && c.held < this.options.connectionInFlight) this.enqueue(c);
+        // A message acknowledged ends the connection's turn when others wait: to the back of the
+        // queue (fair); else it reads on.
+        if (!c.paused && this.waiting() > 0) this.stopReading(c, true);
+        else if (c.paused && !c.queued && c.held < this.options.connectionInFlight) this.enqueue(c);
       }
       this.pump();
     };

@@ -10,7 +10,7 @@ import { address, committedCount, fleet } from './fixtures.js';
 
 const CONCENTRATORS = 8;
 const METERS = 40;
-/** readings a message: about 3 kB a reading's worth of JSON in all, so one socket read holds at most one message */
+/** readings a message: about 300 kB of JSON, so one socket read never holds a whole message */
 const ROUNDS_PER_MESSAGE = 20;
 const MESSAGES = 3;
 const T0 = Date.parse('2026-11-22T00:00:00+08:00');
@@ -20,7 +20,7 @@ function messageOf(message: number): string {
   for (let r = 0; r < ROUNDS_PER_MESSAGE; r++) {
     const round = message * ROUNDS_PER_MESSAGE + r;
     const ts = new Date(T0 + round * 900_000).toISOString();
-    for (let m = 1; m <= METERS; m++) readings.push(JSON.stringify({ meter: address(m), ts, energyWh: 1_000_000 + round * 100, relay: 'closed', pad: 'x'.repeat(60) }));
+    for (let m = 1; m <= METERS; m++) readings.push(JSON.stringify({ meter: address(m), ts, energyWh: 1_000_000 + round * 100, relay: 'closed', pad: 'x'.repeat(300) }));
   }
   return `{"readings":[${readings.join(',')}]}`;
 }
@@ -57,7 +57,7 @@ describe('flow control of readings through the embedded broker', () => {
       clients.push(client);
     }
     const bodies = Array.from({ length: MESSAGES }, (_, k) => messageOf(k));
-    expect(Buffer.byteLength(bodies[0]!)).toBeGreaterThan(64 * 1024);
+    expect(Buffer.byteLength(bodies[0]!)).toBeGreaterThan(256 * 1024);
     const acks: Array<{ c: number; k: number }> = [];
     // Every concentrator sends its whole backlog at once, without waiting for acknowledgements.
     await Promise.all(clients.flatMap((client, c) => bodies.map((body, k) => client.publishAsync(`feikong/v1/concentrators/dcu-f${c}/readings`, body, { qos: 1 })

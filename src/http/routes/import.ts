@@ -37,6 +37,8 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }>
   const { repos, config } = services;
   const limit = config.import.maxUploadBytes;
   const spoolDir = join(config.dataDir, 'imports');
+  /** bodies spooled and not yet removed */
+  const spooled = new Set<string>();
   /** spooled bodies an async job still reads */
   const claimed = new Set<string>();
 
@@ -59,6 +61,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }>
       rmSync(path, { force: true });
       throw err;
     }
+    spooled.add(path);
     return path;
   });
   // Only text/csv: a JSON or text/plain body would otherwise parse into a string too.
@@ -70,7 +73,10 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }>
   // A spooled body no job reads any more is removed, whatever the answer was.
   app.addHook('onResponse', async (request) => {
     const path = request.body;
-    if (typeof path === 'string' && path.startsWith(spoolDir) && !claimed.has(path)) rmSync(path, { force: true });
+    if (typeof path === 'string' && spooled.has(path) && !claimed.has(path)) {
+      spooled.delete(path);
+      rmSync(path, { force: true });
+    }
   });
 
   const encodingOf = (query: { encoding?: string | undefined }, contentType: string | undefined): Encoding | undefined => {
@@ -116,6 +122,7 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }>
       claimed.add(path);
       run.catch((err: unknown) => request.log.warn({ err, jobId }, 'import job failed')).finally(() => {
         claimed.delete(path);
+        spooled.delete(path);
         rmSync(path, { force: true });
       });
       // The job row exists once the import has started (synchronously, before its first yield).
