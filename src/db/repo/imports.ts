@@ -45,8 +45,7 @@ export function importsRepository(db: Database) {
   const latest = db.prepare(`SELECT ${JOB_COLUMNS} FROM import_jobs ORDER BY created_at DESC, id DESC LIMIT ?`);
   const progress = db.prepare(`UPDATE import_jobs SET row_done = @rowDone, created = @created, updated = @updated,
     unchanged = @unchanged, refused = @refused, errors = @errors, rows = @rows, updated_at = @at WHERE id = @id`);
-  const finish = db.prepare(`UPDATE import_jobs SET state = @state, message = @message, updated_at = @at,
-    finished_at = CASE WHEN @state = 'running' THEN NULL ELSE @at END WHERE id = @id`);
+  const finish = db.prepare(`UPDATE import_jobs SET state = @state, message = @message, updated_at = @at, finished_at = @finishedAt WHERE id = @id`);
   const scanned = db.prepare(`UPDATE import_jobs SET fingerprint = @fingerprint, rows = @rows, encoding = @encoding, row_done = @rowDone,
     updated_at = @at WHERE id = @id`);
   const resumeFrom = db.prepare(`UPDATE import_jobs SET state = 'running', message = NULL, encoding = @encoding, updated_at = @at, finished_at = NULL WHERE id = @id`);
@@ -72,7 +71,7 @@ export function importsRepository(db: Database) {
       progress.run({ ...p, id, at });
     },
     finish(id: string, state: ImportJobState, message: string | null, at: number): void {
-      finish.run({ id, state, message, at });
+      finish.run({ id, state, message, at, finishedAt: state === 'running' ? null : at });
     },
     /** The first pass over a new job's file found this. */
     scanned(id: string, found: { fingerprint: string; rows: number; encoding: string; rowDone: number }, at: number): void {
