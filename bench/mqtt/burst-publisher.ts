@@ -14,6 +14,8 @@ export interface BurstSpec {
   url: string;
   concentrators: Array<{ id: string; firstMeter: number; meters: number }>;
   quarters: number;
+  /** the first quarter-hour's index (the warm-up publishes one before the burst's) */
+  firstQuarter?: number;
   quartersPerMessage: number;
   window: number;
 }
@@ -70,8 +72,9 @@ async function main(): Promise<void> {
     const body = (k: number) => {
       const parts: string[] = [];
       for (let q = k * spec.quartersPerMessage; q < Math.min(spec.quarters, (k + 1) * spec.quartersPerMessage); q++) {
-        const ts = iso(T0 + q * QUARTER_HOUR);
-        const kwh = (BASE_WH + q * 100) / 1000;
+        const quarter = q + (spec.firstQuarter ?? 0);
+        const ts = iso(T0 + quarter * QUARTER_HOUR);
+        const kwh = (BASE_WH + quarter * 100) / 1000;
         for (const a of addresses) parts.push(`{"meter":"${a}","ts":"${ts}","energyKwh":${kwh},"relay":"closed"}`);
       }
       return { text: `{"readings":[${parts.join(',')}]}`, count: parts.length };

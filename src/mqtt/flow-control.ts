@@ -38,8 +38,12 @@ interface Connection {
   held: number;
   paused: boolean;
   queued: boolean;
-  /** when it last became a reader or read a message */
+  /** when it last became a reader or its socket gave bytes */
   activeAt: number;
+  /** its socket's bytes read when last looked at */
+  bytesRead: number;
+  /** which queue entry is its place (earlier entries of it are stale) */
+  ticket: number;
 }
 
 /** How often the budget is recomputed and idle readers are sent to the back. */
@@ -49,9 +53,15 @@ const RATE_WINDOW_MS = 2000;
 /** A reader that reads nothing for this long while others wait goes to the back of the queue. */
 const IDLE_READER_MS = 500;
 
+/** Bytes the connection's socket has read so far. */
+function bytesReadOf(client: Client): number {
+  return (client as unknown as { conn?: { bytesRead?: number } }).conn?.bytesRead ?? 0;
+}
+
 export class ReadingsFlowControl {
   private readonly connections = new Map<Client, Connection>();
-  private readonly queue: Connection[] = [];
+  private readonly queue: Array<{ c: Connection; ticket: number }> = [];
+  private tickets = 0;
   private queueHead = 0;
   /** connections in the queue (the array also holds entries already taken or gone) */
   private waitingCount = 0;
@@ -107,8 +117,9 @@ export class ReadingsFlowControl {
       c.activeAt = started;
       if (c.held >= this.options.connectionInFlight) this.stopReading(c);
     }
-    // Over budget: no connection is read until messages are acknowledged.
-    if (this.heldReadings >= this.budget) for (const other of this.connections.values()) if (!other.paused) this.stopReading(other, true);
+    // Over budget: no connection is read until messages are acknowledged; the readers keep their
+    // turn (they may be in the middle of a message) at the front of the queue.
+    if (this.heldReadings >= this.budget) for (const other of this.connections.values()) if (!other.paused) this.stopReading(other, 'front');
     this.gauges();
     let released = false;
     return () => {
@@ -122,8 +133,10 @@ export class ReadingsFlowControl {
         c.held--;
         // A message acknowledged ends the connection's turn when others wait: to the back of the
         // queue (fair); else it reads on.
-        if (!c.paused && this.waiting() > 0) this.stopReading(c, true);
-        else if (c.paused && !c.queued && c.held < this.options.connectionInFlight) this.enqueue(c);
+        if (this.waiting() > (c.queued ? 1 : 0)) {
+          this.dequeue(c);
+          this.stopReading(c, 'back');
+        } else if (c.paused && !c.queued && c.held < this.options.connectionInFlight) this.enqueue(c);
       }
       this.pump();
     };
@@ -131,11 +144,11 @@ export class ReadingsFlowControl {
 
   private connected(client: Client): void {
     if (this.stopped || !client.id || this.exempt(client.id)) return;
-    const c: Connection = { client, held: 0, paused: false, queued: false, activeAt: this.now() };
+    const c: Connection = { client, held: 0, paused: false, queued: false, activeAt: this.now(), bytesRead: bytesReadOf(client), ticket: 0 };
     this.connections.set(client, c);
     this.readers++;
     // Read at once only while the budget has room and nobody waits.
-    if (this.waiting() > 0 || this.readers > this.readerRoom()) this.stopReading(c, true);
+    if (this.waiting() > 0 || this.readers > this.readerRoom()) this.stopReading(c, 'back');
     this.gauges();
   }
 
@@ -144,8 +157,7 @@ export class ReadingsFlowControl {
     if (!c) return;
     this.connections.delete(client);
     if (!c.paused) this.readers--;
-    if (c.queued) this.waitingCount--;
-    c.queued = false; // left in the queue array, skipped when reached
+    this.dequeue(c); // its entry stays in the queue array, skipped when reached
     this.pump();
   }
 
@@ -161,19 +173,30 @@ export class ReadingsFlowControl {
     return Math.max(1, Math.floor(left / Math.max(1, this.meanWeight)));
   }
 
-  private stopReading(c: Connection, enqueue = false): void {
+  private stopReading(c: Connection, enqueue: false | 'back' | 'front' = false): void {
     if (!c.paused) {
       c.paused = true;
       this.readers--;
       (c.client as unknown as Pausable).pause();
     }
-    if (enqueue && !c.queued) this.enqueue(c);
+    if (enqueue && !c.queued) this.enqueue(c, enqueue);
   }
 
-  private enqueue(c: Connection): void {
+  private enqueue(c: Connection, where: 'back' | 'front' = 'back'): void {
     c.queued = true;
+    c.ticket = ++this.tickets;
     this.waitingCount++;
-    this.queue.push(c);
+    const entry = { c, ticket: c.ticket };
+    if (where === 'back') this.queue.push(entry);
+    else if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
+    else this.queue.unshift(entry);
+  }
+
+  /** Takes the connection out of the queue (its entry becomes stale). */
+  private dequeue(c: Connection): void {
+    if (!c.queued) return;
+    c.queued = false;
+    this.waitingCount--;
   }
 
   private resume(c: Connection): void {
@@ -187,10 +210,9 @@ export class ReadingsFlowControl {
   private pump(): void {
     if (this.stopped) return;
     while (this.queueHead < this.queue.length && this.readers < this.readerRoom()) {
-      const c = this.queue[this.queueHead++]!;
-      if (!c.queued || this.connections.get(c.client) !== c) continue;
-      c.queued = false;
-      this.waitingCount--;
+      const { c, ticket } = this.queue[this.queueHead++]!;
+      if (!c.queued || c.ticket !== ticket || this.connections.get(c.client) !== c) continue;
+      this.dequeue(c);
       if (c.held >= this.options.connectionInFlight) continue; // it rejoins once a message is acknowledged
       this.resume(c);
     }
@@ -210,10 +232,13 @@ export class ReadingsFlowControl {
     const rate = readings / (RATE_WINDOW_MS / 1000);
     const o = this.options;
     this.budget = Math.min(o.maxHeldReadings, Math.max(o.minHeldReadings, Math.floor(rate * (o.ackLatencyBoundMs / 1000) / 2)));
-    if (this.waiting() > 0) {
-      for (const c of this.connections.values()) {
-        if (!c.paused && c.held === 0 && at - c.activeAt >= IDLE_READER_MS) this.stopReading(c, true);
-      }
+    for (const c of this.connections.values()) {
+      // A socket still giving bytes is in the middle of a message: active.
+      const bytes = bytesReadOf(c.client);
+      if (bytes !== c.bytesRead) {
+        c.bytesRead = bytes;
+        c.activeAt = at;
+      } else if (!c.paused && c.held === 0 && this.waiting() > 0 && at - c.activeAt >= IDLE_READER_MS) this.stopReading(c, 'back');
     }
     this.pump();
   }
