@@ -123,6 +123,9 @@ try {
   const wait = lastAckAt + settleS * 1000 - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const afterRss = rssBytes(daemon.pid);
+  const heap = (m: string, name: string) => Number(new RegExp(`^feikong_process_${name} (\\S+)`, 'm').exec(m)?.[1] ?? NaN) / 2 ** 20;
+  const after = await metricsOf(daemon);
+  log(`after: heap used ${heap(after, 'nodejs_heap_size_used_bytes').toFixed(0)} MiB of ${heap(after, 'nodejs_heap_size_total_bytes').toFixed(0)}, external ${heap(after, 'nodejs_external_memory_bytes').toFixed(0)} MiB`);
   log(`charged ${chargedS.toFixed(1)} s after the start; RSS idle ${(idleRss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB, ${settleS} s after the last PUBACK ${(afterRss / 2 ** 20).toFixed(0)} MiB`);
   await daemon.stop();
   daemon = null;

@@ -144,6 +144,8 @@ export const ConfigSchema = Type.Object({
       ackLatencyBoundMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'embedded broker: the acknowledgement latency (message read to PUBACK) the flow control keeps under: connections hold at most the acknowledgement rate times half this in readings; the others are not read (TCP flow control) and take turns' }),
       connectionInFlight: Type.Integer({ minimum: 1, maximum: 65_535, default: 8, description: 'embedded broker: readings messages one connection may have read and not yet acknowledged; at this many its connection is not read until one is acknowledged' }),
       minHeldReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10_000, description: 'embedded broker: readings held at once that the flow control allows however slow acknowledgements are (one message is always allowed)' }),
+      collectAfterReadings: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 500_000, description: 'after at least this many readings committed, once the ingest is quiet for collectQuietMs, one full garbage collection returns the memory the burst used; 0 = never' }),
+      collectQuietMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000, description: 'how long without a committed reading counts as quiet after a burst' }),
       maxHeldReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 300_000, description: 'embedded broker: readings held at once at most, whatever the acknowledgement rate: with maxPendingReadings, what bounds the ingest\'s memory' }),
     }, { default: {}, additionalProperties: false }),
   }, { default: {}, additionalProperties: false }),

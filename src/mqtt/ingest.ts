@@ -60,6 +60,7 @@ export class IngestPipeline {
   private submitted = 0;
   private idleCheck: NodeJS.Timeout | null = null;
   private readonly offDrained: () => void;
+  private readonly committedListeners = new Set<(readings: number) => void>();
   private readonly directory: MeterDirectory;
 
   constructor(
@@ -74,6 +75,12 @@ export class IngestPipeline {
     this.offDrained = charging.onDrained(() => {
       if (this.held.length > 0) this.schedule();
     });
+  }
+
+  /** Called after every commit with the readings it stored. */
+  onCommitted(listener: (readings: number) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
   }
 
   /** Messages received and not yet acknowledged. */
@@ -187,6 +194,7 @@ export class IngestPipeline {
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
     this.charging.stored(outcome.stored);
+    for (const listener of this.committedListeners) listener(outcome.pending);
     // Idle: nothing held now and nothing taken for IDLE_MS. Charging then starts at once; while
     // messages keep coming it waits its delay and charges each meter once for more readings.
     if (this.held.length === 0 && !this.stopped) {

@@ -19,6 +19,7 @@ import { IngestPipeline } from './ingest.js';
 import { PendingCharging } from '../ledger/pending-charging.js';
 import { attachEmbeddedIngest } from './embedded-ingest.js';
 import { ReadingsFlowControl } from './flow-control.js';
+import { AfterBurstCollector } from './after-burst.js';
 import { SubscriberIngest } from './subscriber-ingest.js';
 import { ControlConnection } from './control.js';
 import { ConcentratorStatus } from './status.js';
@@ -55,6 +56,7 @@ export class MqttService {
   private readonly control: ControlConnection;
   private readonly subscribers: SubscriberIngest | null;
   private flow: ReadingsFlowControl | null = null;
+  private readonly afterBurst: AfterBurstCollector;
   private readonly offCharged: () => void;
   private stopped = false;
 
@@ -70,6 +72,8 @@ export class MqttService {
       delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, transactionMs: m.ingest.chargeTransactionMs, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
     this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
+    this.afterBurst = new AfterBurstCollector({ afterReadings: m.ingest.collectAfterReadings, quietMs: m.ingest.collectQuietMs }, logger.child({ component: 'mqtt-ingest' }));
+    this.pipeline.onCommitted((n) => this.afterBurst.committed(n));
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
     this.control = new ControlConnection({
       url: deps.url, clientId: `${stem}-control`, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,
@@ -110,6 +114,7 @@ export class MqttService {
     this.stopped = true;
     this.pipeline.stop();
     this.flow?.stop();
+    this.afterBurst.stop();
     this.charging.stop();
     this.offCharged();
     this.executor.stop();
