@@ -13,6 +13,7 @@
 //   tsx bench/mqtt-burst.ts                 (400 concentrators; BENCH_SMOKE=1 for a seconds-long check)
 //   BENCH_BURST_CONCENTRATORS=100 tsx bench/mqtt-burst.ts    (a smaller burst on a busy machine)
 //   BENCH_BURST_QUARTERS=48, BENCH_BURST_WINDOW=4, BENCH_BURST_SETTLE_S=60 change the push
+import { readFileSync } from 'node:fs';
 import { openDatabase } from '../src/db/connection.js';
 import { emit, figure, isSmoke, log, size, type Figure } from './lib/figures.js';
 import { freePort, spawnTs, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
@@ -125,6 +126,9 @@ try {
   const afterRss = rssBytes(daemon.pid);
   const heap = (m: string, name: string) => Number(new RegExp(`^feikong_process_${name} (\\S+)`, 'm').exec(m)?.[1] ?? NaN) / 2 ** 20;
   const after = await metricsOf(daemon);
+  const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  log(`after: RSS anonymous ${kb('RssAnon').toFixed(0)} MiB, file ${kb('RssFile').toFixed(0)} MiB, shared ${kb('RssShmem').toFixed(0)} MiB`);
   log(`after: heap used ${heap(after, 'nodejs_heap_size_used_bytes').toFixed(0)} MiB of ${heap(after, 'nodejs_heap_size_total_bytes').toFixed(0)}, external ${heap(after, 'nodejs_external_memory_bytes').toFixed(0)} MiB`);
   log(`charged ${chargedS.toFixed(1)} s after the start; RSS idle ${(idleRss / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB, ${settleS} s after the last PUBACK ${(afterRss / 2 ** 20).toFixed(0)} MiB`);
   await daemon.stop();
