@@ -21,6 +21,7 @@ COPY simulators ./simulators
 COPY migrations ./migrations
 COPY migrations-pg ./migrations-pg
 COPY registermaps ./registermaps
+COPY profiles ./profiles
 COPY console ./console
 RUN npm run build && npm run build:console && npm prune --omit=dev
 
@@ -42,6 +43,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/migrations-pg ./migrations-pg
 COPY --from=build /app/registermaps ./registermaps
+COPY --from=build /app/profiles ./profiles
 COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
 COPY bin ./bin

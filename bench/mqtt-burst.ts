@@ -19,7 +19,7 @@ import { emit, figure, isSmoke, log, size, type Figure } from './lib/figures.js'
 import { freePort, spawnTs, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
 import { concentratorsOf } from './lib/mqtt-load.js';
 import { rssBytes, sampleProcess } from './lib/proc.js';
-import { METERS_PER_CONCENTRATOR, seedFleet, tempDir } from './lib/seed.js';
+import { BENCH_MQTT_PASSWORD, METERS_PER_CONCENTRATOR, seedFleet, tempDir } from './lib/seed.js';
 import type { BurstResult, BurstSpec } from './mqtt/burst-publisher.js';
 
 const concentratorCount = Number(process.env.BENCH_BURST_CONCENTRATORS ?? 0) || size(400, 4);
@@ -93,12 +93,12 @@ try {
   // Warm-up, as a daemon in service is: every concentrator's previous quarter-hour (each meter's
   // first reading), charged; then idle for a while. Its RSS is "idle".
   const url = `mqtt://127.0.0.1:${mqttPort}`;
-  await runPublisher({ url, concentrators: concentratorsOf(meters), quarters: 1, firstQuarter: -1, quartersPerMessage: 1, window: 1 });
+  await runPublisher({ url, concentrators: concentratorsOf(meters), quarters: 1, firstQuarter: -1, quartersPerMessage: 1, window: 1, password: BENCH_MQTT_PASSWORD });
   while (pendingOf(await metricsOf(daemon)) > 0) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, size(10_000, 500)));
   const idleRss = rssBytes(daemon.pid);
   log(`idle RSS: ${(coldRss / 2 ** 20).toFixed(0)} MiB cold, ${(idleRss / 2 ** 20).toFixed(0)} MiB after the warm-up`);
-  const spec: BurstSpec = { url, concentrators: concentratorsOf(meters), quarters, quartersPerMessage, window };
+  const spec: BurstSpec = { url, concentrators: concentratorsOf(meters), quarters, quartersPerMessage, window, password: BENCH_MQTT_PASSWORD };
   log(`burst: ${concentratorCount} concentrators × ${METERS_PER_CONCENTRATOR} meters × ${quarters} quarter-hours = ${meters * quarters} readings, ${quartersPerMessage * METERS_PER_CONCENTRATOR} a message, window ${window}`);
   let sampled: ReturnType<typeof sampleProcess> | null = null;
   let publishStart = 0;

@@ -10,13 +10,17 @@
 //
 //   tsx bench/mqtt-ingest.ts          (BENCH_SMOKE=1 for a seconds-long check;
 //                                      BENCH_CPU_PROFILE=dir writes the daemon's CPU profile there;
-//                                      BENCH_SHAPES=unbatched runs only the shapes named)
+//                                      BENCH_SHAPES=unbatched runs only the shapes named;
+//                                      BENCH_TARIFF=tiered|tou puts every account on a monthly ladder or a
+//                                      peak 08–22 / valley tariff instead of the flat one;
+//                                      BENCH_READING_OFFSET_S=420 takes readings 7 min past the quarter hours,
+//                                      so those spanning a band edge are split)
 import { openDatabase } from '../src/db/connection.js';
 import { emit, figure, log, size, type Figure } from './lib/figures.js';
 import { median, spread } from './lib/stats.js';
 import { freePort, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
 import { concentratorsOf, ReadingsPublisher } from './lib/mqtt-load.js';
-import { seedFleet, tempDir } from './lib/seed.js';
+import { BENCH_MQTT_PASSWORD, FLAT_TARIFF, seedFleet, tempDir, type SeedTariff } from './lib/seed.js';
 
 const meters = size(10_240, 512);
 /** long enough that the pending backlog's swings (up to maxPendingReadings) are small against a run */
@@ -43,6 +47,15 @@ const only = process.env.BENCH_SHAPES?.split(',').map((s) => s.trim()).filter(Bo
 const SHAPES = only ? ALL_SHAPES.filter((s) => only.includes(s.name)) : ALL_SHAPES;
 if (SHAPES.length === 0) throw new Error(`BENCH_SHAPES names no shape (known: ${ALL_SHAPES.map((s) => s.name).join(', ')})`);
 
+const TARIFFS: Record<string, SeedTariff> = {
+  flat: FLAT_TARIFF,
+  tiered: { id: 'monthly-ladder', name: 'monthly ladder', definition: { kind: 'tiered', period: 'month', steps: [{ upToKwh: 200, pricePerKwh: '0.588' }, { upToKwh: 450, pricePerKwh: '0.638' }, { pricePerKwh: '0.888' }] } },
+  tou: { id: 'peak-valley', name: 'peak 08–22, valley', definition: { kind: 'tou', prices: { peak: '0.5683', flat: '0.5683', valley: '0.2883' }, bands: [{ band: 'peak', from: '08:00', to: '22:00' }, { band: 'valley', from: '22:00', to: '08:00' }] } },
+};
+const tariffLabel = process.env.BENCH_TARIFF ?? 'flat';
+const tariff = TARIFFS[tariffLabel];
+if (!tariff) throw new Error(`BENCH_TARIFF names no tariff (known: ${Object.keys(TARIFFS).join(', ')})`);
+
 const concentrators = concentratorsOf(meters);
 
 /** One publishing run of `shape`: its sustained rate in the shape's unit, with the daemon's CPU and RSS. */
@@ -56,17 +69,21 @@ const figures: Figure[] = [];
 let daemon: DaemonProcess | null = null;
 try {
   log(`seeding ${meters} meters behind ${concentrators.length} concentrators`);
-  seedFleet(data.dir, meters);
+  seedFleet(data.dir, meters, tariff);
   const mqttPort = await freePort();
   daemon = await startDaemonProcess({
     dataDir: data.dir,
-    env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_LOG__LEVEL: 'warn' },
+    // Anonymous clients allowed (lab setting) for the broker-alone reference only: its topic is one
+    // no concentrator may publish to. The measured runs connect with the concentrators' credentials.
+    env: { FEIKONG_ENGINE__SWEEP_INTERVAL_MS: '3600000', FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_MQTT__AUTH__ALLOW_ANONYMOUS: 'true', FEIKONG_LOG__LEVEL: 'warn' },
     ...(process.env.BENCH_CPU_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] } : {}),
   });
   const publisher = new ReadingsPublisher(`mqtt://127.0.0.1:${mqttPort}`, concentrators);
   let acked = 0;
   for (const shape of SHAPES) {
+    publisher.password = null;
     const bare = await publish(publisher, shape, referenceS, 'feikong/v1/bench/{cid}/sink', daemon);
+    publisher.password = BENCH_MQTT_PASSWORD;
     log(`${shape.name}: bare broker ${bare.rate.toFixed(0)} ${shape.unit} (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
     await publish(publisher, shape, warmupS, 'feikong/v1/concentrators/{cid}/readings', daemon);
     const rates: number[] = [];
@@ -74,6 +91,7 @@ try {
     const rss: number[] = [];
     const p99: number[] = [];
     const perCharge: number[] = [];
+    const splitShares: number[] = [];
     let sustained = 0;
     let seconds = 0;
     for (let r = 0; r < runs; r++) {
@@ -86,7 +104,8 @@ try {
       rss.push(run.daemonRssMb);
       p99.push(run.result.latencyP99Ms);
       perCharge.push(run.readingsPerMeterCharge);
-      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit} (pending backlog ${run.pendingGrowth >= 0 ? '+' : ''}${run.pendingGrowth}, ${run.readingsPerMeterCharge.toFixed(1)} readings per meter charge), daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
+      splitShares.push(run.splitShare * 100);
+      log(`${shape.name} run ${r + 1}/${runs}: ${run.rate.toFixed(0)} ${shape.unit} (pending backlog ${run.pendingGrowth >= 0 ? '+' : ''}${run.pendingGrowth}, ${run.readingsPerMeterCharge.toFixed(1)} readings per meter charge, ${(run.splitShare * 100).toFixed(2)} % split), daemon CPU ${run.daemonCpu.toFixed(0)} %, RSS ${run.daemonRssMb.toFixed(0)} MB, `
         + `publisher CPU ${run.publisherCpu.toFixed(0)} %, PUBACK p99 ${run.result.latencyP99Ms.toFixed(1)} ms`);
     }
     const note = `${shape.readingsPerMessage} reading(s)/message, ${concentrators.length} connections × ${shape.window} unacknowledged, ${meters} meters, target ${shape.target} ${shape.unit}`;
@@ -96,6 +115,8 @@ try {
     figures.push(figure(`mqtt-ingest.${shape.name}.puback-p99`, median(p99), 'ms', null, { spread: spread(p99, 1) }));
     figures.push(figure(`mqtt-ingest.${shape.name}.readings-per-charge`, median(perCharge), 'readings/meter', null,
       { spread: spread(perCharge, 1), note: 'readings charged per meter in one charging transaction (each meter once, for all its pending readings there)' }));
+    figures.push(figure(`mqtt-ingest.${shape.name}.split-share`, median(splitShares), '% of readings', null,
+      { spread: spread(splitShares, 2), note: `readings whose interval from the reading before was split by time at a period reset, band edge or tariff change (docs/charging.md); tariff ${tariffLabel}` }));
   }
   await daemon.stop();
   daemon = null;

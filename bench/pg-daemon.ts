@@ -24,7 +24,7 @@ import { median, spread } from './lib/stats.js';
 import { freePort, startDaemonProcess, type DaemonProcess } from './lib/daemon.js';
 import { measurePayments, paymentGroupSize, type PaymentRun } from './lib/payment-load.js';
 import { concentratorsOf, ReadingsPublisher } from './lib/mqtt-load.js';
-import { seedFleet, tempDir } from './lib/seed.js';
+import { BENCH_MQTT_PASSWORD, seedFleet, tempDir } from './lib/seed.js';
 import { seedFleetPostgres } from './lib/seed-pg.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import type { Database } from '../src/db/database.js';
@@ -168,12 +168,16 @@ async function ingest(server: TestPostgres): Promise<Figure[]> {
     log(`seeding ${meters} meters behind ${concentrators.length} concentrators`);
     seedFleetPostgres(url, meters);
     const mqttPort = await freePort();
-    daemon = await startDaemonProcess({ dataDir: dir.dir, env: { ...ENV, FEIKONG_DATABASE__URL: url, FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort) } });
+    // Anonymous clients allowed (lab setting) for the broker-alone reference only (a topic no
+    // concentrator may publish to); the measured runs connect with the concentrators' credentials.
+    daemon = await startDaemonProcess({ dataDir: dir.dir, env: { ...ENV, FEIKONG_DATABASE__URL: url, FEIKONG_MQTT__EMBEDDED_PORT: String(mqttPort), FEIKONG_MQTT__AUTH__ALLOW_ANONYMOUS: 'true' } });
     const publisher = new ReadingsPublisher(`mqtt://127.0.0.1:${mqttPort}`, concentrators);
     const pids = serverPids(server.url);
     const publish = (topic: string, seconds: number) => publisher.run(topic, readingsPerMessage, ingestWindow, seconds, daemon!, pids);
     const readingsTopic = 'feikong/v1/concentrators/{cid}/readings';
+    publisher.password = null;
     const bare = await publish('feikong/v1/bench/{cid}/sink', ingestReferenceS);
+    publisher.password = BENCH_MQTT_PASSWORD;
     log(`bare broker ${bare.readingsPerSecond.toFixed(0)} readings/s (publisher CPU ${bare.publisherCpu.toFixed(0)} %)`);
     await publish(readingsTopic, ingestWarmupS);
     const rates: number[] = [];

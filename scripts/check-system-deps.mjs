@@ -21,6 +21,7 @@ const needs = [
     command: 'sh', pkg: 'mosquitto', why: 'a real external MQTT broker for the concentrator tests (test/mqtt)',
     check: '[ -x /usr/sbin/mosquitto ] || command -v mosquitto',
   },
+  { command: 'mosquitto_pub', pkg: 'mosquitto-clients', why: "Mosquitto's own clients, as independent peers in the MQTT authentication tests (test/mqtt)" },
   {
     command: 'sh', pkg: 'postgresql', why: 'a private PostgreSQL server for the PostgreSQL schema and ledger tests (test/db/pg)',
     check: 'ls /usr/lib/postgresql/*/bin/postgres',

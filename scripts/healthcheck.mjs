@@ -16,6 +16,8 @@ try {
   const wildcard = ['0.0.0.0', '::', ''].includes(http.host);
   const host = wildcard ? '127.0.0.1' : http.host.includes(':') ? `[${http.host}]` : http.host;
   const scheme = http.tls ? 'https' : 'http';
+  // The probe asks this machine's own daemon: its certificate names the public host, not loopback.
+  if (http.tls) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   const res = await fetch(`${scheme}://${host}:${http.port}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
   process.exit(res.ok ? 0 : 1);
 } catch (err) {

@@ -10,6 +10,8 @@ export interface DomainEvents {
   'relay-state': [meterId: string, state: 'open' | 'closed'];
   /** a command reached a final state */
   'command-finished': [commandId: string, meterId: string];
+  /** a concentrator's MQTT credential was revoked: its connections are closed */
+  'mqtt-credential-revoked': [credentialId: string];
   /** an outbox event was written */
   'event-recorded': [id: number, type: string];
 }

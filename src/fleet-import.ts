@@ -30,6 +30,7 @@ import { DuplicateFinder } from './import/duplicates.js';
 import { checkMigrationName } from './migration-hold.js';
 
 export { parseCsv } from './import/csv-records.js';
+import { BOOLEAN_WORDS, fieldWords } from './field-words.js';
 
 export type ImportKind = 'accounts' | 'meters';
 export type ImportMode = 'create' | 'upsert';
@@ -108,6 +109,13 @@ function checkHeader(kind: ImportKind, header: string[]): void {
 const TRUE = new Set(['true', '1', 'yes', 'y', '是']);
 const FALSE = new Set(['false', '0', 'no', 'n', '否']);
 
+/** The message for a cell the schema refuses: the field, what it takes in words, and what it got. */
+function refusal(schema: TObject, field: string, value: unknown): string {
+  const words = fieldWords(schema.properties[field]!);
+  if (value === undefined) return `${field} is required: ${words}`;
+  return `${field}: expected ${words}; got ${typeof value === 'string' ? `"${value}"` : JSON.stringify(value)}`;
+}
+
 /** Turns one CSV row into an input object, typed by the schema; empty cells are left out. */
 function convertRow(schema: TObject, header: string[], cells: string[]): { value: Record<string, unknown>; error?: { field: string; message: string } } {
   const value: Record<string, unknown> = {};
@@ -115,14 +123,23 @@ function convertRow(schema: TObject, header: string[], cells: string[]): { value
     const name = header[c]!;
     const cell = (cells[c] ?? '').trim();
     if (cell === '') continue;
-    const type = (schema.properties[name] as { type?: string }).type;
+    const property = schema.properties[name] as { type?: string; anyOf?: Array<{ const?: unknown }> };
+    // A union of number literals (e.g. a password level 0, 2 or 4) is a whole number too.
+    const type = property.anyOf?.every((c) => typeof c.const === 'number') ? 'integer' : property.type;
     if (type === 'integer') {
-      if (!/^-?\d{1,16}$/.test(cell)) return { value, error: { field: name, message: `${name}: "${cell}" is not a whole number` } };
+      if (!/^-?\d{1,16}$/.test(cell)) return { value, error: { field: name, message: `${name}: expected ${fieldWords(schema.properties[name]!)}; got "${cell}"` } };
       value[name] = Number(cell);
     } else if (type === 'boolean') {
       const lower = cell.toLowerCase();
-      if (!TRUE.has(lower) && !FALSE.has(lower)) return { value, error: { field: name, message: `${name}: "${cell}" is not true or false` } };
+      if (!TRUE.has(lower) && !FALSE.has(lower)) return { value, error: { field: name, message: `${name}: expected ${BOOLEAN_WORDS}; got "${cell}"` } };
       value[name] = TRUE.has(lower);
+    } else if (type === 'object') {
+      // A nested field (levelOverrides) is written as JSON in its cell.
+      try {
+        value[name] = JSON.parse(cell) as unknown;
+      } catch {
+        return { value, error: { field: name, message: `${name}: expected ${fieldWords(schema.properties[name]!)}, written as JSON, e.g. {"alarmLevel1":{"days":5}}; got "${cell}"` } };
+      }
     } else value[name] = cell;
   }
   return { value };
@@ -266,8 +283,9 @@ function* importSteps(repos: Repositories, config: Config, kind: ImportKind, sou
     if (error) return fail('VALIDATION', error.field, error.message);
     const first = Value.Errors(schema, value).First();
     if (first) {
-      const field = first.path.replace(/^\//, '') || (first.schema as { required?: string[] }).required?.find((f) => value[f] === undefined) || null;
-      return fail('VALIDATION', field, `${field ?? 'row'}: ${first.message}`);
+      // The row's field at fault (the first step of the error's path), described in words.
+      const field = first.path.split('/')[1] || (first.schema as { required?: string[] }).required?.find((f) => value[f] === undefined) || null;
+      return fail('VALIDATION', field, field !== null && schema.properties[field] ? refusal(schema, field, value[field]) : `row: ${first.message}`);
     }
     if (duplicate) return fail('CONFLICT', duplicate.field, duplicate.message);
     try {

@@ -7,9 +7,12 @@ import type { MeterPatch } from './db/repo/meters.js';
 import { constraintViolation } from './db/database.js';
 import { LevelOverridesSchema, busFraming, type Config } from './config/schema.js';
 import { loadRegisterMap, registerMapNames, registerMapsDirectory } from './registermaps.js';
+import { loadProfile, profilesDirectory } from './profiles.js';
 import { AppError } from './errors.js';
 import { parseTariff } from './domain/tariff.js';
-import { alarmTransition, resolveLevels, type AlarmState, type Levels } from './domain/thresholds.js';
+import { LEVEL_NAMES, resolveLevels, validateLevelOverrides, type LevelOverrides, type Levels } from './domain/thresholds.js';
+import { deriveLevels } from './ledger/levels.js';
+import { closeArrearsReview } from './engine/reviews.js';
 import { checkAddress } from './address-rules.js';
 import { evaluateAlarms } from './ledger/ledger.js';
 import { postOpeningBalance } from './ledger/opening-balance.js';
@@ -41,13 +44,42 @@ export const AccountInputSchema = Type.Object({
   })),
 }, { additionalProperties: false });
 
+const LevelSpecOrNull = Type.Union([
+  Type.Object({ fen: Type.Integer({ minimum: -1_000_000_000, maximum: 1_000_000_000 }) }, { additionalProperties: false }),
+  Type.Object({ days: Type.Number({ minimum: -365, maximum: 365 }) }, { additionalProperties: false }),
+  Type.Null(),
+], { description: 'the account\'s own setting of the level, in money or days of supply; null removes it (the category, grade or default applies again)' });
+
 export const AccountPatchSchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   creditGrade: Type.Optional(CreditGrade),
   protected: Type.Optional(Type.Boolean()),
+  levelOverrides: Type.Optional(Type.Object({
+    alarmLevel1: Type.Optional(LevelSpecOrNull), alarmLevel2: Type.Optional(LevelSpecOrNull),
+    cutoffLevel: Type.Optional(LevelSpecOrNull), restoreLevel: Type.Optional(LevelSpecOrNull),
+  }, { additionalProperties: false, description: 'levels set for this account, merged into those it has; the levels are derived again at once' })),
   ...levelFields,
 }, { additionalProperties: false, minProperties: 1 });
+
+const Edition = Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')], {
+  description: "DL/T 645 edition the meter speaks; 'auto' = 2007, falling back to 1997 when a 2007 read gets no answer (default 2007)",
+});
+/** DL/T 645 fields of a meter: edition, reading profile and 0x1C credentials (write-only: never shown, never logged). */
+const dlt645Fields = {
+  edition: Type.Optional(Edition),
+  profile: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: "DL/T 645 reading profile (profiles/<name>.json); absent: the bus's default, else the edition's" })),
+  passwordLevel: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(4)], { description: "0x1C password level PA (write-only); absent: the bus's, else 2" })),
+  password: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{6}$', description: "0x1C password, 6 hex digits (write-only); absent: the bus's, else 000000" })),
+  operatorCode: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: "0x1C operator code, 8 hex digits (write-only); absent: the bus's, else 00000000" })),
+};
+/** Fields never written to the audit trail or a log. */
+const SECRET_FIELDS = new Set(['password', 'operatorCode', 'passwordLevel']);
+
+/** A copy of a meter input fit for the audit trail: credentials only as "set". */
+function auditable(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? '(set)' : v]));
+}
 
 export const MeterInputSchema = Type.Object({
   id: Id,
@@ -60,6 +92,7 @@ export const MeterInputSchema = Type.Object({
   address: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'DL/T 645: the 12-digit address printed on the meter; Modbus: the unit id 1..247; mqtt: the meter id in its concentrator\'s messages, 12 DL/T 645 digits unless the concentrator\'s configuration (mqtt.concentrators.<id>.meterAddressRule) says otherwise' }),
   registerMap: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'Modbus: the register map of the meter model (registermaps/<name>.json)' })),
   supportsDirectClose: Type.Optional(Type.Boolean({ description: 'false for meters that only know 0x1C N1=1B (close permitted)' })),
+  ...dlt645Fields,
 }, { additionalProperties: false });
 
 export const MeterPatchSchema = Type.Object({
@@ -67,13 +100,34 @@ export const MeterPatchSchema = Type.Object({
   address: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'checked against the meter\'s protocol, as when it was created' })),
   supportsDirectClose: Type.Optional(Type.Boolean()),
   supportsKeepPower: Type.Optional(Type.Boolean()),
-  edition: Type.Optional(Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')])),
+  ...dlt645Fields,
+  profile: Type.Optional(Type.Union([dlt645Fields.profile, Type.Null()], { description: "DL/T 645 reading profile; null: back to the bus's default" })),
 }, { additionalProperties: false, minProperties: 1 });
 
 export type AccountInput = Static<typeof AccountInputSchema>;
 export type AccountPatch = Static<typeof AccountPatchSchema>;
 export type MeterInput = Static<typeof MeterInputSchema>;
 export type MeterPatchInput = Static<typeof MeterPatchSchema>;
+
+/** The account's own settings after `given` (a level in money per *Fen field, or settings; null removes one). */
+function mergeOverrides(current: LevelOverrides, given: { levelOverrides?: Partial<Record<string, unknown>> } & Partial<Levels>): LevelOverrides {
+  const next: Record<string, unknown> = { ...current };
+  for (const [name, spec] of Object.entries(given.levelOverrides ?? {})) {
+    if (spec === null) delete next[name];
+    else if (spec !== undefined) next[name] = spec;
+  }
+  for (const name of LEVEL_NAMES) {
+    const fen = given[`${name}Fen`];
+    if (fen !== undefined) next[name] = { fen };
+  }
+  return validateLevelOverrides(next);
+}
+
+/** Money levels given for an account must be in order (levels in days are put in order as they move). */
+function checkOverrides(config: Config, input: { category: string; creditGrade: string; overrides: LevelOverrides }): void {
+  const { detail } = resolveLevels({ ...input, averageDailyChargeFen: null }, config);
+  checkLevels({ alarmLevel1Fen: detail.alarmLevel1.fen, alarmLevel2Fen: detail.alarmLevel2.fen, cutoffLevelFen: detail.cutoffLevel.fen, restoreLevelFen: detail.restoreLevel.fen });
+}
 
 function checkLevels(levels: Levels): void {
   if (!(levels.alarmLevel1Fen >= levels.alarmLevel2Fen && levels.alarmLevel2Fen >= levels.cutoffLevelFen && levels.restoreLevelFen >= levels.cutoffLevelFen)) {
@@ -101,21 +155,13 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
     throw new AppError('VALIDATION', (err as Error).message, { field: 'pricePerKwh' });
   }
   const tariffId = input.tariffId ?? `flat-${price}`;
-  // Levels from the account's category and credit grade unless overridden (src/domain/thresholds.ts);
-  // explicit amounts win; levels in days become money once the account has consumption.
-  const explicit = {
-    ...(input.alarmLevel1Fen === undefined ? {} : { alarmLevel1: { fen: input.alarmLevel1Fen } }),
-    ...(input.alarmLevel2Fen === undefined ? {} : { alarmLevel2: { fen: input.alarmLevel2Fen } }),
-    ...(input.cutoffLevelFen === undefined ? {} : { cutoffLevel: { fen: input.cutoffLevelFen } }),
-    ...(input.restoreLevelFen === undefined ? {} : { restoreLevel: { fen: input.restoreLevelFen } }),
-  };
-  const { detail } = resolveLevels({
-    category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B', overrides: { ...input.levelOverrides, ...explicit }, averageDailyChargeFen: null,
-  }, config);
-  const levels = {
-    alarmLevel1Fen: detail.alarmLevel1.fen, alarmLevel2Fen: detail.alarmLevel2.fen, cutoffLevelFen: detail.cutoffLevel.fen, restoreLevelFen: detail.restoreLevel.fen,
-  };
-  checkLevels(levels);
+  // The account's own settings (money levels given as *Fen, and levelOverrides); its levels are
+  // derived from them with its category and credit grade (src/ledger/levels.ts).
+  const category = input.category ?? 'residential';
+  const creditGrade = input.creditGrade ?? 'B';
+  const overrides = mergeOverrides({}, { ...input, levelOverrides: input.levelOverrides });
+  checkOverrides(config, { category, creditGrade, overrides });
+  const { levels } = resolveLevels({ category, creditGrade, overrides, averageDailyChargeFen: null }, config);
   return repos.transaction(() => {
     if (repos.accounts.get(input.id)) throw new AppError('CONFLICT', `account ${input.id} already exists`, { field: 'id' });
     if (input.tariffId !== undefined && !repos.tariffs.get(input.tariffId)) {
@@ -123,10 +169,9 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
     }
     if (input.tariffId === undefined) repos.accounts.ensureTariff(tariffId, `flat ${price} yuan/kWh`, definition, now);
     repos.accounts.insert({
-      id: input.id, name: input.name, category: input.category ?? 'residential', creditGrade: input.creditGrade ?? 'B',
-      protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
+      id: input.id, name: input.name, category, creditGrade, protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
+      levelOverrides: Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null, levelsDerivedAt: now,
     });
-    if (input.levelOverrides && Object.keys(input.levelOverrides).length > 0) repos.accounts.setLevelOverrides(input.id, JSON.stringify(input.levelOverrides));
     if (options.migration) repos.imports.holdAccount(input.id, options.migration);
     // The alarm state from the first moment: a new account below alarm level 1 is not "normal"
     // (an opening balance's entry evaluates it; a migration's hold leaves it for the release).
@@ -141,34 +186,32 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
 }
 
 /**
- * Changes an account's name, category, credit grade, protection or levels. New levels may move the
- * alarm state: a level newly reached is raised (once) and a level left behind re-armed, as a
- * ledger entry would.
+ * Changes an account's name, category, credit grade, protection or its own level settings, and
+ * derives its levels again from them at once (src/ledger/levels.ts): a level newly reached is
+ * raised (once) and one left behind re-armed, as a ledger entry would. Removing protection closes
+ * the account's protected-arrears review, which no longer applies.
  */
-export function updateAccount(repos: Repositories, id: string, patch: AccountPatch, actor: string, now: number): AccountRow {
+export function updateAccount(repos: Repositories, config: Config, id: string, patch: AccountPatch, actor: string, now: number): AccountRow {
   return repos.transaction(() => {
     const before = repos.accounts.get(id);
     if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `account ${id} does not exist`);
+    let overrides: LevelOverrides;
+    try {
+      overrides = mergeOverrides(JSON.parse(before.levelOverrides ?? '{}') as LevelOverrides, patch as Parameters<typeof mergeOverrides>[1]);
+    } catch (err) {
+      throw new AppError('VALIDATION', (err as Error).message, { field: 'levelOverrides' });
+    }
     const next = {
       name: patch.name ?? before.name, category: patch.category ?? before.category, creditGrade: patch.creditGrade ?? before.creditGrade,
       protected: patch.protected === undefined ? before.protected : patch.protected ? 1 : 0,
-      alarmLevel1Fen: patch.alarmLevel1Fen ?? before.alarmLevel1Fen, alarmLevel2Fen: patch.alarmLevel2Fen ?? before.alarmLevel2Fen,
-      cutoffLevelFen: patch.cutoffLevelFen ?? before.cutoffLevelFen, restoreLevelFen: patch.restoreLevelFen ?? before.restoreLevelFen,
+      levelOverrides: Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null,
     };
-    checkLevels(next);
+    checkOverrides(config, { category: next.category, creditGrade: next.creditGrade, overrides });
     repos.accounts.update(id, next);
-    const transition = alarmTransition(before.alarmState as AlarmState, before.balanceFen, next);
-    // A migration's hold keeps the alarm state until released (src/migration-hold.ts).
-    if (transition.next !== before.alarmState && !before.migration) {
-      repos.accounts.setAlarmState(id, transition.next, transition.next === 2 ? (before.alarm2At ?? now) : null);
-      for (const level of transition.raised) {
-        const levelFen = level === 1 ? next.alarmLevel1Fen : next.alarmLevel2Fen;
-        repos.journal.appendEvent(`alarm-level-${level}`, id, null, { balanceFen: before.balanceFen, levelFen }, now);
-      }
-      if (transition.next < before.alarmState) repos.journal.appendEvent('alarm-rearmed', id, null, { balanceFen: before.balanceFen, alarmState: transition.next }, now);
-    }
     const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
     repos.journal.audit(actor, 'account-updated', id, changed, now);
+    if (before.protected === 1 && next.protected === 0) closeArrearsReview(repos, id, `protection removed by ${actor}`, now);
+    deriveLevels(repos, repos.accounts.get(id)!, config, now);
     return repos.accounts.get(id)!;
   });
 }
@@ -232,6 +275,30 @@ function checkModbusMeter(config: Config, input: MeterInput): void {
   }
 }
 
+/**
+ * Edition, profile and credentials belong to DL/T 645 meters; a profile must exist, load without
+ * error and be of the meter's edition ('auto' takes either).
+ */
+function checkDlt645Fields(config: Config, protocol: string, edition: '2007' | '1997' | 'auto',
+  input: { edition?: string; profile?: string | null; passwordLevel?: number; password?: string; operatorCode?: string }): void {
+  if (protocol !== 'dlt645') {
+    for (const field of ['edition', 'profile', 'passwordLevel', 'password', 'operatorCode'] as const) {
+      if (input[field] !== undefined && input[field] !== null) throw new AppError('VALIDATION', `${field} is for DL/T 645 meters, not ${protocol}`, { field });
+    }
+    return;
+  }
+  if (!input.profile) return;
+  let profileEdition: string;
+  try {
+    profileEdition = loadProfile(profilesDirectory(config.polling.profilesDir), input.profile).edition;
+  } catch (err) {
+    throw new AppError('VALIDATION', `profile "${input.profile}": ${(err as Error).message}`, { field: 'profile' });
+  }
+  if (edition !== 'auto' && profileEdition !== edition) {
+    throw new AppError('VALIDATION', `profile "${input.profile}" is for DL/T 645-${profileEdition} meters; this meter's edition is ${edition}`, { field: 'profile' });
+  }
+}
+
 export function createMeter(repos: Repositories, config: Config, input: MeterInput, actor: string, now: number): MeterRow {
   const busId = input.protocol === 'mqtt' ? null : input.busId ?? '';
   const concentratorId = input.protocol === 'mqtt' ? input.concentratorId ?? '' : null;
@@ -244,14 +311,21 @@ export function createMeter(repos: Repositories, config: Config, input: MeterInp
   if (busId !== null) checkFraming(config, busId, input.protocol);
   if (modbus) checkModbusMeter(config, input);
   else if (input.registerMap !== undefined) throw new AppError('VALIDATION', `protocol ${input.protocol} has no register map`, { field: 'registerMap' });
+  checkDlt645Fields(config, input.protocol, input.edition ?? '2007', input);
   return repos.transaction(() => {
     if (!repos.accounts.get(input.accountId)) throw new AppError('ACCOUNT_NOT_FOUND', `account ${input.accountId} does not exist`, { field: 'accountId' });
     if (repos.meters.get(input.id)) throw new AppError('CONFLICT', `meter ${input.id} already exists`, { field: 'id' });
     uniqueAddress(() => repos.meters.insert({
       id: input.id, accountId: input.accountId, protocol: input.protocol, busId, concentratorId, address: input.address,
       registerMap: modbus ? input.registerMap ?? null : null, supportsDirectClose: input.supportsDirectClose === false ? 0 : 1, createdAt: now,
+      edition: input.edition ?? '2007', profile: input.profile ?? null,
     }), input.address, busId ?? `concentrator ${concentratorId}`);
-    repos.journal.audit(actor, 'meter-created', input.id, input, now);
+    if (input.passwordLevel !== undefined || input.password !== undefined || input.operatorCode !== undefined) {
+      repos.meters.setCredentials(input.id, {
+        passwordLevel: input.passwordLevel ?? null, password: input.password?.toUpperCase() ?? null, operatorCode: input.operatorCode?.toUpperCase() ?? null,
+      });
+    }
+    repos.journal.audit(actor, 'meter-created', input.id, auditable(input), now);
     return repos.meters.get(input.id)!;
   });
 }
@@ -266,14 +340,25 @@ export function updateMeter(repos: Repositories, config: Config, id: string, pat
       if (before.protocol === 'mqtt') throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) has no busId', { field: 'busId' });
       checkFraming(config, patch.busId, before.protocol);
     }
+    const profile = patch.profile === undefined ? before.profile : patch.profile;
+    checkDlt645Fields(config, before.protocol, patch.edition ?? before.edition, { ...patch, profile: profile ?? undefined });
     const change: MeterPatch = {};
     if (patch.busId !== undefined) change.busId = patch.busId;
     if (patch.address !== undefined) change.address = patch.address;
     if (patch.edition !== undefined) change.edition = patch.edition;
+    if (patch.profile !== undefined) change.profile = patch.profile;
+    if (patch.passwordLevel !== undefined || patch.password !== undefined || patch.operatorCode !== undefined) {
+      const own = repos.meters.credentialsOf(id)!;
+      repos.meters.setCredentials(id, {
+        passwordLevel: patch.passwordLevel ?? own.passwordLevel, password: patch.password?.toUpperCase() ?? own.password,
+        operatorCode: patch.operatorCode?.toUpperCase() ?? own.operatorCode,
+      });
+    }
     if (patch.supportsDirectClose !== undefined) change.supportsDirectClose = patch.supportsDirectClose ? 1 : 0;
     if (patch.supportsKeepPower !== undefined) change.supportsKeepPower = patch.supportsKeepPower ? 1 : 0;
     uniqueAddress(() => repos.meters.update(id, change), patch.address ?? before.address, patch.busId ?? before.busId);
-    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
+    const changed = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k,
+      SECRET_FIELDS.has(k) ? '(changed)' : { from: (before as unknown as Record<string, unknown>)[k], to: v }]));
     repos.journal.audit(actor, 'meter-updated', id, changed, now);
     return repos.meters.get(id)!;
   });

@@ -3,6 +3,7 @@
 import { loadConfig, ConfigError } from './config/load.js';
 import { createLogger } from './logger.js';
 import { startDaemon } from './daemon.js';
+import { isStartupError } from './listen-errors.js';
 
 function configPathFromArgs(argv: string[]): string | undefined {
   const i = argv.indexOf('--config');
@@ -42,6 +43,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (isStartupError(err)) {
+    // A setting to change, named in the message: no stack trace.
+    process.stderr.write(`feikong: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`feikong: start-up failed: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

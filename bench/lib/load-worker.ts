@@ -39,6 +39,7 @@ const instance = autocannon({
     errors: result.errors,
     timeouts: result.timeouts,
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count])),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 });

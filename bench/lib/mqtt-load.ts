@@ -10,7 +10,7 @@
 import { spawnTs } from './daemon.js';
 import { sampleCpu } from './cpu-group.js';
 import { sampleProcess } from './proc.js';
-import { METERS_PER_CONCENTRATOR } from './seed.js';
+import { BENCH_MQTT_PASSWORD, METERS_PER_CONCENTRATOR } from './seed.js';
 import type { PublisherResult, PublisherSpec } from '../mqtt/publisher.js';
 
 export interface PublishRun {
@@ -22,6 +22,8 @@ export interface PublishRun {
   pendingGrowth: number;
   /** readings charged per meter per charging transaction over the run (NaN when none) */
   readingsPerMeterCharge: number;
+  /** share (0–1) of the readings charged in the run whose interval was split by time (docs/charging.md) */
+  splitShare: number;
   /** the daemon's CPU over the run, % of one core */
   daemonCpu: number;
   daemonRssMb: number;
@@ -45,6 +47,8 @@ interface ChargingState {
   stored: number;
   /** meters charged so far, one per meter per charging transaction */
   meters: number;
+  /** readings charged so far whose interval was split by time */
+  split: number;
 }
 
 async function chargingState(daemonUrl: string): Promise<ChargingState> {
@@ -58,11 +62,15 @@ async function chargingState(daemonUrl: string): Promise<ChargingState> {
     pending: value(/^feikong_readings_pending (\d+)/m, true),
     stored: value(/^feikong_readings_total\{source="mqtt",result="stored"\} (\d+)/m, false),
     meters: value(/^feikong_charging_meters_sum (\d+)/m, false),
+    split: value(/^feikong_readings_split_total\{source="mqtt"\} (\d+)/m, false),
   };
 }
 
 export class ReadingsPublisher {
   private round = 1;
+
+  /** the concentrators' MQTT password (seed.ts); null: they connect anonymously (mqtt.auth.allowAnonymous) */
+  password: string | null = BENCH_MQTT_PASSWORD;
 
   constructor(private readonly url: string, private readonly concentrators: PublisherSpec['concentrators']) {}
 
@@ -74,6 +82,7 @@ export class ReadingsPublisher {
     const before = await chargingState(daemon.url);
     const spec: PublisherSpec = {
       url: this.url, topic, concentrators: this.concentrators, readingsPerMessage, durationS: seconds, window, round0: this.round, protocolVersion: 4,
+      ...(this.password !== null ? { password: this.password } : {}),
     };
     const child = spawnTs('bench/mqtt/publisher.ts', [JSON.stringify(spec)]);
     let out = '';
@@ -98,8 +107,9 @@ export class ReadingsPublisher {
     const pendingGrowth = after.pending - before.pending;
     const sustained = (result.readings - pendingGrowth) / result.seconds;
     const readingsPerMeterCharge = after.meters > before.meters ? (after.stored - before.stored) / (after.meters - before.meters) : NaN;
+    const splitShare = after.stored > before.stored ? (after.split - before.split) / (after.stored - before.stored) : NaN;
     return {
-      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth, readingsPerMeterCharge,
+      result, readingsPerSecond: sustained, messagesPerSecond: sustained / readingsPerMessage, pendingGrowth, readingsPerMeterCharge, splitShare,
       daemonCpu: d.cpuPercent, daemonRssMb: d.rssPeakBytes / 1e6, publisherCpu: result.cpuPercent, otherCpu,
     };
   }

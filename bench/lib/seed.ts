@@ -1,14 +1,24 @@
 // Seeds a data directory for a benchmark: the schema through the committed migrations
 // (openDatabase), then accounts, one meter each behind concentrators, an opening ledger entry per
-// account so balances equal their ledger, and API keys, in one bulk transaction.
+// account so balances equal their ledger, API keys, and every concentrator's MQTT credential (user
+// name = its id, all with BENCH_MQTT_PASSWORD), in one bulk transaction.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/connection.js';
 import { createRepositories } from '../../src/db/repo/index.js';
 import { createApiKey } from '../../src/http/auth.js';
+import { hashMqttPassword } from '../../src/mqtt/password-hash.js';
 
 export const METERS_PER_CONCENTRATOR = 256;
+/** Every seeded concentrator's MQTT password (one hash for all: seeding a million meters stays quick). */
+export const BENCH_MQTT_PASSWORD = 'bench-concentrator-password';
+
+let benchHash: string | null = null;
+/** The stored hash of BENCH_MQTT_PASSWORD, as the daemon stores any (src/mqtt/password-hash.ts). */
+export function benchMqttPasswordHash(): string {
+  return (benchHash ??= hashMqttPassword(BENCH_MQTT_PASSWORD));
+}
 export const OPENING_BALANCE_FEN = 10_000;
 
 export function accountId(i: number): string {
@@ -31,16 +41,25 @@ export interface Seeded {
   seedMs: number;
 }
 
+/** A tariff every seeded account is on. */
+export interface SeedTariff {
+  id: string;
+  name: string;
+  definition: Record<string, unknown>;
+}
+
+export const FLAT_TARIFF: SeedTariff = { id: 'flat-0.5283', name: 'flat 0.5283 yuan/kWh', definition: { kind: 'flat', pricePerKwh: '0.5283' } };
+
 /** Creates `accounts` accounts with one closed-relay concentrator meter each; `accounts` may be 0. */
-export function seedFleet(dataDir: string, accounts: number): Seeded {
+export function seedFleet(dataDir: string, accounts: number, tariff: SeedTariff = FLAT_TARIFF): Seeded {
   const t0 = performance.now();
   const db = openDatabase(dataDir);
   // Seeding only: no fsync per commit; the checkpoint below writes the finished file once.
   db.pragma('synchronous = OFF');
   const repos = createRepositories(db);
   const now = Date.now();
-  const tariffId = 'flat-0.5283';
-  repos.accounts.ensureTariff(tariffId, 'flat 0.5283 yuan/kWh', JSON.stringify({ kind: 'flat', pricePerKwh: '0.5283' }), now);
+  const tariffId = tariff.id;
+  repos.accounts.ensureTariff(tariffId, tariff.name, JSON.stringify(tariff.definition), now);
   const keys = {
     readOnly: createApiKey(repos, 'bench-read-only', 'read-only', now).secret,
     billing: createApiKey(repos, 'bench-billing', 'billing', now).secret,
@@ -51,6 +70,7 @@ export function seedFleet(dataDir: string, accounts: number): Seeded {
   // the tables' pages interleave block by block as they would row by row.
   const block = (insert: string) => db.prepare(`WITH RECURSIVE n(i) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) ${insert}`);
   const insConcentrator = db.prepare(`INSERT INTO concentrators (id, status, created_at) VALUES (?, 'online', ?)`);
+  const insCredential = db.prepare(`INSERT INTO mqtt_credentials (id, concentrator_id, password_hash, created_at) VALUES (?, ?, ?, ?)`);
   const insAccounts = block(`INSERT INTO accounts (id, name, category, credit_grade, protected, tariff_id, balance_fen,
     alarm_level1_fen, alarm_level2_fen, cutoff_level_fen, restore_level_fen, created_at)
     SELECT printf('acc-%07d', i), 'Customer ' || i, 'residential', 'B', 0, ?, ?, 2000, 1000, 0, 0, ? FROM n`);
@@ -63,6 +83,7 @@ export function seedFleet(dataDir: string, accounts: number): Seeded {
       const to = Math.min(accounts, from + METERS_PER_CONCENTRATOR);
       const c = `dcu-${from / METERS_PER_CONCENTRATOR}`;
       insConcentrator.run(c, now);
+      insCredential.run(`cred-${c}`, c, benchMqttPasswordHash(), now);
       insAccounts.run(from, to, tariffId, OPENING_BALANCE_FEN, now);
       insLedger.run(from, to, OPENING_BALANCE_FEN, OPENING_BALANCE_FEN, now);
       insMeters.run(from, to, c, now, now);

@@ -18,6 +18,8 @@ export interface BurstSpec {
   firstQuarter?: number;
   quartersPerMessage: number;
   window: number;
+  /** every concentrator's MQTT password (user name = its id; bench/lib/seed.ts) */
+  password: string;
 }
 
 export interface BurstResult {
@@ -41,9 +43,11 @@ function iso(ms: number): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19) + '+08:00';
 }
 
-async function connect(url: string, id: string): Promise<MqttClient> {
+async function connect(url: string, id: string, password: string): Promise<MqttClient> {
   // A long keepalive: while the daemon does not read a connection (its turn has not come), its PINGREQ waits too.
-  const client = mqtt.connect(url, { protocolVersion: 4, clientId: id, clean: true, reconnectPeriod: 0, keepalive: 300, connectTimeout: 120_000 });
+  const client = mqtt.connect(url, {
+    protocolVersion: 4, clientId: id, username: id, password, clean: true, reconnectPeriod: 0, keepalive: 300, connectTimeout: 120_000,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as BurstSpec;
   const clients: MqttClient[] = [];
   for (let i = 0; i < spec.concentrators.length; i += 50) {
-    clients.push(...await Promise.all(spec.concentrators.slice(i, i + 50).map((c) => connect(spec.url, c.id))));
+    clients.push(...await Promise.all(spec.concentrators.slice(i, i + 50).map((c) => connect(spec.url, c.id, spec.password))));
   }
   process.stdout.write('{"publishing":true}\n');
   const latencies: number[] = [];

@@ -21,6 +21,8 @@ export interface PublisherSpec {
   /** first quarter-hour index: runs after one another start past the previous ones */
   round0: number;
   protocolVersion: 4 | 5;
+  /** every concentrator's MQTT password (user name = its id); absent: anonymous (the lab setting) */
+  password?: string;
 }
 
 export interface PublisherResult {
@@ -36,15 +38,18 @@ export interface PublisherResult {
 }
 
 const QUARTER_HOUR = 900_000;
-const T0 = Date.parse('2026-01-01T00:00:00+08:00');
+/** BENCH_READING_OFFSET_S moves every reading off the quarter hour (readings off the hour split at hourly band edges) */
+const T0 = Date.parse('2026-01-01T00:00:00+08:00') + Number(process.env.BENCH_READING_OFFSET_S ?? 0) * 1000;
 const BASE_WH = 1_000_000;
 
 function iso(ms: number): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19) + '+08:00';
 }
 
-async function connect(url: string, id: string, protocolVersion: 4 | 5): Promise<MqttClient> {
-  const client = mqtt.connect(url, { protocolVersion, clientId: `bench-${id}-${process.pid}`, clean: true, reconnectPeriod: 0 });
+async function connect(url: string, id: string, protocolVersion: 4 | 5, password: string | undefined): Promise<MqttClient> {
+  const client = mqtt.connect(url, {
+    protocolVersion, clientId: `bench-${id}-${process.pid}`, clean: true, reconnectPeriod: 0, ...(password !== undefined ? { username: id, password } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => {
       (client.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
@@ -57,7 +62,7 @@ async function connect(url: string, id: string, protocolVersion: 4 | 5): Promise
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as PublisherSpec;
-  const clients = await Promise.all(spec.concentrators.map((c) => connect(spec.url, c.id, spec.protocolVersion)));
+  const clients = await Promise.all(spec.concentrators.map((c) => connect(spec.url, c.id, spec.protocolVersion, spec.password)));
   // Tells the benchmark to start its measurement of the daemon: publishing starts now.
   process.stdout.write('{"publishing":true}\n');
   const latencies: number[] = [];

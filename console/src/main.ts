@@ -15,6 +15,7 @@ import { accounts } from './views/accounts.js';
 import { account } from './views/account.js';
 import { meter } from './views/meter.js';
 import { holds } from './views/holds.js';
+import { calendarBanner } from './calendar-banner.js';
 
 const app = document.getElementById('app')!;
 let view: View = {};
@@ -115,6 +116,7 @@ async function render(): Promise<void> {
   const main = h('main', {});
   app.append(header(), main);
   if (!apiKey()) return login(main);
+  app.insertBefore(calendarBanner(), main);
   const [path, query] = (location.hash.slice(1) || '/').split('?') as [string, string | undefined];
   const params = new URLSearchParams(query ?? '');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);

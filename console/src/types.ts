@@ -13,6 +13,14 @@ export interface Meter {
   online: boolean;
   lastReadingAt: string | null;
   lastEnergyWh: number | null;
+  /** the latest disagreement of its per-tariff registers with its total register */
+  registerMismatch?: { from: string; to: string; totalWh: number; bandsWh: number; differenceWh: number; toleranceWh: number } | null;
+  edition?: '2007' | '1997' | 'auto';
+  profile?: string | null;
+  /** one meter only */
+  profileInUse?: string | null;
+  live?: Record<string, { value: number; unit: string; at: string }>;
+  dataIdentifiers?: Array<{ di: string; answeredAt: string | null; lastValue: unknown; misses: number; missedAt: string | null; missReason: string | null }>;
 }
 
 export interface Account {
@@ -46,11 +54,27 @@ export interface Command {
   finishedAt: string | null;
 }
 
+/** One part of a consumption entry (docs/charging.md). */
+export interface ChargePart {
+  periodStart: string;
+  periodEnd: string;
+  tariffId: string;
+  tier?: number;
+  band?: string;
+  pricePerKwh: string;
+  energyWh: number;
+  amountFen: number;
+  basis: 'measured' | 'estimated';
+}
+
 export interface LedgerEntry {
   id: number;
   kind: string;
   amountFen: number;
   balanceAfterFen: number;
+  energyWh?: number | null;
+  interval?: { from: string; to: string } | null;
+  breakdown?: ChargePart[] | null;
   reason: string | null;
   actor: string;
   createdAt: string;

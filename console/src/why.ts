@@ -18,12 +18,26 @@ export function duration(ms: number): string {
   return t('duration.minutes', { n: Math.round((ms / MINUTE_MS) * 10) / 10 });
 }
 
-/** A no-cut window's reason: 'night', 'weekend', 'holiday:<name>', or null (configured). */
+/**
+ * A no-cut verdict's reason: every window that applies, joined by ', ' — 'night', 'weekend',
+ * 'holiday:<name>' (with ' (provisional)' when derived), 'calendar-uncovered:<year>' — or null (configured).
+ */
 export function windowText(reason: string | null | undefined): string {
   if (!reason) return t('window.configured');
-  const [kind, ...name] = reason.split(':');
-  if (kind === 'holiday') return t('window.holiday', { name: name.join(':') });
-  return kind && has('window', kind) ? t(`window.${kind}` as MessageKey) : reason;
+  return reason.split(', ').map(oneWindow).join(t('window.separator'));
+}
+
+const PROVISIONAL = ' (provisional)';
+
+function oneWindow(window: string): string {
+  const provisional = window.endsWith(PROVISIONAL);
+  const [kind, ...rest] = (provisional ? window.slice(0, -PROVISIONAL.length) : window).split(':');
+  const value = rest.join(':');
+  let text: string;
+  if (kind === 'holiday') text = t('window.holiday', { name: value });
+  else if (kind === 'calendar-uncovered') text = t('window.calendar-uncovered', { year: value });
+  else text = kind && has('window', kind) ? t(`window.${kind}` as MessageKey) : window;
+  return provisional ? t('window.provisional', { window: text }) : text;
 }
 
 /** Why relay safety holds a cut-off back, from its limit code. */

@@ -17,7 +17,8 @@ export type ValueKind =
   | 'dateTime' // YYMMDDWWhhmmss → 'YYYY-MM-DD hh:mm:ss'
   | 'timestamp' // YYMMDDhhmm[ss] → 'YYYY-MM-DD hh:mm[:ss]'
   | 'status' // status word 1..7 → named flags
-  | 'relayEvent'; // trip / close event record → record
+  | 'relayEvent' // trip / close event record → record
+  | 'eventRecord'; // power-down, programming, cover-open record → record (eventRecord says which)
 
 export interface CatalogueEntry {
   di: number;
@@ -33,7 +34,16 @@ export interface CatalogueEntry {
   members?: readonly string[];
   /** For kind 'status': which status word. */
   statusWord?: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  /** For kind 'eventRecord': the record's layout (event-records.ts). */
+  eventRecord?: 'powerDown' | 'programming' | 'coverOpen';
 }
+
+/** DL/T 645-2007 Appendix A, freeze data (冻结量): a meter keeps up to 62 daily freezes (DI0 01..3E). */
+export const DAILY_FROZEN_DEPTH_MAX = 62;
+/** (上 n 次) 日冻结时间 YYMMDDhhmm: 05060001 + (n − 1). */
+export const DAILY_FROZEN_TIME_BASE = 0x05060001;
+/** (上 n 次) 日冻结正向有功电能数据 XXXXXX.XX × (tariffs + 1): 05060101 + (n − 1). */
+export const DAILY_FROZEN_FORWARD_ACTIVE_BASE = 0x05060101;
 
 const TARIFFS = [1, 2, 3, 4] as const;
 const PHASES = [
@@ -79,6 +89,24 @@ const relayEvent = (di: number, name: string): CatalogueEntry => ({
   signed: false,
   kind: 'relayEvent',
 });
+
+const count = (di: number, name: string): CatalogueEntry => ({ di, name, format: 'NNNNNN', length: 3, signed: false, kind: 'number' });
+const eventRecord = (di: number, name: string, layout: NonNullable<CatalogueEntry['eventRecord']>, length: number, format: string): CatalogueEntry => ({
+  di, name, format, length, signed: false, kind: 'eventRecord', eventRecord: layout,
+});
+
+/** Daily freezes 1..62 (Appendix A, 冻结量, 日冻结): the time and the forward active block of each. */
+function dailyFrozenRows(): CatalogueEntry[] {
+  const rows: CatalogueEntry[] = [];
+  for (let n = 1; n <= DAILY_FROZEN_DEPTH_MAX; n++) {
+    rows.push({ di: DAILY_FROZEN_TIME_BASE + n - 1, name: `dailyFrozenTime${n}`, format: 'YYMMDDhhmm', length: 5, signed: false, kind: 'timestamp' });
+    rows.push({
+      di: DAILY_FROZEN_FORWARD_ACTIVE_BASE + n - 1, name: `dailyFrozenForwardActive${n}`, format: 'XXXXXX.XX', length: 4, unit: 'kWh', signed: false, kind: 'energy',
+      members: ['total', ...Array.from({ length: 63 }, (_, i) => `tariff${i + 1}`)],
+    });
+  }
+  return rows;
+}
 
 export const CATALOGUE: readonly CatalogueEntry[] = [
   // Energy (电能量, DI3 = 00): combined active is signed, the others are not.
@@ -128,6 +156,16 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   relayEvent(0x1d000101, 'lastTripRecord'),
   { di: 0x1e000001, name: 'closeCount', format: 'NNNNNN', length: 3, signed: false, kind: 'number' },
   relayEvent(0x1e000101, 'lastCloseRecord'),
+  // Event records (事件记录, DI3 = 03): counts and the most recent record of the events operators
+  // act on — power-down (掉电), programming (编程), meter cover opened (开表盖).
+  count(0x03110000, 'powerDownCount'),
+  eventRecord(0x03110001, 'lastPowerDownRecord', 'powerDown', 12, 'YYMMDDhhmmss+YYMMDDhhmmss'),
+  count(0x03300000, 'programmingCount'),
+  eventRecord(0x03300001, 'lastProgrammingRecord', 'programming', 50, 'YYMMDDhhmmss+NNNNNNNN+10×DI'),
+  count(0x03300d00, 'coverOpenCount'),
+  eventRecord(0x03300d01, 'lastCoverOpenRecord', 'coverOpen', 60, 'YYMMDDhhmmss+YYMMDDhhmmss+12×XXXXXX.XX'),
+  // Freezes (冻结量, DI3 = 05): daily freezes.
+  ...dailyFrozenRows(),
 ];
 
 const BY_DI = new Map<number, CatalogueEntry>(CATALOGUE.map((e) => [e.di, e]));

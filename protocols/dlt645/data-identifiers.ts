@@ -91,6 +91,14 @@ export const DataIdentifier = {
   lastTripRecord: 0x1D000101,
   closeCount: 0x1E000001,
   lastCloseRecord: 0x1E000101,
+  powerDownCount: 0x03110000,
+  lastPowerDownRecord: 0x03110001,
+  programmingCount: 0x03300000,
+  lastProgrammingRecord: 0x03300001,
+  coverOpenCount: 0x03300D00,
+  lastCoverOpenRecord: 0x03300D01,
+  dailyFrozenTime1: 0x05060001,
+  dailyFrozenForwardActive1: 0x05060101,
 } as const;
 
 export type DataIdentifierName = keyof typeof DataIdentifier;

@@ -8,7 +8,7 @@
 // abnormal reply C1H = ERR.
 
 import { Dlt645Error } from './errors.js';
-import { bcdToNumber, readUIntLE, writeUIntLE } from './bcd.js';
+import { bcdToNumber, numberToBcd, readUIntLE, writeUIntLE } from './bcd.js';
 import { encodeFrame, expectDataLength, expectReply, expectRequest, makeControl, parseControl, type Dlt645Frame } from './frame.js';
 import { decodeErrorWord1997 } from './error-word.js';
 import { throwIfAbnormal } from './read.js';
@@ -77,8 +77,16 @@ const FORMATS_1997: ReadonlyMap<number, { name: string; decimals: number; length
   [DataIdentifier1997.phaseBCurrent, { name: 'phaseBCurrent', decimals: 2, length: 2, unit: 'A' }],
   [DataIdentifier1997.phaseCCurrent, { name: 'phaseCCurrent', decimals: 2, length: 2, unit: 'A' }],
   [DataIdentifier1997.activePowerTotal, { name: 'activePowerTotal', decimals: 4, length: 3, unit: 'kW' }],
+  [DataIdentifier1997.phaseAActivePower, { name: 'phaseAActivePower', decimals: 4, length: 3, unit: 'kW' }],
+  [DataIdentifier1997.phaseBActivePower, { name: 'phaseBActivePower', decimals: 4, length: 3, unit: 'kW' }],
+  [DataIdentifier1997.phaseCActivePower, { name: 'phaseCActivePower', decimals: 4, length: 3, unit: 'kW' }],
   [DataIdentifier1997.powerFactorTotal, { name: 'powerFactorTotal', decimals: 3, length: 2 }],
 ]);
+
+/** What the 1997 table knows of a DI (name, decimals, length, unit), or undefined. */
+export function format1997(di: number): { name: string; decimals: number; length: number; unit?: string; energy?: boolean } | undefined {
+  return FORMATS_1997.get(di);
+}
 
 /** Decode a 1997 value of a known DI (energy → integer Wh; others as numbers in their unit). */
 export function decode1997Value(di: number, payload: Uint8Array): { di: number; name: string; value: number; unit?: string } {
@@ -90,4 +98,12 @@ export function decode1997Value(di: number, payload: Uint8Array): { di: number; 
   const raw = bcdToNumber(payload, f.name);
   const value = f.energy ? raw * 10 : f.decimals === 0 ? raw : raw / 10 ** f.decimals;
   return f.unit === undefined ? { di, name: f.name, value } : { di, name: f.name, value, unit: f.unit };
+}
+
+/** Encode a 1997 value of a known DI: the inverse of decode1997Value (energy floored to 10 Wh). */
+export function encode1997Value(di: number, value: number): Buffer {
+  const f = FORMATS_1997.get(di);
+  if (f === undefined) throw new Dlt645Error('DI_UNKNOWN', `1997 data identifier ${di.toString(16)} is not in the catalogue`, { di });
+  const raw = f.energy ? Math.floor(value / 10) : Math.round(value * 10 ** f.decimals);
+  return numberToBcd(raw, f.length, f.name);
 }

@@ -13,6 +13,8 @@ export type Dlt645ErrorCode =
   | 'METER_ABNORMAL'
   | 'VALUE_INVALID'
   | 'DI_UNKNOWN'
+  /** A reading profile that names an unknown DI or puts a DI where it does not belong. */
+  | 'PROFILE_INVALID'
   /** A payload strategy (ESAM, encryption machine) that this build cannot provide. */
   | 'NOT_SUPPORTED';
 

@@ -16,6 +16,7 @@ export * from './clock-values.js';
 export * from './event-records.js';
 export * from './datetime.js';
 export * from './edition1997.js';
+export * from './profile.js';
 export * from './ack.js';
 export * from './commands-protected.js';
 export * from './commands-station.js';

@@ -9,7 +9,7 @@ import { bcdToNumber, bytesToHexDigits, hexDigitsToBytes, numberToBcd, numberToS
 import { catalogueEntry, decimalsOf, type CatalogueEntry } from './catalogue.js';
 import { decodeStatusWord, encodeStatusWord } from './status-words.js';
 import { decodeDateValue, decodeDateTimeValue, decodeTimeValue, encodeDateValue, encodeDateTimeValue, encodeTimeValue } from './clock-values.js';
-import { decodeRelayEventRecord, encodeRelayEventRecord, type RelayEventRecord } from './event-records.js';
+import { decodeEventRecord, decodeRelayEventRecord, encodeEventRecord, encodeRelayEventRecord, type EventRecord, type RelayEventRecord } from './event-records.js';
 import { bcdTimestampToString, stringToBcdTimestamp } from './datetime.js';
 
 export { decodeStatusWord3, encodeStatusWord3, type StatusWord3 } from './status-words.js';
@@ -138,13 +138,18 @@ export function decodeDataValue(di: number, payload: Uint8Array): DecodedDataVal
       return result(bcdTimestampToString(payload));
     case 'relayEvent':
       return result({ ...decodeRelayEventRecord(payload) });
+    case 'eventRecord': {
+      const record = decodeEventRecord(entry.eventRecord ?? 'powerDown', payload);
+      return result({ at: record.at, ...(record.endAt === undefined ? {} : { endAt: record.endAt ?? '' }), ...(record.operator ? { operator: record.operator } : {}),
+        ...(record.dataIdentifiers ? { dataIdentifiers: record.dataIdentifiers.join(',') } : {}) });
+    }
     default:
       return result(decodeScalar(entry, payload));
   }
 }
 
 /** Generic, catalogue-driven encode: the inverse of decodeDataValue's value. */
-export function encodeDataValue(di: number, value: DataValue | Partial<RelayEventRecord>): Buffer {
+export function encodeDataValue(di: number, value: DataValue | Partial<RelayEventRecord> | Partial<EventRecord>): Buffer {
   const entry = entryOf(di);
   if (entry.members !== undefined) {
     if (typeof value !== 'object' || value === null) throw new Dlt645Error('VALUE_INVALID', `${entry.name} needs an object of members`, { di });
@@ -171,6 +176,8 @@ export function encodeDataValue(di: number, value: DataValue | Partial<RelayEven
       return stringToBcdTimestamp(String(value), entry.length === 6 ? 6 : 5);
     case 'relayEvent':
       return encodeRelayEventRecord(value as Partial<RelayEventRecord>);
+    case 'eventRecord':
+      return encodeEventRecord(entry.eventRecord ?? 'powerDown', value as Partial<EventRecord>);
     default:
       return encodeScalar(entry, value);
   }

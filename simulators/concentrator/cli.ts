@@ -4,8 +4,8 @@
 // registers the simulated meters with the daemon.
 //
 //   tsx simulators/concentrator/cli.ts --url mqtt://127.0.0.1:1883 --concentrators 2 --meters 50 \
-//       --interval-ms 60000 --load-w 1500 --duplicates 0.1 --reorder --write-seed fleet.json
-import { writeFileSync } from 'node:fs';
+//       --credentials credentials.json --interval-ms 60000 --load-w 1500 --duplicates 0.1 --reorder --write-seed fleet.json
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SimConcentrator } from './concentrator.js';
 
@@ -16,6 +16,12 @@ Simulates concentrators speaking the feikong MQTT contract (readings, commands, 
 Options:
   --url URL               broker, e.g. mqtt://127.0.0.1:1883 (required)
   --prefix P              topic prefix (default feikong/v1)
+  --credentials FILE      MQTT passwords by concentrator id, JSON {"dcu-1":"…"} (what
+                          \`feikong mqtt credentials create dcu-1 … --out FILE\` writes); the
+                          user name is the concentrator id
+  --password P            the password of a single concentrator (--concentrators 1)
+  --ca FILE               CA certificate of an mqtts:// broker (PEM)
+  --cert FILE --key FILE  client certificate and key (mqtts://, CN = concentrator id)
   --concentrators N       how many concentrators, ids dcu-1 … dcu-N (default 1)
   --meters N              meters per concentrator, addresses 000000000001 … (default 10)
   --load-w W              load of every meter while its relay is closed, watts (default 1000)
@@ -50,7 +56,8 @@ function num(text: string | undefined, name: string, fallback: number, max = Num
 
 const { values } = parseArgs({
   options: {
-    url: { type: 'string' }, prefix: { type: 'string' }, concentrators: { type: 'string' }, meters: { type: 'string' },
+    url: { type: 'string' }, prefix: { type: 'string' }, credentials: { type: 'string' }, password: { type: 'string' },
+    ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, concentrators: { type: 'string' }, meters: { type: 'string' },
     'load-w': { type: 'string' }, 'energy-wh': { type: 'string' }, 'interval-ms': { type: 'string' }, flood: { type: 'string' },
     'readings-per-message': { type: 'string' }, 'protocol-version': { type: 'string' }, duplicates: { type: 'string' },
     reorder: { type: 'boolean' }, 'late-every': { type: 'string' }, malformed: { type: 'string' }, refuse: { type: 'string' },
@@ -69,6 +76,32 @@ const meters = num(values.meters, 'meters', 10, 100_000);
 const protocolVersion = values['protocol-version'] === '5' ? 5 : 4;
 const perMessage = values['readings-per-message'] ? num(values['readings-per-message'], 'readings-per-message', 1, 100_000) : undefined;
 
+function readFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return fail(`--${option}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+let passwords: Record<string, unknown> = {};
+if (values.credentials) {
+  try {
+    passwords = JSON.parse(readFile(values.credentials, 'credentials')) as Record<string, unknown>;
+  } catch (err) {
+    fail(`--credentials: ${values.credentials} is not JSON: ${(err as Error).message}`);
+  }
+}
+if (values.password !== undefined) {
+  if (count !== 1) fail('--password is for one concentrator; use --credentials FILE for several');
+  passwords['dcu-1'] = values.password;
+}
+const tls = {
+  ...(values.ca ? { ca: readFile(values.ca, 'ca') } : {}),
+  ...(values.cert ? { cert: readFile(values.cert, 'cert') } : {}),
+  ...(values.key ? { key: readFile(values.key, 'key') } : {}),
+};
+
 const address = (i: number) => String(i).padStart(12, '0');
 if (values['write-seed']) {
   const seed = { accounts: [] as unknown[], meters: [] as unknown[] };
@@ -84,8 +117,10 @@ if (values['write-seed']) {
 
 const sims: SimConcentrator[] = [];
 for (let c = 1; c <= count; c++) {
+  const password = passwords[`dcu-${c}`];
+  if (password !== undefined && typeof password !== 'string') fail(`--credentials: the password of dcu-${c} is not a string`);
   sims.push(new SimConcentrator({
-    url: values.url, id: `dcu-${c}`, prefix, protocolVersion, readingsPerMessage: perMessage, seed: c,
+    url: values.url, id: `dcu-${c}`, prefix, ...(password !== undefined ? { password } : {}), tls, protocolVersion, readingsPerMessage: perMessage, seed: c,
     meters: Array.from({ length: meters }, (_, i) => ({ address: address(i + 1), energyWh: num(values['energy-wh'], 'energy-wh', 1_000_000), loadW: num(values['load-w'], 'load-w', 1000) })),
     behaviour: {
       duplicateRate: num(values.duplicates, 'duplicates', 0, 1), reorder: values.reorder ?? false,

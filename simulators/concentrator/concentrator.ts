@@ -16,6 +16,13 @@ export interface SimConcentratorOptions {
   id: string;
   meters: SimMeterSpec[];
   prefix?: string;
+  /** its MQTT credentials: user name (default: the concentrator id) and password; none = anonymous */
+  username?: string;
+  password?: string;
+  /** client id (default concentrator-{id}) */
+  clientId?: string;
+  /** TLS (mqtts:// URLs): the CA the broker's certificate chains to, and a client certificate and key */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string };
   /** 4 (MQTT 3.1.1, what the embedded broker speaks) or 5; default 4 */
   protocolVersion?: 4 | 5;
   /** readings per message (default: every meter in one message) */
@@ -68,7 +75,9 @@ export class SimConcentrator {
   async start(): Promise<void> {
     const client = mqtt.connect(this.options.url, {
       protocolVersion: this.options.protocolVersion ?? 4,
-      clientId: `concentrator-${this.id}`,
+      clientId: this.options.clientId ?? `concentrator-${this.id}`,
+      ...(this.options.password !== undefined ? { username: this.options.username ?? this.id, password: this.options.password } : {}),
+      ...(this.options.tls ?? {}),
       clean: true,
       reconnectPeriod: 500,
       will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },

@@ -22,3 +22,5 @@ export { EnergyRegisters, defaultTariffPeriod, type EnergySnapshot, type TariffN
 export { BITS_PER_CHARACTER, wireTimeMs } from './pacing.js';
 export { readRegister, supportedDataIdentifiers } from './registers.js';
 export type { SimTransport } from './transports.js';
+export { replayFrames } from './replay.js';
+export type { SimEvent, SimEventKind, FrozenDay } from './history.js';

@@ -12,6 +12,7 @@ import { EnergyRegisters, defaultTariffPeriod, type TariffNumber, type TariffPer
 import { Relay, type ControlAction, type ControlOutcome, type RelayOptions, type RelayStatus } from './relay.js';
 import { type Reply } from './reply.js';
 import { respond } from './responder.js';
+import { MeterHistory, nextLocalMidnight, type SimEvent, type SimEventKind } from './history.js';
 
 /** Meter-side limits (DI 04001001..04001005), integer fen. */
 export interface MeterLimits {
@@ -50,6 +51,22 @@ export interface SimMeterOptions extends RelayOptions {
   preamble?: number;
   /** Behaviours installed at start, in priority order (first wins). */
   behaviours?: Behaviour[];
+  /** DL/T 645 edition: '1997' meters answer only 01H reads of 1997 DIs and ignore 2007 frames. Default '2007'. */
+  edition?: '2007' | '1997';
+  /**
+   * The registers this meter has, as real meters of its kind do: a read of any other DI gets the
+   * error word "no requested data". A daily-freeze DI counts as present when its latest (…01) is
+   * listed. Default: every register the model knows.
+   */
+  registers?: readonly number[];
+  /** DIs the meter does not answer at all (it stays silent). Default none. */
+  silentFor?: readonly number[];
+  /** 1 (single-phase, default) or 3: a three-phase meter answers phases B and C and the blocks. */
+  phases?: 1 | 3;
+  /** Power factor, 0..1. Default 1.000. */
+  powerFactor?: number;
+  /** Daily freezes kept (日冻结), 0..62. Default 62. */
+  frozenDaysKept?: number;
 }
 
 export interface ControlRecord {
@@ -57,6 +74,8 @@ export interface ControlRecord {
   at: Date;
   action: ControlAction | null;
   pa: number;
+  /** Operator code C3..C0 as received. */
+  operator: string;
   deadline: Date | null;
   outcome: ControlOutcome;
 }
@@ -93,6 +112,12 @@ export class SimMeter {
   /** Physical time up to which energy has been integrated. */
   private integratedUntil: number;
   private behaviourList: Behaviour[];
+  readonly edition: '2007' | '1997';
+  readonly phases: 1 | 3;
+  powerFactor: number;
+  readonly history: MeterHistory;
+  private readonly registerSet: ReadonlySet<number> | null;
+  private readonly silentSet: ReadonlySet<number>;
 
   constructor(options: SimMeterOptions, clock: () => number = Date.now) {
     if (!/^\d{12}$/.test(options.address)) throw new RangeError(`meter address must be 12 digits, got '${options.address}'`);
@@ -116,6 +141,31 @@ export class SimMeter {
     this.clock = clock;
     this.integratedUntil = clock();
     this.behaviourList = [...(options.behaviours ?? [])];
+    this.edition = options.edition ?? '2007';
+    this.phases = options.phases ?? 1;
+    this.powerFactor = options.powerFactor ?? 1;
+    if (!(this.powerFactor >= 0 && this.powerFactor <= 1)) throw new RangeError(`powerFactor must be 0..1, got ${options.powerFactor}`);
+    this.history = new MeterHistory(options.frozenDaysKept ?? 62);
+    this.registerSet = options.registers ? new Set(options.registers) : null;
+    this.silentSet = new Set(options.silentFor ?? []);
+  }
+
+  /** Whether the meter has register `di` (a daily freeze: whether it keeps freezes at all). */
+  hasRegister(di: number): boolean {
+    if (this.registerSet === null) return true;
+    if (this.registerSet.has(di)) return true;
+    const family = di >>> 8 === 0x050600 ? 0x05060001 : di >>> 8 === 0x050601 ? 0x05060101 : null;
+    return family !== null && this.registerSet.has(family);
+  }
+
+  /** Whether the meter stays silent when asked for `di`. */
+  silentFor(di: number): boolean {
+    return this.silentSet.has(di);
+  }
+
+  /** Records an event (power-down, programming, cover opened) at the meter's clock now, unless given. */
+  recordEvent(kind: SimEventKind, event: Partial<SimEvent> = {}): void {
+    this.history.addEvent(kind, { at: this.now(), ...event });
   }
 
   /** The meter's own clock, ms since the epoch. */
@@ -191,7 +241,7 @@ export class SimMeter {
 
   /** Records a 1CH command without applying it (used by behaviours that refuse on purpose). */
   recordControl(request: DecodedControlRequest, outcome: ControlOutcome): void {
-    this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, deadline: request.deadline, outcome });
+    this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, operator: request.operator, deadline: request.deadline, outcome });
   }
 
   /** Adds a behaviour ahead of the others: the newest behaviour is asked first. */
@@ -239,13 +289,24 @@ export class SimMeter {
     this.integrateTo(now);
   }
 
+  /** Integrates up to `until`, freezing the registers at every local midnight of the meter's clock on the way (日冻结). */
   private integrateTo(until: number): void {
-    if (until <= this.integratedUntil) return;
-    if (!this.relay.status(this.integratedUntil).relayOpen) {
+    while (until > this.integratedUntil) {
       const offset = this.clockOffsetMs;
-      this.energy.advance(this.integratedUntil, until, this.loadWatts, (t) => this.tariffPeriod(t + offset));
+      const midnight = nextLocalMidnight(this.integratedUntil + offset) - offset;
+      const end = Math.min(until, midnight);
+      if (!this.relay.status(this.integratedUntil).relayOpen) {
+        this.energy.advance(this.integratedUntil, end, this.loadWatts, (t) => this.tariffPeriod(t + offset));
+      }
+      this.integratedUntil = end;
+      if (end === midnight) this.history.freeze({ at: midnight + offset, totalWh: this.energy.totalWh, tariffWh: [...this.energy.tariffWh] });
     }
-    this.integratedUntil = until;
+  }
+
+  /** The daily freezes, integrated up to now. */
+  frozenDay(n: number) {
+    this.sync();
+    return this.history.frozenAt(n);
   }
 }
 

@@ -3,8 +3,12 @@
 // built in the codec's units (Wh, fen, V, A, kW, Hz) and encoded by the codec.
 //
 // DL/T 645-2007 Appendix A; prepaid registers and status word 3 per State Grid's 2013 supplement.
-import { DataIdentifier as DI, encodeDataValue, encodeStatusWord3 } from '../../protocols/dlt645/index.js';
+import {
+  DAILY_FROZEN_DEPTH_MAX, DAILY_FROZEN_FORWARD_ACTIVE_BASE, DAILY_FROZEN_TIME_BASE, DataIdentifier as DI, DataIdentifier1997 as DI97,
+  encode1997Value, encodeDataValue, encodeStatusWord3,
+} from '../../protocols/dlt645/index.js';
 import type { SimMeter } from './meter.js';
+import { localText, type SimEventKind } from './history.js';
 
 type RegisterReader = (meter: SimMeter) => Buffer;
 
@@ -24,8 +28,35 @@ function localClock(meter: SimMeter): { date: string; time: string } {
   return { date: iso.slice(0, 10), time: iso.slice(11, 19) };
 }
 
+/** Current of one phase, A: that phase's share of the power at the meter's voltage and power factor. */
+function phaseCurrent(m: SimMeter): number {
+  const perPhase = m.powerW / m.phases;
+  return m.voltageV > 0 && m.powerFactor > 0 ? perPhase / (m.voltageV * m.powerFactor) : 0;
+}
+
+const threePhase = (read: (m: SimMeter) => Buffer): RegisterReader => (m) => {
+  if (m.phases !== 3) throw new NoSuchRegister();
+  return read(m);
+};
+
+/** Thrown by a register reader for a register this meter's kind does not have. */
+class NoSuchRegister extends Error {}
+
+const eventCount = (kind: SimEventKind) => (m: SimMeter) => m.history.count(kind);
+const eventRecord = (kind: SimEventKind) => (m: SimMeter) => {
+  const e = m.history.latest(kind);
+  if (!e) throw new NoSuchRegister();
+  return {
+    at: localText(e.at), ...(e.endAt ? { endAt: localText(e.endAt) } : {}), ...(e.operator ? { operator: e.operator } : {}),
+    ...(e.dataIdentifiers ? { dataIdentifiers: e.dataIdentifiers } : {}),
+  };
+};
+const relayRecords = (m: SimMeter, trip: boolean) => m.controls.filter((c) => c.outcome === 'ok' && c.action === (trip ? 'trip' : 'directClose'));
+
 const REGISTERS = new Map<number, RegisterReader>([
   value(DI.forwardActiveTotal, (m) => m.energyWh),
+  // Combined active energy (组合有功): forward only, as on a meter without export.
+  value(DI.combinedActiveTotal, (m) => m.energyWh),
   value(DI.forwardActiveTariff1, (m) => m.tariffEnergyWh(1)),
   value(DI.forwardActiveTariff2, (m) => m.tariffEnergyWh(2)),
   value(DI.forwardActiveTariff3, (m) => m.tariffEnergyWh(3)),
@@ -35,9 +66,30 @@ const REGISTERS = new Map<number, RegisterReader>([
     return { total, tariff1: m.tariffEnergyWh(1), tariff2: m.tariffEnergyWh(2), tariff3: m.tariffEnergyWh(3), tariff4: m.tariffEnergyWh(4) };
   }),
   value(DI.phaseAVoltage, (m) => m.voltageV),
-  value(DI.phaseACurrent, (m) => m.currentA),
+  value(DI.phaseACurrent, (m) => phaseCurrent(m)),
   value(DI.activePowerTotal, (m) => m.powerW / 1000),
-  value(DI.phaseAActivePower, (m) => m.powerW / 1000),
+  value(DI.phaseAActivePower, (m) => m.powerW / m.phases / 1000),
+  value(DI.powerFactorTotal, (m) => m.powerFactor),
+  value(DI.phaseAPowerFactor, (m) => m.powerFactor),
+  [DI.phaseBVoltage, threePhase((m) => encodeDataValue(DI.phaseBVoltage, m.voltageV))],
+  [DI.phaseCVoltage, threePhase((m) => encodeDataValue(DI.phaseCVoltage, m.voltageV))],
+  [DI.voltageBlock, threePhase((m) => encodeDataValue(DI.voltageBlock, { phaseA: m.voltageV, phaseB: m.voltageV, phaseC: m.voltageV }))],
+  [DI.phaseBCurrent, threePhase((m) => encodeDataValue(DI.phaseBCurrent, phaseCurrent(m)))],
+  [DI.phaseCCurrent, threePhase((m) => encodeDataValue(DI.phaseCCurrent, phaseCurrent(m)))],
+  [DI.currentBlock, threePhase((m) => encodeDataValue(DI.currentBlock, { phaseA: phaseCurrent(m), phaseB: phaseCurrent(m), phaseC: phaseCurrent(m) }))],
+  [DI.activePowerBlock, threePhase((m) => {
+    const p = m.powerW / 3000;
+    return encodeDataValue(DI.activePowerBlock, { total: m.powerW / 1000, phaseA: p, phaseB: p, phaseC: p });
+  })],
+  [DI.powerFactorBlock, threePhase((m) => encodeDataValue(DI.powerFactorBlock, { total: m.powerFactor, phaseA: m.powerFactor, phaseB: m.powerFactor, phaseC: m.powerFactor }))],
+  value(DI.powerDownCount, eventCount('powerDown')),
+  value(DI.lastPowerDownRecord, eventRecord('powerDown')),
+  value(DI.programmingCount, eventCount('programming')),
+  value(DI.lastProgrammingRecord, eventRecord('programming')),
+  value(DI.coverOpenCount, eventCount('coverOpen')),
+  value(DI.lastCoverOpenRecord, eventRecord('coverOpen')),
+  value(DI.tripCount, (m) => relayRecords(m, true).length),
+  value(DI.closeCount, (m) => relayRecords(m, false).length),
   value(DI.frequency, (m) => m.frequencyHz),
   value(DI.remainingAmount, (m) => m.remainingFen),
   value(DI.overdraftAmount, (m) => m.overdraftFen),
@@ -69,9 +121,50 @@ const REGISTERS = new Map<number, RegisterReader>([
   value(DI.closePermitAmount, (m) => m.limits.restoreLevelFen),
 ]);
 
+/** Daily freeze n's time (05060000 + n) or forward active block (05060100 + n), or undefined. */
+function frozenRegister(meter: SimMeter, di: number): Buffer | undefined {
+  for (const [base, time] of [[DAILY_FROZEN_TIME_BASE, true], [DAILY_FROZEN_FORWARD_ACTIVE_BASE, false]] as const) {
+    const n = di - base + 1;
+    if (n < 1 || n > DAILY_FROZEN_DEPTH_MAX) continue;
+    const day = meter.frozenDay(n);
+    if (!day) return undefined;
+    if (time) return encodeDataValue(di, localText(day.at).slice(0, 16));
+    const [tariff1, tariff2, tariff3, tariff4] = day.tariffWh;
+    return encodeDataValue(di, { total: day.totalWh, tariff1, tariff2, tariff3, tariff4 });
+  }
+  return undefined;
+}
+
 /** The payload for `di`, or undefined when the meter has no such register. */
 export function readRegister(meter: SimMeter, di: number): Buffer | undefined {
-  return REGISTERS.get(di)?.(meter);
+  if (!meter.hasRegister(di)) return undefined;
+  const reader = REGISTERS.get(di);
+  if (!reader) return frozenRegister(meter, di);
+  try {
+    return reader(meter);
+  } catch (err) {
+    if (err instanceof NoSuchRegister) return undefined;
+    throw err;
+  }
+}
+
+const REGISTERS_1997 = new Map<number, (meter: SimMeter) => number>([
+  [DI97.forwardActiveTotal, (m) => m.energyWh],
+  [DI97.forwardActiveTariff1, (m) => m.tariffEnergyWh(1)],
+  [DI97.forwardActiveTariff2, (m) => m.tariffEnergyWh(2)],
+  [DI97.forwardActiveTariff3, (m) => m.tariffEnergyWh(3)],
+  [DI97.forwardActiveTariff4, (m) => m.tariffEnergyWh(4)],
+  [DI97.phaseAVoltage, (m) => Math.round(m.voltageV)],
+  [DI97.phaseACurrent, (m) => phaseCurrent(m)],
+  [DI97.activePowerTotal, (m) => m.powerW / 1000],
+  [DI97.powerFactorTotal, (m) => m.powerFactor],
+]);
+
+/** A DL/T 645-1997 register's payload, or undefined when the meter has none. */
+export function readRegister1997(meter: SimMeter, di: number): Buffer | undefined {
+  const read = REGISTERS_1997.get(di);
+  if (!read || !meter.hasRegister(di)) return undefined;
+  return encode1997Value(di, read(meter));
 }
 
 /** Data identifiers this meter answers. */

@@ -1,6 +1,8 @@
 // The meter model's own answer to a request addressed to it, by function code:
 //
-//   11H read data        → 91H DI + value, or D1H "no requested data" for an unknown DI
+//   11H read data        → 91H DI + value, or D1H "no requested data" for a DI the meter lacks
+//   01H read (1997)      → 81H DI + value, or C1H "data identifier error" (1997 meters only;
+//                          a 1997 meter ignores every 2007 frame but broadcast time)
 //   13H read address     → 93H address
 //   1CH remote control   → 9CH, or DCH with the refusal's error word (checks in meter.ts)
 //   08H broadcast time   → sets the meter clock, no reply (DL/T 645-2007 §7.6)
@@ -8,6 +10,9 @@
 import {
   ErrorBit,
   FunctionCode,
+  FunctionCode1997,
+  decode1997ReadRequest,
+  encode1997ReadResponse,
   decodeBroadcastTimeRequest,
   decodeControlRequest,
   decodeReadRequest,
@@ -20,16 +25,18 @@ import {
   type Dlt645Frame,
 } from '../../protocols/dlt645/index.js';
 import type { SimMeter } from './meter.js';
-import { readRegister } from './registers.js';
+import { readRegister, readRegister1997 } from './registers.js';
 import { SILENT, send, type Reply } from './reply.js';
 
 export function respond(meter: SimMeter, frame: Dlt645Frame): Reply {
   const { functionCode, fromMeter } = parseControl(frame.control);
   if (fromMeter) return SILENT;
+  if (meter.edition === '1997' && functionCode !== FunctionCode.BroadcastTime) return respond1997(meter, frame, functionCode);
   try {
     switch (functionCode) {
       case FunctionCode.Read: {
         const { di } = decodeReadRequest(frame);
+        if (meter.silentFor(di)) return SILENT;
         const payload = readRegister(meter, di);
         if (payload === undefined) return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.noRequestedData));
         return wire(meter, encodeReadResponse(meter.address, di, payload));
@@ -52,6 +59,21 @@ export function respond(meter: SimMeter, frame: Dlt645Frame): Reply {
     // A request the codec cannot read (short data, bad BCD) gets "other error", as a meter would.
     if (!isDlt645Error(error)) throw error;
     return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.other));
+  }
+}
+
+/** DL/T 645-1997 §6 (读数据): 01H → 81H DI + value; a DI the meter lacks → C1H with bit 1 (数据标识错). */
+function respond1997(meter: SimMeter, frame: Dlt645Frame, functionCode: number): Reply {
+  if (functionCode !== FunctionCode1997.Read) return SILENT;
+  try {
+    const { di } = decode1997ReadRequest(frame);
+    if (meter.silentFor(di)) return SILENT;
+    const payload = readRegister1997(meter, di);
+    if (payload === undefined) return wire(meter, encodeAbnormalResponse(meter.address, functionCode, 0x02));
+    return wire(meter, encode1997ReadResponse(meter.address, di, payload));
+  } catch (error) {
+    if (!isDlt645Error(error)) throw error;
+    return wire(meter, encodeAbnormalResponse(meter.address, functionCode, 0x01));
   }
 }
 

@@ -6,11 +6,14 @@ import { isAppError } from '../errors.js';
 import { UsageError } from './args.js';
 import type { CliIo } from './context.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
+import { MQTT_HELP, mqttCommand } from './mqtt.js';
 import { IMPORT_HELP, importCommand } from './import.js';
 import { MIGRATION_HELP, migrationCommand } from './migration.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
-import { cliConfig } from './context.js';
+import { CALENDAR_HELP, calendarCommand } from './calendar.js';
+import { cliSettings } from './context.js';
+import { CliDatabaseError, openCliDatabase } from './database.js';
 import { parseArgs, optionValue } from './args.js';
 
 export const HELP = `Usage: feikong <command> [options]
@@ -19,6 +22,10 @@ Commands:
   keys create --name N --role R   create an API key (the secret is printed once)
   keys revoke ID                  revoke an API key
   keys list                       list API keys
+  mqtt credentials create CID     create a concentrator's MQTT credential (the password is printed once)
+  mqtt credentials revoke ID      revoke an MQTT credential
+  mqtt credentials list           list MQTT credentials
+  mqtt mosquitto --out DIR        write a Mosquitto configuration with the embedded broker's rights
   import accounts FILE.csv        create (or --mode upsert) accounts from CSV (per-row errors)
   import meters FILE.csv          create (or --mode upsert) meters from CSV (per-row errors)
   import jobs                     list the latest import jobs (to resume one)
@@ -26,8 +33,11 @@ Commands:
   migration release NAME          release a migration's accounts to alarms and the engine
   ledger check                    check the ledger's invariants; exit 1 if any is broken
   config show                     print the effective configuration, secrets masked
+  calendar status|show|set|remove official holiday schedules of the no-cut calendar
 
-Every command takes --config FILE (default: FEIKONG_CONFIG) and --help.
+Every command takes --config FILE (default: FEIKONG_CONFIG) and --help. Commands work on the
+database that configuration names (dataDir, or database.url), say which on stderr, and refuse a
+database that does not exist rather than create an empty one.
 `;
 
 const LEDGER_HELP = `Usage: feikong ledger check [--config FILE]
@@ -44,7 +54,8 @@ function ledgerCommand(argv: string[], io: CliIo): number {
     return 0;
   }
   if (args.positionals[0] !== 'check') throw new UsageError('ledger needs "check" (see: feikong ledger --help)');
-  const report = runLedgerCheck(cliConfig(optionValue(args, 'config'), io), io.out);
+  const settings = cliSettings(optionValue(args, 'config'), io);
+  const report = runLedgerCheck(settings.config, io.out, (config) => openCliDatabase(config, settings.source, io.err));
   return report.ok ? 0 : 1;
 }
 
@@ -53,10 +64,12 @@ export function runCli(argv: string[], io: CliIo): number {
   try {
     switch (command) {
       case 'keys': return keysCommand(rest, io);
+      case 'mqtt': return mqttCommand(rest, io);
       case 'import': return importCommand(rest, io);
       case 'migration': return migrationCommand(rest, io);
       case 'ledger': return ledgerCommand(rest, io);
       case 'config': return configCommand(rest, io);
+      case 'calendar': return calendarCommand(rest, io);
       case undefined: case 'help': case '--help': case '-h':
         io.out.write(HELP);
         return command === undefined ? 2 : 0;
@@ -68,7 +81,7 @@ export function runCli(argv: string[], io: CliIo): number {
       io.err.write(`feikong: ${err.message}\n\n${helpFor(command)}`);
       return 2;
     }
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof CliDatabaseError) {
       io.err.write(`feikong: ${err.message}\n`);
       return 2;
     }
@@ -81,5 +94,6 @@ export function runCli(argv: string[], io: CliIo): number {
 }
 
 function helpFor(command: string | undefined): string {
-  return command === 'keys' ? KEYS_HELP : command === 'import' ? IMPORT_HELP : command === 'migration' ? MIGRATION_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
+  if (command === 'calendar') return CALENDAR_HELP;
+  return command === 'keys' ? KEYS_HELP : command === 'mqtt' ? MQTT_HELP : command === 'import' ? IMPORT_HELP : command === 'migration' ? MIGRATION_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
 }

@@ -14,7 +14,7 @@ Options:
   --help           this text
 `;
 
-const SECRET_KEY = /(secret|password|passphrase|token|credential|apikey|api_key|privatekey)/i;
+const SECRET_KEY = /(secret|password|passphrase|token|credential|apikey|api_key|privatekey|operatorcode)/i;
 export const MASK = '********';
 
 /** A copy of `value` with secret-named keys masked and URL passwords replaced. */

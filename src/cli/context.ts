@@ -1,10 +1,11 @@
 // What every CLI command works on: the configuration (FEIKONG_CONFIG, --config, FEIKONG_* env)
-// and the database under its dataDir (migrations applied; safe while the daemon runs: WAL).
+// and the database it names (migrations applied; safe while the daemon runs: WAL), said on stderr
+// and never created by accident (src/cli/database.ts).
 import { userInfo } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { openConfiguredDatabase } from '../db/open.js';
 import { createRepositories, type Repositories } from '../db/repo/index.js';
+import { openCliDatabase, type ConfigSource, type OpenOptions } from './database.js';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -12,13 +13,24 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-export function cliConfig(configFile: string | undefined, io: CliIo): Config {
-  return loadConfig({ file: configFile, env: io.env });
+/** The configuration a command runs with, and where it came from (for messages). */
+export interface CliSettings {
+  config: Config;
+  source: ConfigSource;
 }
 
-/** Opens the configured database, runs `fn`, and closes it again. */
-export function withRepositories<T>(config: Config, fn: (repos: Repositories) => T): T {
-  const db = openConfiguredDatabase(config);
+export function cliSettings(configFile: string | undefined, io: CliIo): CliSettings {
+  const file = configFile ?? io.env.FEIKONG_CONFIG;
+  return { config: loadConfig({ file, env: io.env }), source: { file: file || undefined, env: io.env } };
+}
+
+export function cliConfig(configFile: string | undefined, io: CliIo): Config {
+  return cliSettings(configFile, io).config;
+}
+
+/** Opens the configured database (naming it on stderr), runs `fn`, and closes it again. */
+export function withRepositories<T>(settings: CliSettings, io: CliIo, fn: (repos: Repositories) => T, options: OpenOptions = {}): T {
+  const db = openCliDatabase(settings.config, settings.source, io.err, options);
   try {
     return fn(createRepositories(db));
   } finally {

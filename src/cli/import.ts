@@ -9,7 +9,7 @@ import { AccountInputSchema, MeterInputSchema } from '../fleet.js';
 import { fileSource } from '../import/csv-source.js';
 import { ENCODINGS_IN_WORDS, encodingNamed } from '../import/encoding.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliConfig, withRepositories, type CliIo } from './context.js';
+import { cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
 
 export const IMPORT_HELP = `Usage: feikong import <accounts|meters> FILE.csv [options]
        feikong import jobs [--config FILE]
@@ -32,8 +32,13 @@ Options:
   --resume JOB       go on with a job that stopped, from the row after its last committed chunk
   --ids              also print the ids created and updated
   --dry-run          check every row, import nothing
-  --config FILE      configuration file (default: FEIKONG_CONFIG)
+  --config FILE      configuration file (default: FEIKONG_CONFIG); meters are checked against
+                     its buses, so give the daemon's own
+  --create-database  make a new, empty database if there is none (otherwise a missing
+                     database is refused, naming its path)
   --help             this text
+
+The database used is named on stderr.
 
 Exit status: 0 all rows imported (or would be), 1 some rows refused, 2 the file or the command is wrong.
 `;
@@ -72,8 +77,7 @@ function summary(kind: string, mode: ImportMode, r: ImportResult): string {
 }
 
 function jobsCommand(configFile: string | undefined, io: CliIo): number {
-  const config = cliConfig(configFile, io);
-  const jobs = withRepositories(config, (repos) => repos.imports.latest(20));
+  const jobs = withRepositories(cliSettings(configFile, io), io, (repos) => repos.imports.latest(20));
   for (const j of jobs) {
     const v = jobView(j);
     io.out.write(`${j.id}  ${j.kind} ${j.mode}${j.dryRun ? ' (dry run)' : ''}  ${j.state}  ${j.source}  row ${j.rowDone}${j.rows === null ? '' : ` of ${j.rows + 1}`}  `
@@ -85,7 +89,7 @@ function jobsCommand(configFile: string | undefined, io: CliIo): number {
 
 export function importCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, {
-    'dry-run': 'flag', config: 'value', help: 'flag', mode: 'value', encoding: 'value', migration: 'value', resume: 'value', ids: 'flag',
+    'dry-run': 'flag', config: 'value', 'create-database': 'flag', help: 'flag', mode: 'value', encoding: 'value', migration: 'value', resume: 'value', ids: 'flag',
   });
   const [kind, file] = args.positionals;
   if (args.options.help) {
@@ -104,18 +108,25 @@ export function importCommand(argv: string[], io: CliIo): number {
   }
   const given = optionValue(args, 'encoding');
   const encoding = given === undefined ? undefined : encodingNamed(given, '--encoding');
-  const config = cliConfig(optionValue(args, 'config'), io);
+  const settings = cliSettings(optionValue(args, 'config'), io);
+  const config = settings.config;
   const dryRun = args.options['dry-run'] === true;
   const migration = optionValue(args, 'migration');
   const resume = optionValue(args, 'resume');
-  const result = withRepositories(config, (repos) => importSync(repos, config, kind, fileSource(file, basename(file)), cliActor(io.env), Date.now, {
+  const result = withRepositories(settings, io, (repos) => importSync(repos, config, kind, fileSource(file, basename(file)), cliActor(io.env), Date.now, {
     mode, dryRun, ids: args.options.ids === true, onProgress: progressReporter(io),
     ...(encoding ? { encoding } : {}), ...(migration ? { migration } : {}), ...(resume ? { resume } : {}),
-  }));
+  }), { create: args.options['create-database'] === true && !dryRun, canCreate: !dryRun });
   io.out.write(`${summary(kind, result.mode, result)} (job ${result.jobId}, ${result.encoding})\n`);
   for (const e of result.errors) io.out.write(`  row ${e.row}${e.id ? ` (${e.id})` : ''}: ${e.code}${e.field ? ` ${e.field}` : ''}: ${e.message}\n`);
   if (result.errorsOmitted > 0) io.out.write(`  … and ${result.errorsOmitted} more refused rows (import.maxErrors lists ${config.import.maxErrors})\n`);
   if (result.createdIds) io.out.write(`created: ${result.createdIds.join(',')}\nupdated: ${result.updatedIds!.join(',')}\n`);
   if (result.migration) io.out.write(`accounts created are held by migration ${result.migration} until: feikong migration release ${result.migration}\n`);
+  if (result.errors.some((e) => e.code === 'BUS_UNKNOWN')) {
+    // The daemon checks meters against its configuration's buses, and so does the CLI: against the one it loaded.
+    const buses = config.buses.map((b) => b.id).join(', ') || 'none';
+    io.err.write(`feikong: meters are checked against the buses of the configuration the CLI loaded (${settings.source.file ?? 'no configuration file'}; buses: ${buses}); `
+      + 'give it the daemon\'s own configuration with --config FILE or FEIKONG_CONFIG=FILE\n');
+  }
   return result.refused > 0 ? 1 : 0;
 }

@@ -2,7 +2,7 @@
 // is printed once and never stored (only its SHA-256). Every change is audited with the CLI user.
 import { ROLES, createApiKey, type Role } from '../http/auth.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliConfig, withRepositories, type CliIo } from './context.js';
+import { cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
 
 export const KEYS_HELP = `Usage: feikong keys <command> [options]
 
@@ -14,17 +14,22 @@ Commands:
 
 Options:
   --config FILE                    configuration file (default: FEIKONG_CONFIG)
+  --create-database                create: make a new, empty database if there is none
+                                   (otherwise a missing database is refused, naming its path)
   --help                           this text
+
+The database used is named on stderr.
 `;
 
 export function keysCommand(argv: string[], io: CliIo): number {
-  const args = parseArgs(argv, { name: 'value', role: 'value', all: 'flag', config: 'value', help: 'flag' });
+  const args = parseArgs(argv, { name: 'value', role: 'value', all: 'flag', config: 'value', 'create-database': 'flag', help: 'flag' });
   const [sub, ...rest] = args.positionals;
   if (args.options.help || !sub) {
     io.out.write(KEYS_HELP);
     return args.options.help ? 0 : 2;
   }
-  const config = cliConfig(optionValue(args, 'config'), io);
+  const settings = cliSettings(optionValue(args, 'config'), io);
+  if (args.options['create-database'] && sub !== 'create') throw new UsageError('--create-database goes with keys create only');
   const actor = cliActor(io.env);
   const now = Date.now();
   switch (sub) {
@@ -34,11 +39,11 @@ export function keysCommand(argv: string[], io: CliIo): number {
       if (!name) throw new UsageError('keys create needs --name');
       if (!role || !(ROLES as readonly string[]).includes(role)) throw new UsageError(`keys create needs --role, one of ${ROLES.join(', ')}`);
       if (name.length > 100) throw new UsageError('--name is at most 100 characters');
-      const key = withRepositories(config, (repos) => repos.transaction(() => {
+      const key = withRepositories(settings, io, (repos) => repos.transaction(() => {
         const created = createApiKey(repos, name, role as Role, now);
         repos.journal.audit(actor, 'key-created', created.id, { name, role }, now);
         return created;
-      }));
+      }), { create: args.options['create-database'] === true, canCreate: true });
       io.out.write(`created key ${key.id} (${name}, ${role})\nsecret: ${key.secret}\n`);
       io.err.write('The secret is shown only now; store it safely. Use it as: Authorization: Bearer <secret>\n');
       return 0;
@@ -46,7 +51,7 @@ export function keysCommand(argv: string[], io: CliIo): number {
     case 'revoke': {
       const id = rest[0];
       if (!id) throw new UsageError('keys revoke needs the key id (see: feikong keys list)');
-      return withRepositories(config, (repos) => repos.transaction(() => {
+      return withRepositories(settings, io, (repos) => repos.transaction(() => {
         const key = repos.journal.apiKey(id);
         if (!key) return fail(io, `no API key ${id}`);
         if (key.revokedAt !== null) return fail(io, `API key ${id} was already revoked`);
@@ -58,7 +63,7 @@ export function keysCommand(argv: string[], io: CliIo): number {
       }));
     }
     case 'list': {
-      const rows = withRepositories(config, (repos) => {
+      const rows = withRepositories(settings, io, (repos) => {
         const all = [];
         let after: { createdAt: number; id: string } | null = null;
         for (;;) {

@@ -3,7 +3,7 @@
 // the CLI's actor. A running daemon's engine finds released accounts at its next sweep.
 import { releaseMigrationSync } from '../migration-hold.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliConfig, withRepositories, type CliIo } from './context.js';
+import { cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
 
 export const MIGRATION_HELP = `Usage: feikong migration list [--config FILE]
        feikong migration release NAME [--config FILE]
@@ -21,16 +21,16 @@ export function migrationCommand(argv: string[], io: CliIo): number {
     return 0;
   }
   const [action, name] = args.positionals;
-  const config = cliConfig(optionValue(args, 'config'), io);
+  const settings = cliSettings(optionValue(args, 'config'), io);
   if (action === 'list') {
-    const held = withRepositories(config, (repos) => repos.imports.migrations());
+    const held = withRepositories(settings, io, (repos) => repos.imports.migrations());
     for (const m of held) io.out.write(`${m.name}  ${m.accounts} accounts held\n`);
     if (held.length === 0) io.out.write('no migration holds any account\n');
     return 0;
   }
   if (action !== 'release') throw new UsageError('migration needs "list" or "release NAME" (see: feikong migration --help)');
   if (!name) throw new UsageError('migration release needs the migration\'s name');
-  const result = withRepositories(config, (repos) => releaseMigrationSync(repos, name, cliActor(io.env), Date.now));
+  const result = withRepositories(settings, io, (repos) => releaseMigrationSync(repos, name, cliActor(io.env), Date.now));
   io.out.write(`released ${result.released} accounts of migration ${result.migration}; ${result.alarmsRaised} of them at or below an alarm level\n`);
   return 0;
 }

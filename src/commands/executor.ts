@@ -14,7 +14,11 @@ export type Refusal = 'refused-keep-power' | 'unauthorised' | 'expired' | 'refus
 
 export type SendResult =
   | { accepted: true; note?: string }
-  | { accepted: false; outcome: Refusal; message: string };
+  | {
+    accepted: false; outcome: Refusal; message: string;
+    /** not the meter saying no but the command being impossible (no relay control): failed at once, never retried */
+    impossible?: true;
+  };
 
 export interface RelayReadback {
   relay: 'open' | 'closed';
@@ -29,6 +33,11 @@ export interface RelayReadback {
 export interface RelayExecutor {
   send(meter: MeterRow, action: RelayAction, deadline: Date): Promise<SendResult>;
   readBack(meter: MeterRow): Promise<RelayReadback>;
+  /**
+   * Optional: whether the meter can show its relay state (DL/T 645: its profile reads status word
+   * 3). A command to one that cannot is sent but never confirmed: it ends 'unconfirmable'.
+   */
+  canReadBack?(meter: MeterRow): boolean;
   /** Optional: put the meter under keep-power (on) or release it (off). */
   keepPower?(meter: MeterRow, on: boolean, deadline: Date): Promise<SendResult>;
 }

@@ -28,7 +28,7 @@ export class ModbusExecutor implements RelayExecutor {
     const map = this.meters.mapOf(meter);
     const request = relayWriteRequest(map, action === 'disconnect' ? 'open' : 'close');
     if (!request) {
-      return { accepted: false, outcome: 'refused', message: `meter ${meter.id}: register map ${map.name} (${map.model}) has no relay control; it cannot ${action}` };
+      return { accepted: false, outcome: 'refused', message: `meter ${meter.id}: register map ${map.name} (${map.model}) has no relay control; it cannot ${action}`, impossible: true };
     }
     try {
       await this.meters.write(meter, request, `${action}: ${describeWrite(request)}`);

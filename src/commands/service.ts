@@ -1,8 +1,13 @@
-// The durable command lifecycle: queued → sent → confirmed | failed | expired | cancelled. Confirmed
-// only by the meter's own state read back; never two commands in flight for one meter (a unique
-// index); an expiry on every command (on DL/T 645 the 0x1C validity deadline); after a restart a
-// sent command is read back before anything is sent again. A refusal (keep-power, unauthorised,
-// expired, other) ends a command at once as failed. With several daemons on one database a command
+// The durable command lifecycle: queued → sent → confirmed | failed | expired | cancelled |
+// refused | unconfirmable. Confirmed only by the meter's own state read back; never two commands
+// in flight for one meter (a unique index); an expiry on every command (on DL/T 645 the 0x1C
+// validity deadline); after a restart a sent command is read back before anything is sent again.
+// A refusal (unauthorised, deadline invalid, other) is sent again after a pause that doubles
+// (refusalBackoffMs), up to maxAttempts sends; then the command ends refused with the meter's
+// reason and a review item is raised — at the first refusal already for a reconnect, as someone is
+// without power. A keep-power refusal ends it refused at once (an outcome, not a fault). A meter
+// that cannot show its relay state gets the command but never a confirmation: unconfirmable,
+// with a review item. With several daemons on one database a command
 // runs only in the daemon that owns its meter's link (`owns`, the bus lease): any daemon may create
 // it, the owner picks it up (resumeBus) and a new owner resumes it as a restart does. The 'sent'
 // mark is fenced by the lease (`fence`): it is written only while the lease row still names this
@@ -11,6 +16,8 @@
 //                          ▲                 ├─ trip pending / close permitted ─▶ keep reading (outcome noted)
 //                          └──── resend ─────┼─ N read-backs, no progress ─▶ resend; after maxAttempts ─▶ failed
 //                                            └─ past expiry ─▶ expired
+//   sent ─▶ refused ─▶ pause (doubling) ─▶ resend; after maxAttempts ─▶ refused + review
+//   sent to a meter without a relay read-back ─▶ unconfirmable + review
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repositories, CommandRow, CommandAction, CommandOrigin, MeterRow } from '../db/repo/index.js';
@@ -25,6 +32,8 @@ import { Sleeper, within } from '../engine/timing.js';
 import { CONFIRMED_EVENT, expiryOf, isRelay, progressOf, reached, targetOf, type Target } from '../engine/command-targets.js';
 import { holdBlocking } from '../holds/blocking.js';
 import type { RelayExecutor, SendResult } from './executor.js';
+import { rearmAfterRestore } from '../ledger/ledger.js';
+import { ReviewService } from '../engine/reviews.js';
 
 /**
  * The bound on one send runs this long past the command's expiry, so an executor that watches the
@@ -41,6 +50,8 @@ export interface CommandOptions {
   commandsPerLink?: number;
   /** commands running at once in all, restores excepted (default 64) */
   commandsInFlightMax?: number;
+  /** pause before a refused command is sent again, doubling with each refusal (default 15 s) */
+  refusalBackoffMs?: number;
 }
 
 export interface CommandRequest {
@@ -80,6 +91,7 @@ export class CommandService {
   private readonly sleeper = new Sleeper();
   /** 'sent' marks, durable before the frame goes out; a burst of starts shares one transaction */
   private readonly sentMarks: GroupCommit<{ id: string; fence: LeaseFence | null }, boolean>;
+  private readonly reviews: ReviewService;
 
   constructor(
     private readonly repos: Repositories,
@@ -93,6 +105,7 @@ export class CommandService {
     private readonly fence: LinkFence = () => null,
   ) {
     this.queue = new CommandQueue(options.commandsPerLink ?? 2, options.commandsInFlightMax ?? 64);
+    this.reviews = new ReviewService(repos, now);
     this.sentMarks = new GroupCommit((marks) => {
       const at = this.now();
       return this.repos.transaction(() => marks.map((m) => this.repos.commands.markSent(m.id, at, m.fence)));
@@ -254,6 +267,10 @@ export class CommandService {
     // Resumed after a restart with the command already sent: look before sending again.
     if (!marked && command.state === 'sent' && (await this.confirm(command, meter, executor, target, 1))) return;
 
+    const confirmable = executor.canReadBack?.(meter) ?? true;
+    /** The meter's refusal of the last send, if it refused it. */
+    let refusal: Extract<SendResult, { accepted: false }> | null = null;
+    let refusals = 0;
     while (!this.stopped) {
       // Lease lost: stop here and leave the command as it is; the new owner reads it back first.
       if (!this.owns(meter)) return;
@@ -261,6 +278,7 @@ export class CommandService {
       if (command.state !== 'queued' && command.state !== 'sent') return; // cancelled meanwhile
       if (this.now() >= command.expiresAt) return this.expire(command, meter);
       if (command.attempts >= this.options.maxAttempts && !marked) {
+        if (refusal) return this.refused(command, meter, refusal, refusals);
         return this.finish(command, meter, 'failed', 'no-confirmation',
           `not confirmed after ${command.attempts} attempts${command.lastError ? `: ${command.lastError}` : ''}`);
       }
@@ -282,14 +300,54 @@ export class CommandService {
         const result: SendResult = await within(target.kind === 'relay'
           ? executor.send(meter, command.action as 'disconnect' | 'reconnect', deadline)
           : executor.keepPower!(meter, target.on, deadline), command.expiresAt - this.now() + EXECUTOR_ANSWER_GRACE_MS, `${command.action} of meter ${meter.id}`);
-        if (!result.accepted) return this.finish(command, meter, 'failed', result.outcome, result.message);
+        if (!result.accepted && result.impossible) return this.finish(command, meter, 'failed', result.outcome, result.message);
+        // An answer that came with the command's expiry passed (a concentrator's missing ack) cannot be retried.
+        if (!result.accepted && this.now() >= command.expiresAt) return this.finish(command, meter, 'failed', result.outcome, result.message);
+        if (!result.accepted) {
+          refusal = result;
+          refusals++;
+          // Under keep-power the meter will refuse again: an outcome, not a fault to retry.
+          if (result.outcome === 'refused-keep-power') return this.refused(command, meter, result, refusals);
+          this.repos.commands.noteError(commandId, result.message, this.now());
+          // Someone is without power: a person hears of a refused reconnect at once.
+          if (command.action === 'reconnect' && refusals === 1) this.raiseRefusal(command, meter, result, refusals, false);
+          await this.sleeper.sleep(Math.min(command.expiresAt - this.now(), (this.options.refusalBackoffMs ?? 15_000) * 2 ** (refusals - 1)));
+          continue;
+        }
+        refusal = null;
         if (result.note) this.repos.commands.noteError(commandId, result.note, this.now());
       } catch (err) {
         // A lost reply does not mean a lost command: read back before sending again.
         this.repos.commands.noteError(commandId, (err as Error).message, this.now());
+        if (!confirmable) return this.unconfirmable(command, meter, `no reply to the command (${(err as Error).message})`);
       }
+      if (!confirmable) return this.unconfirmable(command, meter, 'accepted by the meter');
       if (await this.confirm(command, meter, executor, target, READBACKS_PER_ATTEMPT)) return;
     }
+  }
+
+  /** The meter refused every send (or refused under keep-power): refused with its reason, and a review item. */
+  private refused(command: CommandRow, meter: MeterRow, refusal: Extract<SendResult, { accepted: false }>, refusals: number): void {
+    const message = refusals > 1 ? `${refusal.message} (refused ${refusals} times)` : refusal.message;
+    this.finish(command, meter, 'refused', refusal.outcome, message);
+    // A trip refused under the meter's own keep-power has its review from the engine (meter-keep-power).
+    if (refusal.outcome !== 'refused-keep-power' || command.action !== 'disconnect') this.raiseRefusal(command, meter, refusal, refusals, true);
+  }
+
+  private raiseRefusal(command: CommandRow, meter: MeterRow, refusal: Extract<SendResult, { accepted: false }>, refusals: number, final: boolean): void {
+    const what = command.action === 'reconnect' ? 'supply is off: the meter refused the reconnect' : `the meter refused the ${command.action}`;
+    this.reviews.raise({
+      kind: 'command-refused', accountId: meter.accountId, meterId: meter.id,
+      reason: `${what}${final ? '' : ' (sending again)'}: ${refusal.message}`,
+      detail: { commandId: command.id, action: command.action, outcome: refusal.outcome, refusals },
+    });
+  }
+
+  /** Sent to a meter that cannot show its relay state: never confirmed; a person looks. */
+  private unconfirmable(command: CommandRow, meter: MeterRow, what: string): void {
+    const reason = `meter ${meter.address} cannot show its relay state (no status word 3): the ${command.action} was sent, ${what}, but cannot be confirmed`;
+    this.finish(command, meter, 'unconfirmable', 'unconfirmable', reason);
+    this.reviews.raise({ kind: 'relay-unconfirmable', accountId: meter.accountId, meterId: meter.id, reason, detail: { commandId: command.id, action: command.action } });
   }
 
   /**
@@ -340,7 +398,7 @@ export class CommandService {
     this.finish(command, meter, 'expired', outcome, message);
   }
 
-  private finish(command: CommandRow, meter: MeterRow, state: 'confirmed' | 'failed' | 'expired', outcome: string, error: string | undefined): void {
+  private finish(command: CommandRow, meter: MeterRow, state: 'confirmed' | 'failed' | 'expired' | 'refused' | 'unconfirmable', outcome: string, error: string | undefined): void {
     const at = this.now();
     const changed = this.repos.transaction(() => {
       if (!this.repos.commands.finish(command.id, state, outcome, at, error)) return false;
@@ -348,6 +406,8 @@ export class CommandService {
       const detail = { commandId: command.id, action: command.action, outcome, error: error ?? null };
       this.repos.journal.appendEvent(type, meter.accountId, meter.id, detail, at);
       this.repos.journal.audit('feikong', `command-${state}`, meter.id, detail, at);
+      // Supply restored: the warning before the cut-off is spent (docs/design.md "After a restore").
+      if (state === 'confirmed' && command.action === 'reconnect') rearmAfterRestore(this.repos, meter.accountId, at);
       return true;
     });
     // Stored with the command: a restart, or another daemon running it, measures from the payment too.

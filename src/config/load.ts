@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type Config } from './schema.js';
+import { ScheduleError, parseYearSchedule } from '../domain/holiday-schedule.js';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -122,7 +123,25 @@ export function validateConfig(raw: Json): Config {
     const got = JSON.stringify(first.value);
     throw new ConfigError(`configuration key "${key}": ${first.message} (got ${got ?? 'nothing'})`, key);
   }
+  checkSchedules(withDefaults as Config);
   return withDefaults as Config;
+}
+
+/** The holiday schedules' own rules (dates in their year, make-up workdays on weekends, one per year). */
+function checkSchedules(config: Config): void {
+  const years = new Set<number>();
+  (config.engine.noCut.schedules ?? []).forEach((schedule, i) => {
+    const at = `engine.noCut.schedules.${i}`;
+    if (years.has(schedule.year)) throw new ConfigError(`configuration key "${at}.year": ${schedule.year} has another schedule before it`, `${at}.year`);
+    years.add(schedule.year);
+    try {
+      parseYearSchedule(schedule.year, schedule);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      const key = `${at}.${err.field.replace(/\[(\d+)\]/g, '.$1')}`;
+      throw new ConfigError(`configuration key "${key}": ${err.detail}`, key);
+    }
+  });
 }
 
 export interface LoadOptions {

@@ -1,11 +1,24 @@
 // The daemon's configuration: one documented, validated object.
 // Every timeout, interval and limit lives here with its default and allowed range.
 import { Type, type Static } from '@sinclair/typebox';
+import { CREDIT_GRADE_DEFAULTS, type CreditGrade } from '../domain/credit-grades.js';
 
 const Framing = Type.Array(Type.Union([Type.Literal('dlt645'), Type.Literal('modbus-rtu')]), {
   minItems: 1, uniqueItems: true,
   description: "frame formats on the line, default [\"dlt645\"]; one RS-485 line may carry DL/T 645 and Modbus RTU meters together (both 8E1), sharing one queue",
 });
+
+/** DL/T 645 0x1C credentials (plaintext password levels; ESAM 98H needs a payload strategy). Never echoed by the API, masked by `config show`. */
+export const Dlt645Credentials = {
+  passwordLevel: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(2), Type.Literal(4)], { description: 'PA of 0x1C: 0, 2 (default) or 4' })),
+  password: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{6}$', description: 'P0..P2 as 6 hex digits, default 000000' })),
+  operatorCode: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: 'C0..C3 as 8 hex digits, default 00000000' })),
+};
+
+const Dlt645BusOptions = Type.Object({
+  profile: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'reading profile (profiles/<name>.json) of meters on this bus that name none' })),
+  ...Dlt645Credentials,
+}, { additionalProperties: false, description: 'DL/T 645 defaults of the meters on this bus' });
 
 export const SerialBus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'bus id, referenced by meters' }),
@@ -17,6 +30,7 @@ export const SerialBus = Type.Object({
     description: "'auto' = even (8E1, DL/T 645) on real ports, none on pseudo-terminals",
   }),
   framing: Type.Optional(Framing),
+  dlt645: Type.Optional(Dlt645BusOptions),
 }, { additionalProperties: false });
 
 export const TcpBus = Type.Object({
@@ -26,6 +40,7 @@ export const TcpBus = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   baudRate: Type.Integer({ minimum: 300, maximum: 115200, default: 2400, description: 'line rate behind the DTU' }),
   framing: Type.Optional(Framing),
+  dlt645: Type.Optional(Dlt645BusOptions),
 }, { additionalProperties: false });
 
 export const ModbusTcpBus = Type.Object({
@@ -43,6 +58,24 @@ export function busFraming(bus: Static<typeof SerialBus> | Static<typeof TcpBus>
   return bus.kind === 'modbus-tcp' ? ['modbus-tcp'] : bus.framing ?? DEFAULT_FRAMING;
 }
 
+// A year's official holiday schedule (src/domain/holiday-schedule.ts checks it further: dates in the
+// year or its December before, make-up workdays on weekends).
+const CalendarDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a calendar day YYYY-MM-DD' });
+export const HolidaySpanSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 32, description: 'the holiday, e.g. 春节' }),
+  from: CalendarDate,
+  to: Type.Optional(Type.String({ ...CalendarDate, description: 'the last day off, included (default: from)' })),
+}, { additionalProperties: false });
+export const MakeUpWorkdaySchema = Type.Union([
+  CalendarDate,
+  Type.Object({ date: CalendarDate, name: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'the holiday it makes up for' })) }, { additionalProperties: false }),
+], { description: 'a Saturday or Sunday declared a working day (调休)' });
+export const YearScheduleSchema = Type.Object({
+  year: Type.Integer({ minimum: 2000, maximum: 2099 }),
+  holidays: Type.Array(HolidaySpanSchema, { minItems: 1, maxItems: 60 }),
+  makeUpWorkdays: Type.Optional(Type.Array(MakeUpWorkdaySchema, { maxItems: 60, default: [] })),
+}, { additionalProperties: false });
+
 const NoCutWindows = Type.Object({
   nights: Type.Boolean({ default: true, description: 'no automatic cut-off at night' }),
   nightStart: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', default: '18:00' }),
@@ -50,6 +83,14 @@ const NoCutWindows = Type.Object({
   weekends: Type.Boolean({ default: true, description: 'no automatic cut-off on Saturdays and Sundays (make-up workdays excepted)' }),
   holidays: Type.Boolean({ default: true, description: "no automatic cut-off on China's public holidays" }),
   makeUpWorkdays: Type.Optional(Type.Boolean({ default: true, description: 'a make-up workday (调休) on a weekend counts as a workday; false keeps it a no-cut weekend' })),
+  uncoveredYear: Type.Optional(Type.Union([Type.Literal('derive'), Type.Literal('suspend')], {
+    default: 'derive',
+    description: "a year whose official holiday schedule is known neither from an operator nor from the chinese-days library: 'derive' keeps the holidays derived from the calendar (provisional), 'suspend' makes no automatic cut-off at all in that year",
+  })),
+  schedules: Type.Optional(Type.Array(YearScheduleSchema, {
+    default: [],
+    description: "official holiday schedules (国务院办公厅节假日安排), one per year: stored in the database at start, audited; they take precedence over chinese-days and over derivation; a year entered through the API or CLI keeps that entry",
+  })),
 }, { default: {}, additionalProperties: false });
 
 // Money levels and credit grades (src/domain/thresholds.ts); the ledger's group commit and limits;
@@ -62,16 +103,23 @@ const LevelSpec = Type.Union([
 export const LevelOverridesSchema = Type.Object({
   alarmLevel1: Type.Optional(LevelSpec), alarmLevel2: Type.Optional(LevelSpec), cutoffLevel: Type.Optional(LevelSpec), restoreLevel: Type.Optional(LevelSpec),
 }, { additionalProperties: false });
-const CreditGradePolicy = (overdraftFen?: number, graceMs?: number) => Type.Object({
-  overdraftFen: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'how far below zero before cut-off: the cut-off level is minus this (defaults.cutoffLevelFen when absent)' })),
-  graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, description: 'time between alarm level 2 and a cut-off (engine.graceMs when absent)' })),
-}, { additionalProperties: false, default: { ...(overdraftFen === undefined ? {} : { overdraftFen }), ...(graceMs === undefined ? {} : { graceMs }) } });
+/** One credit grade's settings; each missing key takes the grade's default (src/domain/credit-grades.ts). */
+const CreditGradePolicy = (grade: CreditGrade) => {
+  const d = CREDIT_GRADE_DEFAULTS[grade];
+  const dflt = (v: number | undefined) => (v === undefined ? {} : { default: v });
+  return Type.Object({
+    overdraftFen: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, ...dflt(d.overdraftFen), description: 'how far below zero before cut-off: the cut-off level is minus this (defaults.cutoffLevelFen when absent)' })),
+    graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, ...dflt(d.graceMs), description: 'time between alarm level 2 and a cut-off (engine.graceMs when absent)' })),
+    warningLeadDays: Type.Optional(Type.Number({ minimum: 0, maximum: 365, ...dflt(d.warningLeadDays), description: 'alarm level 2 at this many days of supply at the recent consumption (defaults.alarmLevel2Fen when absent or without enough history)' })),
+  }, { additionalProperties: false, default: {} });
+};
 const LedgerOptions = Type.Object({
   groupCommit: Type.Boolean({ default: true, description: 'payments arriving within one event-loop tick are posted in one transaction (one fsync), each answered after it commits' }),
   groupCommitMaxItems: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'payments in one group commit at most' }),
   batchMaxItems: Type.Integer({ minimum: 1, maximum: 20_000, default: 5000, description: 'items in one POST /v1/payments/batch at most' }),
   consumptionWindowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'days of consumption charges behind the average daily charge (levels in days, days-remaining forecast)' }),
-  levelsRefreshIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'how often levels set in days are recomputed from recent consumption' }),
+  levelsRefreshIntervalMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'how often levels are derived again (levels set in days follow recent consumption)' }),
+  levelsMinHistoryDays: Type.Number({ minimum: 1, maximum: 365, default: 7, description: 'an account younger than this has its levels set in days at their money fallback (a rate needs more than a first day of history)' }),
   emergencyCreditFen: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 1000, description: 'emergency credit an account may take once until its next payment; 0 = none' }),
 }, { default: {}, additionalProperties: false });
 const WebhookOptions = Type.Object({
@@ -84,6 +132,10 @@ const WebhookOptions = Type.Object({
   pauseCoolOffMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000, description: 'a subscriber paused after a delivery failed for good resumes by itself after this long (or earlier by POST /v1/webhooks/{id}/resume)' }),
   secretOverlapMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'after a secret rotation, deliveries are also signed with the old secret for this long' }),
   fanOutBatch: Type.Integer({ minimum: 1, maximum: 10_000, default: 500, description: 'outbox events turned into deliveries per transaction' }),
+  allowedNetworks: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+    default: [], maxItems: 1000,
+    description: 'addresses or CIDRs (e.g. "10.20.0.0/16", "127.0.0.1") that webhooks may target although they are loopback, private, link-local or otherwise not public; the daemon\'s own API never',
+  }),
 }, { default: {}, additionalProperties: false });
 
 /** The address rules of src/address-rules.ts a concentrator's meters may follow. */
@@ -110,7 +162,29 @@ export const ConfigSchema = Type.Object({
     rateLimit: Type.Object({
       max: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 6000, description: 'requests per API key per window; 0 = no limit' }),
       timeWindowMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
+      anonymousMax: Type.Integer({
+        minimum: 0, maximum: 10_000_000, default: 300,
+        description: 'requests per client address per window without a valid API key (none, unknown or revoked; public pages and unknown routes too; /healthz and /readyz never); 0 = no limit',
+      }),
+      refusalDelayMs: Type.Integer({
+        minimum: 0, maximum: 60_000, default: 1000,
+        description: 'a 429 to a request without a valid key is sent after about this pause (±50 %), so a client that ignores Retry-After sends at most one request per connection per pause and a flood cannot crowd out the probes; 0 = at once',
+      }),
     }, { default: {}, additionalProperties: false }),
+    trustProxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1, maximum: 10 }), Type.String({ minLength: 1 })], {
+      default: false,
+      description: 'behind a reverse proxy: which X-Forwarded-For / X-Forwarded-Proto hops to believe for the client address (rate limits, audit): false, true (any), a hop count, or addresses/CIDRs separated by commas (e.g. "127.0.0.1,10.0.0.0/8")',
+    }),
+    tls: Type.Optional(Type.Object({
+      certFile: Type.String({ minLength: 1, description: 'PEM certificate chain of the HTTPS listener' }),
+      keyFile: Type.String({ minLength: 1, description: 'PEM private key of the certificate' }),
+      caFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle sent with the chain (intermediates)' })),
+    }, { additionalProperties: false, description: 'serve HTTPS on http.host:http.port (TLS 1.2 or later) instead of plain HTTP' })),
+    ops: Type.Optional(Type.Object({
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, description: 'a second, plain-HTTP listener for /metrics, /docs and the probes; while it is set the public listener serves neither /metrics nor /docs' }),
+    }, { additionalProperties: false })),
+    metricsRequireKey: Type.Boolean({ default: false, description: '/metrics on the public listener needs an API key (any role): Prometheus sends it as a bearer token' }),
     sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'comment line sent on idle event streams' }),
   }, { default: {}, additionalProperties: false }),
   mqtt: Type.Object({
@@ -129,6 +203,25 @@ export const ConfigSchema = Type.Object({
     concentrators: Type.Record(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }), Type.Object({
       meterAddressRule: Type.Optional(MeterAddressRule(undefined, 'how this concentrator addresses its meters (default: mqtt.meterAddressRule)')),
     }, { additionalProperties: false }), { default: {}, description: 'per-concentrator settings by concentrator id, e.g. {"dcu-7":{"meterAddressRule":"free-form"}}' }),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "the daemon's user name at an external broker; default: each connection's client id (what the generated Mosquitto configuration expects)" })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: "the daemon's password at an external broker (feikong mqtt mosquitto puts its hash in the password file)" })),
+    caFile: Type.Optional(Type.String({ minLength: 1, description: "CA certificate(s) (PEM) that an external broker's TLS certificate must chain to (mqtts:// URL); default: the system's" })),
+    auth: Type.Object({
+      allowAnonymous: Type.Boolean({ default: false, description: 'LAB SETTING: the embedded broker lets clients without credentials connect, with every right (they can forge readings and send relay commands); warned about at start' }),
+      revocationCheckMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'how soon the embedded broker closes connections whose credential was revoked elsewhere (CLI, another daemon); at once when revoked through this daemon' }),
+      refusalLogIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000, description: 'a refused connect, publish or subscribe is logged at most once per remote address, action and reason in this interval (every one is counted in feikong_mqtt_refused_total)' }),
+    }, { default: {}, additionalProperties: false }),
+    tls: Type.Optional(Type.Object({
+      host: Type.Optional(Type.String({ minLength: 1, description: 'default: mqtt.embeddedHost' })),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+      certFile: Type.String({ minLength: 1, description: "the broker's certificate (PEM, with its chain)" }),
+      keyFile: Type.String({ minLength: 1, description: "the certificate's private key (PEM)" }),
+      caFile: Type.Optional(Type.String({ minLength: 1, description: 'CA certificate(s) (PEM) that client certificates must chain to' })),
+      crlFile: Type.Optional(Type.String({ minLength: 1, description: 'revoked client certificates (PEM CRL)' })),
+      clientCertificates: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+        default: 'off', description: "'optional' or 'required': a client certificate trusted by caFile identifies the concentrator by its CN (no password needed); 'required' refuses TLS clients without one",
+      }),
+    }, { additionalProperties: false, description: 'an mqtts listener of the embedded broker' })),
     ingest: Type.Object({
       connections: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'subscriber connections for readings on an external broker, each holding one message until its batch commits; above 1 needs sharedGroup' }),
       inFlightWindow: Type.Integer({ minimum: 1, maximum: 65_535, default: 1000, description: 'unacknowledged readings messages a broker may send to one connection (MQTT 5 receive maximum)' }),
@@ -168,14 +261,22 @@ export const ConfigSchema = Type.Object({
     reconnectMaxMs: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000, description: 'longest pause between attempts to reopen a link' }),
     linkWaitMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'how long a queued exchange waits for a link that is down before failing with BUS_CLOSED' }),
     timeSyncIntervalMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'broadcast time sync (DL/T 645 08H) at start and then at this interval; 0 = off' }),
-    readTou: Type.Boolean({ default: false, description: 'also read the time-of-use registers (DL/T 645 00010100..00010400, 1997: 9011..9014)' }),
+    readTou: Type.Boolean({ default: false, description: 'also read the time-of-use registers (DL/T 645 00010100..00010400, 1997: 9011..9014) of meters whose profile has none' }),
+    profilesDir: Type.Optional(Type.String({ minLength: 1, description: 'directory of DL/T 645 reading profiles (*.json); default: the profiles shipped in profiles/' })),
+    missedRetryMs: Type.Integer({ minimum: 0, maximum: 7 * 86_400_000, default: 21_600_000, description: 'a DI a meter did not answer (no reply, or "no requested data") is not asked again for this long; the energy register is always asked' }),
+    liveValuesKept: Type.Integer({ minimum: 1, maximum: 10_000, default: 96, description: 'values kept per meter and quantity (voltage, current, power, …): the latest and the history before it' }),
+    dailyFrozen: Type.Boolean({ default: true, description: 'read daily frozen energy (日冻结) once a day, and the days missed after an outage (补抄), of meters whose profile has it' }),
+    backfillDaysMax: Type.Integer({ minimum: 0, maximum: 62, default: 62, description: 'how many past daily freezes are read at most after an outage (never from before the meter was registered)' }),
+    eventsIntervalMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: "how often the event counts of a meter's profile are read (and at once when a status word shows a change); 0 = never" }),
   }, { default: {}, additionalProperties: false }),
   engine: Type.Object({
     sweepIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000 }),
     graceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'time between alarm level 2 and a cut-off' }),
     commandExpiryMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000 }),
     confirmIntervalMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 2000, description: 'pause between read-backs of a sent command' }),
-    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'sends of one command at most; a command the meter refused every time ends refused' }),
+    refusalBackoffMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 15_000, description: 'pause before sending a refused command again; doubles with each refusal' }),
+    retryBackoffMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 60_000, description: 'after an automatic relay command failed, expired or was refused, the next automatic one for that meter waits this long, doubling with each further failure up to a day' }),
     noCut: NoCutWindows,
     commandsInFlightMax: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'relay commands running at once in all; restores are never held back by it' }),
     commandsPerLink: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'relay commands running at once per bus or concentrator; the rest wait queued, reconnects first' }),
@@ -197,8 +298,8 @@ export const ConfigSchema = Type.Object({
     pricePerKwh: Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,6})?$', default: '0.5283', description: 'yuan per kWh of the default flat tariff' }),
     categories: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), LevelOverridesSchema, { default: {}, description: 'levels per account category, in money or days, e.g. {"residential":{"alarmLevel1":{"days":5}}}' }),
     creditGrades: Type.Object({
-      A: CreditGradePolicy(5000, 3 * 86_400_000), B: CreditGradePolicy(), C: CreditGradePolicy(), D: CreditGradePolicy(),
-    }, { default: {}, additionalProperties: false, description: 'overdraft (cut-off level = -overdraftFen) and grace per credit grade' }),
+      A: CreditGradePolicy('A'), B: CreditGradePolicy('B'), C: CreditGradePolicy('C'), D: CreditGradePolicy('D'),
+    }, { default: {}, additionalProperties: false, description: 'overdraft (cut-off level = -overdraftFen), grace and warning lead per credit grade; defaults in src/domain/credit-grades.ts' }),
   }, { default: {}, additionalProperties: false }),
   ledger: LedgerOptions,
   webhooks: WebhookOptions,

@@ -32,6 +32,8 @@ export const accounts = sqliteTable('accounts', {
   reviewAt: integer('review_at'),
   /** JSON overrides of the levels, each in money or in days of supply, e.g. {"alarmLevel1":{"days":3}} */
   levelOverrides: text('level_overrides'),
+  /** When the levels were last derived from their inputs; null on a row from before levels were derived (its money levels are taken as the account's own on the first derivation). */
+  levelsDerivedAt: integer('levels_derived_at'),
   /** Emergency credit taken and not yet repaid, fen (0 = none outstanding). */
   emergencyCreditFen: integer('emergency_credit_fen').notNull().default(0),
   lastPaymentAt: integer('last_payment_at'),
@@ -66,9 +68,17 @@ export const meters = sqliteTable('meters', {
   chargeBaseWh: integer('charge_base_wh'),
   /** Cumulative energy already charged (the highest register value seen). */
   chargedEnergyWh: integer('charged_energy_wh'),
+  /** JSON of the latest disagreement between the per-tariff registers and the total register (docs/charging.md) */
+  registerMismatch: text('register_mismatch'),
   online: integer('online').notNull().default(1),
   /** readings are stale (its concentrator is offline) */
   stale: integer('stale').notNull().default(0),
+  /** DL/T 645 reading profile (profiles/<name>.json); null: the bus's default, else the edition's */
+  profile: text('profile'),
+  /** DL/T 645 0x1C credentials of this meter; null: the bus's (never shown by the API, never logged) */
+  passwordLevel: integer('password_level'),
+  password: text('password'),
+  operatorCode: text('operator_code'),
   createdAt: integer('created_at').notNull(),
 }, (t) => [
   uniqueIndex('meters_bus_address').on(t.busId, t.address),
@@ -115,6 +125,11 @@ export const ledgerEntries = sqliteTable('ledger_entries', {
   paymentId: text('payment_id'),
   meterId: text('meter_id'),
   energyWh: integer('energy_wh'),
+  /** consumption: the reading interval charged [from, to] (ms) */
+  intervalFrom: integer('interval_from'),
+  intervalTo: integer('interval_to'),
+  /** consumption: JSON array of the parts charged (period, tier or band, tariff, price, energy, amount, basis); docs/charging.md */
+  breakdown: text('breakdown'),
   reason: text('reason'),
   actor: text('actor').notNull(),
   createdAt: integer('created_at').notNull(),
@@ -283,6 +298,23 @@ export const concentrators = sqliteTable('concentrators', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * MQTT credentials of concentrators: the user name is the concentrator id; the password is a
+ * random secret shown once at creation and stored only as a PBKDF2-SHA512 hash in Mosquitto's
+ * `$7$` format (src/mqtt/password-hash.ts), so the same row serves the embedded broker and a
+ * generated Mosquitto password file. At most one active credential per concentrator.
+ */
+export const mqttCredentials = sqliteTable('mqtt_credentials', {
+  id: text('id').primaryKey(),
+  concentratorId: text('concentrator_id').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+}, (t) => [
+  uniqueIndex('mqtt_credentials_one_active').on(t.concentratorId).where(sql`revoked_at IS NULL`),
+  index('mqtt_credentials_revoked').on(t.revokedAt),
+]);
+
 export const webhooks = sqliteTable('webhooks', {
   id: text('id').primaryKey(),
   url: text('url').notNull(),
@@ -375,3 +407,61 @@ export const importJobs = sqliteTable('import_jobs', {
   updatedAt: integer('updated_at').notNull(),
   finishedAt: integer('finished_at'),
 });
+
+/**
+ * Official holiday schedules entered by operators (API, CLI, configuration file), one per year:
+ * the public holidays and make-up workdays (调休) of the no-cut calendar, ahead of the library's
+ * and of derived ones (src/domain/holiday-calendar.ts). `schedule` is the checked JSON
+ * {holidays: [{name, from, to}], makeUpWorkdays: [{date, name?}]}.
+ */
+export const holidaySchedules = sqliteTable('holiday_schedules', {
+  year: integer('year').primaryKey(),
+  schedule: text('schedule').notNull(),
+  /** where it was entered: api, cli or config */
+  origin: text('origin').notNull(),
+  actor: text('actor').notNull(),
+  reason: text('reason').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * What each data identifier of a DL/T 645 meter last did: when it was last answered and with
+ * what (the decoded value as JSON), and how often it was not (no reply, or the error word "no
+ * requested data"), so a missing DI is counted per meter and shown, and loses nothing else.
+ */
+export const meterDataIdentifiers = sqliteTable('meter_data_identifiers', {
+  meterId: text('meter_id').notNull(),
+  /** 8 hex digits (2007) or 4 (1997), most significant first */
+  di: text('di').notNull(),
+  answeredAt: integer('answered_at'),
+  lastValue: text('last_value'),
+  misses: integer('misses').notNull().default(0),
+  missedAt: integer('missed_at'),
+  /** 'no-reply' | 'no-requested-data' | the error word's flags */
+  missReason: text('miss_reason'),
+}, (t) => [primaryKey({ columns: [t.meterId, t.di] })]);
+
+/**
+ * Live values of a meter (voltage, current, active power, power factor, frequency, remaining and
+ * overdraft amount): the latest and a bounded history of each (polling.liveValuesKept). Integers
+ * in a fixed unit per quantity (src/live-values.ts): mV, mA, 0.1 W, thousandths, 0.01 Hz, fen.
+ */
+export const meterValues = sqliteTable('meter_values', {
+  meterId: text('meter_id').notNull(),
+  quantity: text('quantity').notNull(),
+  ts: integer('ts').notNull(),
+  value: integer('value').notNull(),
+}, (t) => [primaryKey({ columns: [t.meterId, t.quantity, t.ts] })]);
+
+/**
+ * Daily frozen readings (日冻结): the forward active energy a meter froze at the start of each of
+ * its days, by the meter's local day; read once a day and backfilled (补抄) after an outage.
+ */
+export const frozenReadings = sqliteTable('frozen_readings', {
+  meterId: text('meter_id').notNull(),
+  /** the meter's local day 'YYYY-MM-DD' the freeze opens */
+  day: text('day').notNull(),
+  frozenAt: integer('frozen_at').notNull(),
+  energyWh: integer('energy_wh').notNull(),
+  readAt: integer('read_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.meterId, t.day] })]);

@@ -1,22 +1,42 @@
 // The no-cut calendar: nights, weekends and China's public holidays with their make-up workdays
-// (调休), from the maintained `chinese-days` calendar. Pure: the caller passes the time.
+// (调休). Pure: the caller passes the time and the holiday calendar (src/domain/holiday-calendar.ts:
+// an operator's schedule, the `chinese-days` library's, or provisional derived holidays).
+//
+// Every window that applies is named, in this order: 'night', 'holiday:<name>' (with
+// ' (provisional)' when the holiday is derived, not official), 'calendar-uncovered:<year>' (the
+// year has no official schedule and `uncoveredYear` is 'suspend'), 'weekend'. At 02:00 on
+// National Day the reason is "night, holiday:国庆节".
 //
 // A make-up workday is a Saturday or Sunday declared a working day to make up for a holiday;
 // by default it counts as a workday (cut-offs allowed), `makeUpWorkdays: false` keeps it a
-// weekend. `calendarCovers(year)` tells whether the calendar has the official holidays of a year
-// at all: without them every public holiday of that year would be treated as a workday.
-import chineseDays from 'chinese-days';
+// weekend.
 import type { NoCutConfig } from '../config/schema.js';
+import { HolidayCalendar, type CalendarSource } from './holiday-calendar.js';
 
-/** The kinds of no-cut window a verdict names (its reason: the kind, or `holiday:<name>`); the console translates them. */
-export const NO_CUT_WINDOWS = ['night', 'weekend', 'holiday'] as const;
+/**
+ * The kinds of no-cut window a verdict names (each window: the kind, `holiday:<name>` with
+ * " (provisional)" when derived, or `calendar-uncovered:<year>`); the console translates them.
+ */
+export const NO_CUT_WINDOWS = ['night', 'weekend', 'holiday', 'calendar-uncovered'] as const;
 export type NoCutWindow = (typeof NO_CUT_WINDOWS)[number];
 
 export interface NoCutVerdict {
   noCut: boolean;
-  /** 'night' | 'weekend' | 'holiday:<name>' when noCut */
+  /** every window that applies, joined by ', ' (when noCut) */
   reason?: string;
+  /** each window that applies: 'night' | 'holiday:<name>[ (provisional)]' | 'calendar-uncovered:<year>' | 'weekend' */
+  windows?: string[];
+  /** where the day's public holidays come from */
+  calendar?: CalendarSource;
+  /** a window rests on a derived, provisional holiday */
+  provisional?: boolean;
 }
+
+/** The suffix that marks a derived holiday in a window's name. */
+export const PROVISIONAL = ' (provisional)';
+
+/** The library's schedule, derived holidays where it has none: the calendar without operators' schedules. */
+export const LIBRARY_CALENDAR = new HolidayCalendar();
 
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
@@ -39,29 +59,21 @@ export function isNightAt(minute: number, start: string, end: string): boolean {
   return s <= e ? minute >= s && minute < e : minute >= s || minute < e;
 }
 
-export function noCutVerdict(at: number, config: NoCutConfig, utcOffsetMinutes: number): NoCutVerdict {
+export function noCutVerdict(at: number, config: NoCutConfig, utcOffsetMinutes: number, calendar: HolidayCalendar = LIBRARY_CALENDAR): NoCutVerdict {
   const { date, minute, weekday } = localParts(at, utcOffsetMinutes);
-  if (config.nights && isNightAt(minute, config.nightStart, config.nightEnd)) return { noCut: true, reason: 'night' };
-  const detail = chineseDays.getDayDetail(date);
-  const isWeekend = weekday === 0 || weekday === 6;
-  // Festival days are named "English,中文,n"; plain days carry only the weekday's name.
-  const named = detail.name.includes(',') ? detail.name.split(',')[1] ?? detail.name : null;
-  if (config.holidays && !detail.work && named) return { noCut: true, reason: `holiday:${named}` };
-  const makeUpWorkday = isWeekend && detail.work;
-  if (config.weekends && isWeekend && (!makeUpWorkday || config.makeUpWorkdays === false)) return { noCut: true, reason: 'weekend' };
-  return { noCut: false };
-}
-
-const covered = new Map<number, boolean>();
-
-/** True when the calendar lists official public holidays (not only weekends) in `year`. */
-export function calendarCovers(year: number): boolean {
-  let known = covered.get(year);
-  if (known === undefined) {
-    known = chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
-    covered.set(year, known);
+  const windows: string[] = [];
+  if (config.nights && isNightAt(minute, config.nightStart, config.nightEnd)) windows.push('night');
+  const day = calendar.day(date);
+  if (config.holidays) {
+    for (const name of day.holidays) windows.push(`holiday:${name}${day.source === 'derived' ? PROVISIONAL : ''}`);
+    if (day.source === 'suspended') windows.push(`calendar-uncovered:${date.slice(0, 4)}`);
   }
-  return known;
+  const isWeekend = weekday === 0 || weekday === 6;
+  if (config.weekends && isWeekend && (!day.makeUpWorkday || config.makeUpWorkdays === false)) windows.push('weekend');
+  const provisional = windows.some((w) => w.endsWith(PROVISIONAL));
+  return windows.length > 0
+    ? { noCut: true, reason: windows.join(', '), windows, calendar: day.source, provisional }
+    : { noCut: false, windows, calendar: day.source, provisional };
 }
 
 /** The local calendar year of an instant. */

@@ -15,6 +15,20 @@ export function averageDailyChargeFen(chargedFen: number, windowDays: number, ac
 }
 
 /**
+ * The average daily charge levels in days are turned into money at: the charges of the last
+ * `windowDays` days over the window, shortened to the account's age for a young account — or null
+ * when there is nothing to derive from: no consumption in the window (days of supply at zero
+ * consumption are endless), or an account younger than `minHistoryDays` (one busy first hour is
+ * not a rate). With null, the money levels apply (src/domain/level-derivation.ts).
+ */
+export function levelsAverageDailyChargeFen(chargedFen: number, windowDays: number, minHistoryDays: number, accountCreatedAt: number, now: number): number | null {
+  if (!(chargedFen > 0)) return null;
+  const ageDays = (now - accountCreatedAt) / DAY_MS;
+  if (ageDays < minHistoryDays) return null;
+  return chargedFen / Math.min(windowDays, ageDays);
+}
+
+/**
  * Days until the balance reaches the cut-off level at the average daily charge, to one decimal;
  * 0 when already at or below it; null when there is no consumption to extrapolate from.
  */

@@ -5,10 +5,13 @@
 //
 //   manual-off hold ─▶ supply off (keep-power hold wins over it)
 //   balance > restore level ─▶ reconnect, at any hour, no grace
-//   balance ≤ cut-off level ─▶ disconnect only if: no keep-power hold, warned (alarm level 2),
-//       grace over, not protected (else review), outside the no-cut windows, relay safety allows
+//   balance ≤ cut-off level ─▶ disconnect only if: no keep-power hold, warned (alarm level 2)
+//       since supply was last restored, grace over, not protected (else review), outside the no-cut
+//       windows, relay safety allows
+// Times in reasons are in the configured local time (utcOffsetMinutes), as in every field.
 import type { Levels } from './thresholds.js';
 import type { NoCutVerdict } from './calendar.js';
+import { localIso } from './local-time.js';
 
 export type RelayState = 'open' | 'closed' | 'unknown';
 
@@ -28,6 +31,8 @@ export interface DecisionInput {
   keepPowerHold: boolean;
   /** When alarm level 2 was raised and is still standing; null when not raised. */
   alarm2At: number | null;
+  /** Local time of the texts (minutes east of UTC; config utcOffsetMinutes). */
+  utcOffsetMinutes: number;
   graceMs: number;
   noCut: NoCutVerdict;
   relayState: RelayState;
@@ -41,8 +46,12 @@ export interface DecisionInput {
   operatorDisconnectAt?: number | null;
   /** When the account's latest standing payment was committed. */
   latestPaymentAt?: number | null;
-  /** The meter's latest relay command is an operator's reconnect, created then: a cut-off needs a fresh grace period after it. */
-  operatorReconnectAt?: number | null;
+  /**
+   * When supply was last restored: the meter's latest relay command is a reconnect (engine or
+   * operator), confirmed then. A warning from before it does not count (docs/design.md "After a
+   * restore"): a cut-off needs a fresh alarm level 2 after it and a full grace period after that.
+   */
+  restoredAt?: number | null;
 }
 
 export type DecisionAction = 'disconnect' | 'reconnect' | 'review' | 'none';
@@ -87,8 +96,8 @@ export const DECISION_REASONS = [
   'supply-off',
   'keep-power-hold',
   'not-warned',
+  'not-warned-since-restore',
   'in-grace',
-  'in-grace-after-operator-reconnect',
   'protected',
   'no-cut-window',
   'relay-safety',
@@ -105,8 +114,6 @@ export interface Decision {
   reason: string;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** A decision whose reason code is its rule's, or (second form) a variant of it. */
 function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule & DecisionReason, reason: string): Decision;
 function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionRule, reason: string, reasonCode: DecisionReason): Decision;
@@ -114,14 +121,22 @@ function d(action: DecisionAction, desired: Decision['desired'], rule: DecisionR
   return { action, desired, rule, reasonCode: reasonCode ?? (rule as DecisionReason), reason };
 }
 
-/** When the grace period ends: after alarm level 2, or after an operator's later reconnect. */
-export function graceEndsOf(input: DecisionInput): number | null {
+/** The warning a cut-off may rest on: alarm level 2, raised since supply was last restored; else null. */
+export function warningOf(input: DecisionInput): number | null {
   if (input.alarm2At === null) return null;
-  return Math.max(input.alarm2At, input.operatorReconnectAt ?? -Infinity) + input.graceMs;
+  const restoredAt = input.restoredAt ?? null;
+  return restoredAt !== null && input.alarm2At < restoredAt ? null : input.alarm2At;
+}
+
+/** When the grace period ends: a full grace after the warning that counts. */
+export function graceEndsOf(input: DecisionInput): number | null {
+  const warnedAt = warningOf(input);
+  return warnedAt === null ? null : warnedAt + input.graceMs;
 }
 
 export function decide(input: DecisionInput): Decision {
   const { balanceFen, levels, relayState, pendingAction } = input;
+  const iso = (ms: number) => localIso(ms, input.utcOffsetMinutes);
   if (relayState === 'unknown' && pendingAction === null) {
     return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet');
   }
@@ -158,16 +173,17 @@ export function decide(input: DecisionInput): Decision {
   if (relayState === 'unknown') return d('none', 'unchanged', 'relay-unknown', 'relay state not read yet; a reconnect is in flight', 'relay-unknown-reconnect-pending');
   if (input.keepPowerHold) return d('none', 'unchanged', 'keep-power-hold', 'keep-power hold applies');
   if (input.alarm2At === null) return d('none', 'unchanged', 'not-warned', 'alarm level 2 not sent yet');
-  const graceEnds = graceEndsOf(input)!;
-  if (input.now < graceEnds) {
-    const after = graceEnds - input.graceMs === input.alarm2At ? '' : " (restarted by an operator's reconnect)";
-    return d('none', 'unchanged', 'in-grace', `grace period runs until ${iso(graceEnds)}${after}`, after ? 'in-grace-after-operator-reconnect' : 'in-grace');
+  const warnedAt = warningOf(input);
+  if (warnedAt === null) {
+    return d('none', 'unchanged', 'not-warned', `alarm level 2 not sent since supply was restored at ${iso(input.restoredAt!)} (the warning at ${iso(input.alarm2At)} came before it)`, 'not-warned-since-restore');
   }
+  const graceEnds = warnedAt + input.graceMs;
+  if (input.now < graceEnds) return d('none', 'unchanged', 'in-grace', `grace period runs until ${iso(graceEnds)}`);
   if (input.protected) return d('review', 'unchanged', 'protected', 'protected customer at cut-off level: manual review');
   if (input.noCut.noCut) return d('none', 'unchanged', 'no-cut-window', `no-cut window: ${input.noCut.reason ?? 'configured'}`);
   if (input.safety && !input.safety.disconnectAllowed) return d('none', 'unchanged', 'relay-safety', input.safety.reason);
   return d('disconnect', 'open', 'cut-off',
-    `balance ${balanceFen} fen at or below cut-off level ${levels.cutoffLevelFen} fen, warned at ${iso(input.alarm2At)}`);
+    `balance ${balanceFen} fen at or below cut-off level ${levels.cutoffLevelFen} fen, warned at ${iso(warnedAt)}`);
 }
 
 /** Stable codes of the conditions `traceOf` lists, in the order they are weighed. */
@@ -199,13 +215,17 @@ export interface TraceStep {
 export function traceOf(input: DecisionInput): TraceStep[] {
   const { balanceFen, levels } = input;
   const graceEnds = graceEndsOf(input);
+  const iso = (ms: number) => localIso(ms, input.utcOffsetMinutes);
+  const warnedAt = warningOf(input);
+  const warning = input.alarm2At === null ? 'not sent'
+    : warnedAt === null ? `sent at ${iso(input.alarm2At)}, before supply was restored at ${iso(input.restoredAt!)}: spent` : `sent at ${iso(warnedAt)}`;
   return [
     { code: 'relay-state-known', check: 'relay state known', passed: input.relayState !== 'unknown', detail: `relay ${input.relayState}` },
     { code: 'no-manual-off-hold', check: 'no manual-off hold', passed: !input.manualOffHold, detail: input.manualOffHold ? 'manual-off hold in force' : 'none' },
     { code: 'above-restore-level', check: 'balance above restore level', passed: balanceFen > levels.restoreLevelFen, detail: `${balanceFen} fen vs restore level ${levels.restoreLevelFen} fen` },
     { code: 'at-or-below-cutoff-level', check: 'balance at or below cut-off level', passed: balanceFen <= levels.cutoffLevelFen, detail: `${balanceFen} fen vs cut-off level ${levels.cutoffLevelFen} fen` },
     { code: 'no-keep-power-hold', check: 'no keep-power hold', passed: !input.keepPowerHold, detail: input.keepPowerHold ? 'keep-power hold in force' : 'none' },
-    { code: 'alarm-level-2-sent', check: 'alarm level 2 sent', passed: input.alarm2At !== null, detail: input.alarm2At === null ? 'not sent' : `sent at ${iso(input.alarm2At)}` },
+    { code: 'alarm-level-2-sent', check: 'alarm level 2 sent', passed: warnedAt !== null, detail: warning },
     { code: 'grace-over', check: 'grace period over', passed: graceEnds !== null && input.now >= graceEnds,
       detail: graceEnds === null ? `grace ${input.graceMs} ms starts with alarm level 2` : `grace ${input.graceMs} ms ends ${iso(graceEnds)}` },
     { code: 'not-protected', check: 'not protected', passed: !input.protected, detail: input.protected ? 'protected customer: review instead of cut-off' : 'not protected' },

@@ -9,6 +9,7 @@
 //                     (keep supply) and ask a person to look
 //   failure backoff   no automatic disconnect sooner than `failureBackoffMs` after one failed
 //   open fault        a relay fault or a meter-side keep-power under review pauses cut-offs
+import { localIso } from './local-time.js';
 
 export interface RelaySafetyConfig {
   minIntervalMs: number;
@@ -56,7 +57,8 @@ export interface SafetyState {
 
 const DAY_MS = 86_400_000;
 
-export function relaySafety(history: RelayHistory, now: number, config: RelaySafetyConfig): SafetyState {
+/** `utcOffsetMinutes`: the local time the reasons write times in (config utcOffsetMinutes). */
+export function relaySafety(history: RelayHistory, now: number, config: RelaySafetyConfig, utcOffsetMinutes = 0): SafetyState {
   const sent = history.operations.filter((o) => o.sentAt !== null && o.sentAt > now - DAY_MS);
   const switchings = history.operations.filter((o) => o.state === 'confirmed' && o.finishedAt !== null && o.finishedAt > now - config.flapWindowMs);
   const base = { operationsLast24h: sent.length, switchingsInWindow: switchings.length };
@@ -81,7 +83,7 @@ export function relaySafety(history: RelayHistory, now: number, config: RelaySaf
   }
   const failed = history.operations.find((o) => o.action === 'disconnect' && o.state === 'failed' && o.finishedAt !== null);
   if (failed && now < failed.finishedAt! + config.failureBackoffMs) {
-    return blocked('failure-backoff', `relay safety: a disconnect failed at ${new Date(failed.finishedAt!).toISOString()}; backing off`, failed.finishedAt! + config.failureBackoffMs);
+    return blocked('failure-backoff', `relay safety: a disconnect failed at ${localIso(failed.finishedAt!, utcOffsetMinutes)}; backing off`, failed.finishedAt! + config.failureBackoffMs);
   }
   return { ...base, disconnectAllowed: true, reason: 'relay safety allows a cut-off', flapping: false, limit: null, overridable: true, nextAllowedAt: null };
 }
@@ -100,9 +102,10 @@ export interface LatestRelayCommand {
 export function readbackContradiction(
   latest: LatestRelayCommand | null,
   relay: { state: 'open' | 'closed' | 'unknown'; at: number | null },
+  utcOffsetMinutes = 0,
 ): string | null {
   if (!latest || latest.state !== 'confirmed' || latest.finishedAt === null || relay.at === null || relay.at <= latest.finishedAt) return null;
-  const when = (ms: number) => new Date(ms).toISOString();
+  const when = (ms: number) => localIso(ms, utcOffsetMinutes);
   if (latest.action === 'disconnect' && relay.state === 'closed') {
     return `relay reads closed at ${when(relay.at)} after a confirmed disconnect at ${when(latest.finishedAt)} with no reconnect`;
   }

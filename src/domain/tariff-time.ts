@@ -56,15 +56,80 @@ function minutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 }
 
-/** The time-of-use band of an instant: the first range that contains its local time, else flat. */
-export function bandAt(tariff: TouTariff, at: number, utcOffsetMinutes: number): TouBand {
-  const { month, minuteOfDay } = localDate(at, utcOffsetMinutes);
+/** The band at a local minute of the day in a month: the first range that contains it, else flat. */
+function bandAtMinute(tariff: TouTariff, month: number, minuteOfDay: number): TouBand {
   for (const range of tariff.bands) {
     if (range.months && !range.months.includes(month)) continue;
     const from = minutes(range.from);
     const to = minutes(range.to);
+    // A range includes its start and excludes its end; one whose end is earlier wraps past midnight.
     const inside = from < to ? minuteOfDay >= from && minuteOfDay < to : minuteOfDay >= from || minuteOfDay < to;
     if (inside) return range.band;
   }
   return 'flat';
+}
+
+/** The time-of-use band of an instant: the first range that contains its local time, else flat. */
+export function bandAt(tariff: TouTariff, at: number, utcOffsetMinutes: number): TouBand {
+  const { month, minuteOfDay } = localDate(at, utcOffsetMinutes);
+  return bandAtMinute(tariff, month, minuteOfDay);
+}
+
+/** A stretch of time in one band. */
+export interface BandInterval {
+  /** inclusive */
+  from: number;
+  /** exclusive */
+  to: number;
+  band: TouBand;
+}
+
+type DayTimeline = Array<[fromMinute: number, toMinute: number, band: TouBand]>;
+const timelines = new WeakMap<TouTariff, Map<number, DayTimeline>>();
+
+/** A local day of a month as runs of one band, from minute 0 to 1440. */
+function dayTimeline(tariff: TouTariff, month: number): DayTimeline {
+  let byMonth = timelines.get(tariff);
+  if (!byMonth) timelines.set(tariff, (byMonth = new Map()));
+  let timeline = byMonth.get(month);
+  if (timeline) return timeline;
+  const edges = new Set<number>([0, 1440]);
+  for (const r of tariff.bands) {
+    if (r.months && !r.months.includes(month)) continue;
+    edges.add(minutes(r.from));
+    edges.add(minutes(r.to));
+  }
+  const sorted = [...edges].sort((a, b) => a - b);
+  timeline = [];
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const band = bandAtMinute(tariff, month, sorted[i]!);
+    const last = timeline[timeline.length - 1];
+    if (last && last[2] === band) last[1] = sorted[i + 1]!;
+    else timeline.push([sorted[i]!, sorted[i + 1]!, band]);
+  }
+  byMonth.set(month, timeline);
+  return timeline;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * [start, end) cut at every band edge, in time order, each run of one band whole: the stretches a
+ * single register's energy is spread over (docs/charging.md). Local days are 24 h (a fixed offset).
+ */
+export function bandIntervals(tariff: TouTariff, start: number, end: number, utcOffsetMinutes: number): BandInterval[] {
+  const out: BandInterval[] = [];
+  const first = localDate(start, utcOffsetMinutes);
+  let day = localMidnight(first.year, first.month, first.day, utcOffsetMinutes);
+  for (; day < end; day += DAY_MS) {
+    for (const [m0, m1, band] of dayTimeline(tariff, localDate(day, utcOffsetMinutes).month)) {
+      const from = Math.max(start, day + m0 * 60_000);
+      const to = Math.min(end, day + m1 * 60_000);
+      if (from >= to) continue;
+      const last = out[out.length - 1];
+      if (last && last.band === band && last.to === from) last.to = to;
+      else out.push({ from, to, band });
+    }
+  }
+  return out;
 }

@@ -1,21 +1,26 @@
 // Tariffs: how consumption turns into money — flat, tiered (阶梯电价: a ladder of prices by the
 // energy used in a month or a year) and time-of-use (峰/平/谷/尖 bands by local time of day).
 // Definitions are JSON in the tariffs table. Charges are computed on cumulative energy and
-// differenced (docs/design.md "Money and energy"): within a charging period the per-reading charges
-// always sum to the charge on the period's total energy, so there is no rounding drift however
-// many readings there are. Time (periods, bands) lives in tariff-time.ts.
+// differenced (docs/design.md "Money and energy", docs/charging.md): within a charging period each
+// part (the whole energy of a flat tariff, a ladder tier, a time-of-use band) is charged on its
+// cumulative energy and rounded half up once, so per-reading charges always sum to the charge on
+// the period's total energy: no rounding drift however many readings there are. Time (periods,
+// bands) lives in tariff-time.ts.
 import { chargeForEnergyFen, chargeUnits, parsePricePerKwh, unitsToFen } from './money.js';
 
 export const TOU_BANDS = ['critical', 'peak', 'flat', 'valley'] as const;
 export type TouBand = (typeof TOU_BANDS)[number];
 
-export interface FlatTariff {
+export interface FlatTariff extends Partial<PeriodSpec> {
   kind: 'flat';
   /** yuan per kWh as a decimal string, e.g. "0.5283" */
   pricePerKwh: string;
 }
 
-/** The period a ladder (or a time-of-use bill) counts energy in, and the local day it resets on. */
+/**
+ * The period a ladder counts energy in (or a flat or time-of-use bill is rounded in: a month unless
+ * said otherwise), and the local day it resets on.
+ */
 export interface PeriodSpec {
   period: 'month' | 'year';
   /** month of the year the annual period starts (1–12, default 1) */
@@ -52,53 +57,76 @@ export type Tariff = FlatTariff | TieredTariff | TouTariff;
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
-function fail(json: string, why: string): never {
-  throw new RangeError(`tariff definition ${json} is not a known tariff: ${why}`);
+/** A definition refused, with the path of the field at fault (e.g. "steps.0.upToKwh") when one is. */
+export class TariffDefinitionError extends RangeError {
+  constructor(message: string, readonly field: string | undefined) {
+    super(message);
+    this.name = 'TariffDefinitionError';
+  }
 }
 
+function fail(json: string, why: string, field?: string): never {
+  throw new TariffDefinitionError(`tariff definition ${json} is not a known tariff: ${why}`, field);
+}
+
+/** "steps[0].pricePerKwh" → "steps.0.pricePerKwh" */
+const dotted = (where: string) => where.replace(/\[(\d+)\]/g, '.$1');
+
 function checkPrice(json: string, price: unknown, where: string): string {
-  if (typeof price !== 'string') fail(json, `${where} must be a decimal string such as "0.5283"`);
+  if (typeof price !== 'string') fail(json, `${where} must be a decimal string such as "0.5283"`, dotted(where));
   try {
     parsePricePerKwh(price);
   } catch (err) {
-    fail(json, `${where}: ${(err as Error).message}`);
+    fail(json, `${where}: ${(err as Error).message}`, dotted(where));
   }
   return price;
 }
 
 function checkPeriod(json: string, v: Partial<PeriodSpec>, required: boolean): PeriodSpec | undefined {
   if (v.period === undefined && !required) return undefined;
-  if (v.period !== 'month' && v.period !== 'year') fail(json, 'period must be "month" or "year"');
+  if (v.period !== 'month' && v.period !== 'year') fail(json, 'period must be "month" or "year"', 'period');
   const out: PeriodSpec = { period: v.period };
   if (v.resetMonth !== undefined) {
-    if (!Number.isInteger(v.resetMonth) || v.resetMonth < 1 || v.resetMonth > 12) fail(json, 'resetMonth must be 1–12');
+    if (!Number.isInteger(v.resetMonth) || v.resetMonth < 1 || v.resetMonth > 12) fail(json, 'resetMonth must be 1–12', 'resetMonth');
     out.resetMonth = v.resetMonth;
   }
   if (v.resetDay !== undefined) {
-    if (!Number.isInteger(v.resetDay) || v.resetDay < 1 || v.resetDay > 28) fail(json, 'resetDay must be 1–28');
+    if (!Number.isInteger(v.resetDay) || v.resetDay < 1 || v.resetDay > 28) fail(json, 'resetDay must be 1–28', 'resetDay');
     out.resetDay = v.resetDay;
   }
   return out;
+}
+
+/**
+ * The API's error for a refused definition at `prefix` (the request's path to it): the field at
+ * fault in `details.field` and at the head of the message.
+ */
+export function definitionFault(err: unknown, prefix: string): { message: string; field: string } {
+  const field = err instanceof TariffDefinitionError && err.field ? `${prefix}.${err.field}` : prefix;
+  return { message: `${field}: ${(err as Error).message}`, field };
 }
 
 /** Validates a parsed definition; the error names what is wrong. */
 export function validateTariff(value: unknown, json = JSON.stringify(value)): Tariff {
   if (typeof value !== 'object' || value === null) fail(json, 'expected an object');
   const v = value as Record<string, unknown>;
-  if (v.kind === 'flat') return { kind: 'flat', pricePerKwh: checkPrice(json, v.pricePerKwh, 'pricePerKwh') };
+  if (v.kind === 'flat') {
+    const period = checkPeriod(json, v as Partial<PeriodSpec>, false);
+    return { kind: 'flat', pricePerKwh: checkPrice(json, v.pricePerKwh, 'pricePerKwh'), ...(period ?? {}) };
+  }
   if (v.kind === 'tiered') {
     const period = checkPeriod(json, v as Partial<PeriodSpec>, true)!;
-    if (!Array.isArray(v.steps) || v.steps.length === 0) fail(json, 'steps must be a non-empty array');
+    if (!Array.isArray(v.steps) || v.steps.length === 0) fail(json, 'steps must be a non-empty array', 'steps');
     let previous = 0;
     const steps = (v.steps as Array<Record<string, unknown>>).map((s, i, all) => {
       const pricePerKwh = checkPrice(json, s?.pricePerKwh, `steps[${i}].pricePerKwh`);
       if (i === all.length - 1) {
-        if (s.upToKwh !== undefined && s.upToKwh !== null) fail(json, 'the last step has no upToKwh (it has no end)');
+        if (s.upToKwh !== undefined && s.upToKwh !== null) fail(json, 'the last step has no upToKwh (it has no end)', `steps.${i}.upToKwh`);
         return { pricePerKwh };
       }
       const upTo = s.upToKwh;
       if (typeof upTo !== 'number' || !Number.isInteger(upTo) || upTo <= previous) {
-        fail(json, `steps[${i}].upToKwh must be a whole number of kWh above ${previous}`);
+        fail(json, `steps[${i}].upToKwh must be a whole number of kWh above ${previous}`, `steps.${i}.upToKwh`);
       }
       previous = upTo;
       return { upToKwh: upTo, pricePerKwh };
@@ -108,14 +136,14 @@ export function validateTariff(value: unknown, json = JSON.stringify(value)): Ta
   if (v.kind === 'tou') {
     const period = checkPeriod(json, v as Partial<PeriodSpec>, false);
     const rawPrices = v.prices as Record<string, unknown> | undefined;
-    if (typeof rawPrices !== 'object' || rawPrices === null) fail(json, 'prices must be an object of band → price');
+    if (typeof rawPrices !== 'object' || rawPrices === null) fail(json, 'prices must be an object of band → price', 'prices');
     const prices: Partial<Record<TouBand, string>> = {};
     for (const [band, price] of Object.entries(rawPrices)) {
       if (!(TOU_BANDS as readonly string[]).includes(band)) fail(json, `unknown band "${band}" (bands: ${TOU_BANDS.join(', ')})`);
       prices[band as TouBand] = checkPrice(json, price, `prices.${band}`);
     }
     if (!prices.flat) fail(json, 'prices.flat is required (times no band covers are flat)');
-    if (!Array.isArray(v.bands)) fail(json, 'bands must be an array of {band, from, to}');
+    if (!Array.isArray(v.bands)) fail(json, 'bands must be an array of {band, from, to}', 'bands');
     const bands = (v.bands as Array<Record<string, unknown>>).map((r, i): TouRange => {
       if (!(TOU_BANDS as readonly string[]).includes(r?.band as string)) fail(json, `bands[${i}].band must be one of ${TOU_BANDS.join(', ')}`);
       if (typeof r.from !== 'string' || !HHMM.test(r.from) || typeof r.to !== 'string' || !HHMM.test(r.to)) {
@@ -146,16 +174,18 @@ export function parseTariff(json: string): Tariff {
   return validateTariff(value, json);
 }
 
+/** The energy of tier `i` (0-based) when the period's cumulative energy is `energyWh`. */
+export function tierEnergyWh(tariff: TieredTariff, i: number, energyWh: number): number {
+  const from = i === 0 ? 0 : tariff.steps[i - 1]!.upToKwh! * 1000;
+  const upTo = tariff.steps[i]!.upToKwh;
+  const to = upTo === undefined ? Infinity : upTo * 1000;
+  return Math.max(0, Math.min(energyWh, to) - from);
+}
+
 /** Exact cumulative charge (1e-7 fen units) for `energyWh` used within one ladder period. */
 export function ladderUnits(tariff: TieredTariff, energyWh: number): bigint {
   let units = 0n;
-  let from = 0;
-  for (const step of tariff.steps) {
-    const to = step.upToKwh === undefined ? Infinity : step.upToKwh * 1000;
-    if (energyWh <= from) break;
-    units += chargeUnits(Math.min(energyWh, to) - from, parsePricePerKwh(step.pricePerKwh));
-    from = to;
-  }
+  tariff.steps.forEach((step, i) => { units += chargeUnits(tierEnergyWh(tariff, i, energyWh), parsePricePerKwh(step.pricePerKwh)); });
   return units;
 }
 
@@ -165,12 +195,15 @@ export function bandPrice(tariff: TouTariff, band: TouBand): string {
 }
 
 /**
- * Cumulative charge for `energyWh` since the start of charging (flat) or of the ladder period
- * (tiered). A time-of-use tariff needs the energy per band: use `segmentChargeFen`.
+ * Cumulative charge for `energyWh` since the start of a flat tariff's or a ladder's period: each
+ * tier rounded half up on its own energy, as a bill shows it. A time-of-use tariff needs the
+ * energy per band: use `segmentChargeFen`.
  */
 export function cumulativeChargeFen(tariff: Tariff, energyWh: number): number {
   if (tariff.kind === 'flat') return chargeForEnergyFen(energyWh, parsePricePerKwh(tariff.pricePerKwh));
-  if (tariff.kind === 'tiered') return unitsToFen(ladderUnits(tariff, energyWh));
+  if (tariff.kind === 'tiered') {
+    return tariff.steps.reduce((fen, step, i) => fen + chargeForEnergyFen(tierEnergyWh(tariff, i, energyWh), parsePricePerKwh(step.pricePerKwh)), 0);
+  }
   throw new RangeError('a time-of-use charge depends on the energy per band; use segmentChargeFen');
 }
 
@@ -196,19 +229,45 @@ export interface SegmentEnergy {
   bandWh: BandEnergy;
 }
 
+/** What one part of a segment's energy costs: a flat tariff has one part, a ladder one per tier, time-of-use one per band. */
+export interface PartCharge {
+  /** "all", "tier-1"…, or a band name */
+  part: string;
+  tier?: number;
+  band?: TouBand;
+  pricePerKwh: string;
+  energyWh: number;
+  /** the part's cumulative charge in the segment, rounded half up once */
+  fen: number;
+}
+
 /**
- * The charge of one charging segment on its cumulative energy: flat on the total, tiered on the
- * ladder position (after the prior energy), time-of-use per band, each rounded once.
+ * The parts of one charging segment on its cumulative energy, each rounded once: flat on the
+ * total; tiered per tier, the tiers placed after the ladder energy already used in the period
+ * before the segment (`priorWh`); time-of-use per band. Parts without energy are left out.
  */
-export function segmentChargeFen(tariff: Tariff, energy: SegmentEnergy): number {
-  if (tariff.kind === 'flat') return cumulativeChargeFen(tariff, energy.totalWh);
-  if (tariff.kind === 'tiered') {
-    return unitsToFen(ladderUnits(tariff, energy.priorWh + energy.totalWh)) - unitsToFen(ladderUnits(tariff, energy.priorWh));
+export function segmentParts(tariff: Tariff, energy: SegmentEnergy): PartCharge[] {
+  if (tariff.kind === 'flat') {
+    if (energy.totalWh <= 0) return [];
+    return [{ part: 'all', pricePerKwh: tariff.pricePerKwh, energyWh: energy.totalWh, fen: chargeForEnergyFen(energy.totalWh, parsePricePerKwh(tariff.pricePerKwh)) }];
   }
-  let fen = 0;
+  const parts: PartCharge[] = [];
+  if (tariff.kind === 'tiered') {
+    tariff.steps.forEach((step, i) => {
+      const wh = tierEnergyWh(tariff, i, energy.priorWh + energy.totalWh) - tierEnergyWh(tariff, i, energy.priorWh);
+      if (wh > 0) parts.push({ part: `tier-${i + 1}`, tier: i + 1, pricePerKwh: step.pricePerKwh, energyWh: wh, fen: chargeForEnergyFen(wh, parsePricePerKwh(step.pricePerKwh)) });
+    });
+    return parts;
+  }
   for (const band of TOU_BANDS) {
     const wh = energy.bandWh[band];
-    if (wh > 0) fen += unitsToFen(chargeUnits(wh, parsePricePerKwh(bandPrice(tariff, band))));
+    const price = bandPrice(tariff, band);
+    if (wh > 0) parts.push({ part: band, band, pricePerKwh: price, energyWh: wh, fen: unitsToFen(chargeUnits(wh, parsePricePerKwh(price))) });
   }
-  return fen;
+  return parts;
+}
+
+/** The charge of one charging segment: the sum of its parts. */
+export function segmentChargeFen(tariff: Tariff, energy: SegmentEnergy): number {
+  return segmentParts(tariff, energy).reduce((fen, p) => fen + p.fen, 0);
 }

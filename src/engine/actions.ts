@@ -14,7 +14,15 @@ import type { Evaluation } from './evaluate.js';
 
 export interface ActionOptions {
   flapHoldMs: number;
+  /** after a failed automatic relay command, the next waits this long, doubling per failure up to a day */
+  retryBackoffMs?: number;
 }
+
+/** Open review items that stop automatic relay commands to a meter until a person resolves them. */
+const STOPPING_REVIEWS = new Set(['command-refused', 'relay-unconfirmable']);
+/** States of a relay command that did not bring the meter where it was meant to. */
+const UNSUCCESSFUL = new Set(['failed', 'expired', 'refused', 'unconfirmable']);
+const DAY_MS = 86_400_000;
 
 export interface ActionCounts {
   commands: number;
@@ -46,6 +54,7 @@ export class EngineActions {
       } else if (action === 'disconnect' || action === 'reconnect') {
         const a = ev.active;
         if (a && !(a.state === 'queued' && (a.action === 'disconnect' || a.action === 'reconnect'))) continue;
+        if (!a && this.heldBack(ev.row.meterId, action)) continue;
         requests.push({
           meterId: ev.row.meterId, action, origin: 'engine', actor: 'engine', reason: ev.decision.reason,
           ...(action === 'reconnect' ? triggerOf(ev) : {}),
@@ -85,6 +94,29 @@ export class EngineActions {
     for (const ev of flapping) this.holdOn(ev);
     if (requests.length > 0) this.logger.info({ commands, reviews, disconnects: requests.filter((r) => r.action === 'disconnect').length }, 'engine acted');
     return { commands, reviews: reviews + flapping.length };
+  }
+
+  /**
+   * Whether an automatic command must wait: a refused or unconfirmable command is with a person
+   * (an open review item), and after failures the next try waits retryBackoffMs, doubling with
+   * each consecutive failure of the same action, up to a day — never a fixed period forever.
+   */
+  private heldBack(meterId: string, action: 'disconnect' | 'reconnect'): boolean {
+    if (this.repos.reviews.openForMeter(meterId).some((r) => STOPPING_REVIEWS.has(r.kind))) {
+      this.logger.debug({ meter: meterId, action }, 'automatic command held: an open review item stops commands to this meter');
+      return true;
+    }
+    const now = this.now();
+    const history = this.repos.commands.relayHistory(meterId, now - DAY_MS);
+    let failures = 0;
+    for (const op of history) {
+      if (op.action !== action || !UNSUCCESSFUL.has(op.state)) break;
+      failures++;
+    }
+    if (failures === 0) return false;
+    const last = history[0]!.finishedAt ?? history[0]!.sentAt ?? now;
+    const wait = Math.min(DAY_MS, (this.options.retryBackoffMs ?? 60_000) * 2 ** (failures - 1));
+    return now < last + wait;
   }
 
   /** The flapping guard: keep supply (a keep-power hold that expires) and ask a person to look. */

@@ -19,7 +19,7 @@ export interface BulkRequest {
 }
 
 export interface BulkView extends BulkRow {
-  progress: Record<'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'skipped', number>;
+  progress: Record<'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'refused' | 'unconfirmable' | 'skipped', number>;
   results: Array<Pick<CommandRow, 'meterId' | 'state' | 'outcome' | 'lastError'> & { commandId: string }>;
 }
 
@@ -65,6 +65,7 @@ export class BulkService {
       ...op,
       progress: {
         queued: n('queued'), sent: n('sent'), confirmed: n('confirmed'), failed: n('failed'), expired: n('expired'), cancelled: n('cancelled'),
+        refused: n('refused'), unconfirmable: n('unconfirmable'),
         skipped: op.skipped.length,
       },
       results: this.repos.commands.forBulk(id).map((c) => ({ commandId: c.id, meterId: c.meterId, state: c.state, outcome: c.outcome, lastError: c.lastError })),

@@ -11,6 +11,8 @@ import { holdFlags } from '../holds/hold-index.js';
 
 export interface DecisionContext {
   now: number;
+  /** local time of the decision's texts (config utcOffsetMinutes) */
+  utcOffsetMinutes: number;
   noCut: NoCutVerdict;
   graceMsOf(creditGrade: string): number;
   holdsFor(meterId: string, accountId: string): HoldRow[];
@@ -45,6 +47,7 @@ export function baseInput(row: SupplyPointRow, ctx: DecisionContext, holds: Hold
     keepPowerHold: flags.keepPowerHold,
     manualOffHold: flags.manualOffHold,
     alarm2At: row.alarm2At,
+    utcOffsetMinutes: ctx.utcOffsetMinutes,
     graceMs: ctx.graceMsOf(row.creditGrade),
     noCut: ctx.noCut,
     relayState: row.relayState,
@@ -71,16 +74,16 @@ export function evaluateSupplyPoint(
 
   const lastRelay = repos.commands.lastRelay(row.meterId);
   const operatorDisconnectAt = lastRelay?.origin === 'operator' && lastRelay.action === 'disconnect' ? lastRelay.createdAt : null;
-  const operatorReconnectAt = lastRelay?.origin === 'operator' && lastRelay.action === 'reconnect' && lastRelay.state === 'confirmed' ? lastRelay.createdAt : null;
+  const restoredAt = lastRelay?.action === 'reconnect' && lastRelay.state === 'confirmed' ? (lastRelay.finishedAt ?? lastRelay.createdAt) : null;
   const latestPaymentAt = repos.sweep.latestPaymentAt(row.accountId);
   // A contradiction found now pauses cut-offs at once, as the review item it raises will.
-  const fault = active ? null : readbackContradiction(lastRelay ?? null, { state: row.relayState, at: row.relayStateAt });
+  const fault = active ? null : readbackContradiction(lastRelay ?? null, { state: row.relayState, at: row.relayStateAt }, ctx.utcOffsetMinutes);
   const openFault = repos.reviews.openForMeter(row.meterId).find((r) => PAUSING_REVIEWS.has(r.kind))?.kind ?? (fault ? 'relay-fault' : null);
-  const safety = relaySafety({ operations: repos.commands.relayHistory(row.meterId, ctx.now - DAY_MS), openFault }, ctx.now, safetyConfig);
+  const safety = relaySafety({ operations: repos.commands.relayHistory(row.meterId, ctx.now - DAY_MS), openFault }, ctx.now, safetyConfig, ctx.utcOffsetMinutes);
   const enriched: DecisionInput = {
     ...input,
     safety: { disconnectAllowed: safety.disconnectAllowed, reason: safety.reason, overridable: safety.overridable },
-    operatorDisconnectAt, operatorReconnectAt, latestPaymentAt,
+    operatorDisconnectAt, restoredAt, latestPaymentAt,
   };
   return { row, input: enriched, decision: decide(enriched), holds, active, safety, lastRelay, fault };
 }
@@ -88,5 +91,5 @@ export function evaluateSupplyPoint(
 /** Adds the read-back check to an evaluation that did not need the full inputs (one indexed query). */
 export function withFaultCheck(ev: Evaluation, repos: Repositories): Evaluation {
   if (ev.fault !== undefined || ev.active) return ev;
-  return { ...ev, fault: readbackContradiction(repos.commands.lastRelay(ev.row.meterId) ?? null, { state: ev.row.relayState, at: ev.row.relayStateAt }) };
+  return { ...ev, fault: readbackContradiction(repos.commands.lastRelay(ev.row.meterId) ?? null, { state: ev.row.relayState, at: ev.row.relayStateAt }, ev.input.utcOffsetMinutes) };
 }

@@ -1,8 +1,9 @@
 // The decision trace for a person: what the engine decided for a supply point and everything it
-// weighed — balance and levels, the no-cut window, holds, protected, the last warning and when
+// weighed — balance and levels, every no-cut window that applies, holds, protected, the last warning and when
 // grace ends, the command in flight, relay safety — with every condition met or not.
 import { graceEndsOf, traceOf, type TraceStep } from '../domain/policy.js';
 import type { Evaluation } from './evaluate.js';
+import type { CalendarSource } from '../domain/holiday-calendar.js';
 
 type Time = (ms: number | null) => string | null;
 
@@ -18,7 +19,7 @@ export interface WhyView {
   balanceFen: number;
   levels: { alarmLevel1Fen: number; alarmLevel2Fen: number; cutoffLevelFen: number; restoreLevelFen: number };
   relay: { state: string; at: string | null };
-  window: { noCut: boolean; reason: string | null };
+  window: { noCut: boolean; reason: string | null; windows: string[]; provisional: boolean; calendar: CalendarSource | null };
   holds: Array<{ id: string; kind: string; scope: string; actor: string; reason: string; createdAt: string | null; expiresAt: string | null }>;
   protected: boolean;
   creditGrade: string;
@@ -43,7 +44,10 @@ export function whyView(ev: Evaluation, time: Time): WhyView {
     balanceFen: row.balanceFen,
     levels: { alarmLevel1Fen: row.alarmLevel1Fen, alarmLevel2Fen: row.alarmLevel2Fen, cutoffLevelFen: row.cutoffLevelFen, restoreLevelFen: row.restoreLevelFen },
     relay: { state: row.relayState, at: time(row.relayStateAt) },
-    window: { noCut: input.noCut.noCut, reason: input.noCut.reason ?? null },
+    window: {
+      noCut: input.noCut.noCut, reason: input.noCut.reason ?? null, windows: input.noCut.windows ?? [],
+      provisional: input.noCut.provisional ?? false, calendar: input.noCut.calendar ?? null,
+    },
     holds: ev.holds.map((h) => ({ id: h.id, kind: h.kind, scope: h.scope, actor: h.actor, reason: h.reason, createdAt: time(h.createdAt), expiresAt: time(h.expiresAt) })),
     protected: input.protected,
     creditGrade: row.creditGrade,

@@ -20,7 +20,8 @@ import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
 import type { CommandService } from '../commands/service.js';
-import { calendarCovers, localYear, noCutVerdict } from '../domain/calendar.js';
+import { noCutVerdict } from '../domain/calendar.js';
+import { CalendarService } from '../calendar/service.js';
 import { HoldService } from '../holds/service.js';
 import { HoldIndex } from '../holds/hold-index.js';
 import { evaluateSupplyPoint, withFaultCheck, type DecisionContext, type Evaluation } from './evaluate.js';
@@ -29,6 +30,8 @@ import { EngineActions } from './actions.js';
 import { ReviewService } from './reviews.js';
 import { BulkService } from './bulk.js';
 import { graceMsOf } from './grace.js';
+import { ACCOUNT_STATES } from '../db/repo/accounts.js';
+import { refreshLevels } from '../ledger/levels.js';
 
 export interface SweepStats {
   evaluated: number;
@@ -48,6 +51,12 @@ export interface DryRunResult {
 }
 
 /** rowids per sweep step: bounds how long one step holds the event loop */
+/** What the by-state gauges show: accounts by their state, supply points by the engine's. */
+export interface StateCounts {
+  accounts: Record<string, number>;
+  supplyPoints: Record<string, number>;
+}
+
 const SWEEP_CHUNK = 25_000;
 /** supply points acted on per transaction in a sweep */
 const ACT_BATCH = 2_000;
@@ -56,6 +65,8 @@ export class Engine {
   readonly holds: HoldService;
   readonly reviews: ReviewService;
   readonly bulk: BulkService;
+  /** the no-cut calendar's public holidays: operators' schedules, the library's, derived ones */
+  readonly calendar: CalendarService;
   private readonly actions: EngineActions;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
@@ -68,9 +79,10 @@ export class Engine {
   private flushScheduled = false;
   private stopped = false;
   private sweeping: Promise<SweepStats> | null = null;
-  private warnedYear = -1;
-  private stateCache: { at: number; counts: Record<string, number> } | null = null;
-  private counting: Promise<Record<string, number>> | null = null;
+  /** calendar notices already logged */
+  private readonly noticesLogged = new Set<string>();
+  private stateCache: { at: number; counts: StateCounts } | null = null;
+  private counting: Promise<StateCounts> | null = null;
   private maySweep: () => boolean = () => true;
 
   constructor(
@@ -85,7 +97,9 @@ export class Engine {
     this.reviews = new ReviewService(repos, now);
     this.holds = new HoldService(repos, commands, logger.child({ component: 'holds' }), now);
     this.bulk = new BulkService(repos, commands, now);
-    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs }, now);
+    this.calendar = new CalendarService(repos, config, logger.child({ component: 'calendar' }), now);
+    this.calendar.refresh(); // evaluations before start() judge by the entered schedules too
+    this.actions = new EngineActions(repos, commands, this.reviews, this.holds, metrics, logger, { flapHoldMs: config.engine.safety.flapHoldMs, retryBackoffMs: config.engine.retryBackoffMs }, now);
     this.holds.setOnChange((accountIds) => accountIds.forEach((id) => this.schedule(id)));
   }
 
@@ -100,7 +114,8 @@ export class Engine {
   start(): void {
     this.stopped = false;
     this.checkCalendar();
-    this.metrics.watchAccountStates(() => this.accountStates());
+    this.metrics.watchAccountStates(() => this.stateCounts().then((c) => c.accounts));
+    this.metrics.watchSupplyPointStates(() => this.stateCounts().then((c) => c.supplyPoints));
     this.unsubscribe.push(this.events.on('balance-changed', (accountId) => this.scheduleBalanceChange(accountId)));
     this.unsubscribe.push(this.events.on('relay-state', (meterId) => {
       this.pendingMeters.add(meterId);
@@ -108,6 +123,8 @@ export class Engine {
     }));
     this.unsubscribe.push(this.events.on('command-finished', (commandId) => this.onCommandFinished(commandId)));
     const loop = () => {
+      // Every daemon follows the holiday schedules, whether or not it runs the sweep.
+      if (!this.maySweep()) this.checkCalendar();
       (this.maySweep() ? this.sweep() : Promise.resolve(null))
         .catch((err) => this.logger.error({ err }, 'engine sweep failed'))
         .finally(() => {
@@ -175,9 +192,11 @@ export class Engine {
       // Full inputs only where something looks due; a read-back that contradicts the last
       // confirmed command is looked for on every evaluation (polls emit one when the relay moves).
       const ctx = this.context(this.now());
-      const evaluations = this.repos.sweep.forAccount(accountId)
+      const evaluateAll = () => this.repos.sweep.forAccount(accountId)
         .filter((row) => !row.migration) // held by a migration until released
         .map((row) => withFaultCheck(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety), this.repos));
+      let evaluations = evaluateAll();
+      if (this.levelsMoved(evaluations, ctx.now).size > 0) evaluations = evaluateAll();
       if (evaluations.length > 0) this.actions.apply(evaluations);
     } catch (err) {
       this.logger.error({ err, accountId }, 'engine evaluation failed');
@@ -223,17 +242,19 @@ export class Engine {
   }
 
   /**
-   * Supply points by state: the last count while it is younger than `accountStatesMaxAgeMs`,
+   * Accounts by state (as the API and the console name them, each account once) and supply points
+   * by the engine's finer state: the last count while it is younger than `accountStatesMaxAgeMs`,
    * else a recount in rowid ranges that yields between them like the sweep (scrapes share it).
    */
-  accountStates(): Promise<Record<string, number>> {
+  stateCounts(): Promise<StateCounts> {
     if (this.stateCache && Date.now() - this.stateCache.at < this.config.engine.accountStatesMaxAgeMs) return Promise.resolve(this.stateCache.counts);
     this.counting ??= (async () => {
-      const counts: Record<string, number> = {};
+      const counts: StateCounts = { accounts: Object.fromEntries(ACCOUNT_STATES.map((state) => [state, 0])), supplyPoints: {} };
       const max = this.repos.sweep.maxAccountRowid();
       for (let lo = 1; lo <= max; lo += SWEEP_CHUNK) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        this.repos.sweep.countByState(lo, lo + SWEEP_CHUNK - 1, counts);
+        this.repos.sweep.countAccountsByState(lo, lo + SWEEP_CHUNK - 1, counts.accounts);
+        this.repos.sweep.countByState(lo, lo + SWEEP_CHUNK - 1, counts.supplyPoints);
       }
       this.stateCache = { at: Date.now(), counts };
       return counts;
@@ -262,11 +283,13 @@ export class Engine {
       due = [];
       if (ids.length === 0 || this.stopped) return;
       const ctx = this.context(this.now());
-      const fresh: Evaluation[] = [];
-      for (const id of ids) {
+      const evaluateMeter = (id: string) => {
         const row = this.repos.sweep.forMeter(id);
-        if (row) fresh.push(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety));
-      }
+        return row ? evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety) : undefined;
+      };
+      let fresh = ids.map(evaluateMeter).filter((ev): ev is Evaluation => ev !== undefined);
+      const moved = this.levelsMoved(fresh, ctx.now);
+      if (moved.size > 0) fresh = fresh.map((ev) => (moved.has(ev.row.accountId) ? evaluateMeter(ev.row.meterId) : ev)).filter((ev): ev is Evaluation => ev !== undefined);
       const done = this.actions.apply(fresh);
       stats.commands += done.commands;
       stats.reviews += done.reviews;
@@ -292,11 +315,31 @@ export class Engine {
   private context(at: number, index?: HoldIndex, active?: Map<string, unknown>): DecisionContext {
     return {
       now: at,
-      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes),
+      utcOffsetMinutes: this.config.utcOffsetMinutes,
+      noCut: noCutVerdict(at, this.config.engine.noCut, this.config.utcOffsetMinutes, this.calendar.current),
       graceMsOf: (grade) => graceMsOf(grade, this.config),
       holdsFor: index ? (m, a) => index.for(m, a) : (m, a) => this.repos.holds.inForceFor(m, a, at),
       activeFor: active ? (m) => (active.has(m) ? this.repos.commands.activeFor(m) : undefined) : (m) => this.repos.commands.activeFor(m),
     };
+  }
+
+  /**
+   * A cut-off, or the review in its place, is decided on levels derived now: the levels of the
+   * accounts it is due for are derived again first (levels in days follow consumption and time;
+   * the refresher's last pass may be an interval old). Returns the accounts whose levels moved;
+   * their evaluations are stale.
+   */
+  private levelsMoved(evaluations: Evaluation[], at: number): Set<string> {
+    const moved = new Set<string>();
+    const due = new Set(evaluations.filter((ev) => ev.decision.action === 'disconnect' || ev.decision.action === 'review').map((ev) => ev.row.accountId));
+    for (const accountId of due) {
+      try {
+        if (refreshLevels(this.repos, accountId, this.config, at)) moved.add(accountId);
+      } catch (err) {
+        this.logger.warn({ err, accountId }, 'levels could not be derived before a cut-off; the stored ones stand');
+      }
+    }
+    return moved;
   }
 
   private onCommandFinished(commandId: string): void {
@@ -316,13 +359,17 @@ export class Engine {
     if (command.state === 'confirmed') this.schedule(meter.accountId);
   }
 
-  /** Warns once a year when the holiday calendar has no data for the current year. */
+  /**
+   * Reloads the holiday schedules if operators changed them, and warns once about each year
+   * without its official schedule (the current one; from 1 November the next one too).
+   */
   private checkCalendar(): void {
-    const year = localYear(this.now(), this.config.utcOffsetMinutes);
-    if (year === this.warnedYear) return;
-    this.warnedYear = year;
-    if (this.config.engine.noCut.holidays && !calendarCovers(year)) {
-      this.logger.warn({ year }, `the holiday calendar has no public holidays for ${year}: holidays are not no-cut days until chinese-days is updated`);
+    this.calendar.refresh();
+    for (const notice of this.calendar.notices()) {
+      const key = `${notice.year}:${notice.source}`;
+      if (this.noticesLogged.has(key)) continue;
+      this.noticesLogged.add(key);
+      this.logger.warn({ year: notice.year, source: notice.source }, notice.message);
     }
   }
 }

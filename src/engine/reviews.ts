@@ -1,7 +1,9 @@
 // Review items: what the engine hands to a person instead of acting — a protected customer at the
 // cut-off level (once per arrears episode), a flapping relay, a relay fault, a meter refusing a
 // trip under its own keep-power. Each is raised once while open, with a 'manual-review' event for
-// the outbox and an audit entry; an operator resolves it with a note.
+// the outbox and an audit entry; an operator resolves it with a note. A protected-arrears item that
+// no longer applies — the account is no longer protected, or its balance is above the cut-off
+// level again — closes itself with the reason, where that input changes (`closeArrearsReview`).
 import type { Repositories, ReviewRow, ReviewKind } from '../db/repo/index.js';
 import type { ReviewFilter } from '../db/repo/reviews.js';
 import { AppError } from '../errors.js';
@@ -12,6 +14,35 @@ export interface RaiseRequest {
   meterId: string | null;
   reason: string;
   detail?: Record<string, unknown>;
+}
+
+/**
+ * Why an account's protected-arrears review no longer applies, or null while it does: it stands
+ * while the account is protected and at or below its cut-off level.
+ */
+export function arrearsReviewLapse(account: { protected: number; balanceFen: number }, cutoffLevelFen: number): string | null {
+  if (account.protected !== 1) return 'the account is no longer protected';
+  if (account.balanceFen > cutoffLevelFen) return `balance ${account.balanceFen} fen is above the cut-off level ${cutoffLevelFen} fen`;
+  return null;
+}
+
+/**
+ * Ends the account's arrears episode (accounts.review_at) and closes its open protected-arrears
+ * review items as resolved by the engine, "no longer applies: <why>", with a 'review-resolved'
+ * event and an audit entry. In the caller's transaction; returns how many items it closed.
+ */
+export function closeArrearsReview(repos: Repositories, accountId: string, why: string, at: number): number {
+  repos.accounts.setReviewAt(accountId, null);
+  const resolution = `no longer applies: ${why}`;
+  let closed = 0;
+  for (let item = repos.reviews.openFor('protected-arrears', { accountId }); item; item = repos.reviews.openFor('protected-arrears', { accountId })) {
+    if (!repos.reviews.resolve(item.id, 'engine', resolution, at)) break;
+    const detail = { reviewId: item.id, kind: item.kind, resolution, actor: 'engine' };
+    repos.journal.audit('engine', 'review-resolved', item.meterId ?? accountId, detail, at);
+    repos.journal.appendEvent('review-resolved', accountId, item.meterId, detail, at);
+    closed++;
+  }
+  return closed;
 }
 
 export class ReviewService {

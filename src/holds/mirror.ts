@@ -30,7 +30,7 @@ export function mirrorKeepPower(repos: Repositories, commands: CommandService, l
       // The last mirror was the other way; a release is needed only if a keep-power may have landed.
       needed = desired || last.state !== 'cancelled';
     } else {
-      const unconfirmed = last.state === 'failed' || last.state === 'expired' || last.state === 'cancelled';
+      const unconfirmed = last.state === 'failed' || last.state === 'expired' || last.state === 'cancelled' || last.state === 'refused' || last.state === 'unconfirmable';
       needed = unconfirmed && now >= (last.finishedAt ?? 0) + failureBackoffMs;
     }
     if (!needed) continue;

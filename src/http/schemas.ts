@@ -4,7 +4,14 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Any()) }),
+  error: Type.Object({
+    code: Type.String({
+      description: 'stable code: the daemon\'s own (VALIDATION, ACCOUNT_NOT_FOUND, CONFLICT, FORBIDDEN, …) or the request\'s: '
+        + 'INVALID_JSON, BAD_URL, URL_TOO_LONG, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, BAD_REQUEST, RATE_LIMITED, INTERNAL',
+    }),
+    message: Type.String({ description: 'what was wrong and what to send instead, for a person' }),
+    details: Type.Optional(Type.Any({ description: 'for a program: usually `field`, the part of the request at fault (body.amountFen, headers.content-type, url)' })),
+  }),
 }, { $id: 'Error' });
 
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
@@ -25,6 +32,19 @@ export const AccountState = Type.Union([
   description: "review > cut-off (a meter's relay open) > alarm-2 > alarm-1 > normal",
 });
 
+export const RegisterMismatchView = Type.Object({
+  from: Iso, to: Iso,
+  totalWh: Type.Integer({ description: "the total register's rise over the interval" }),
+  bandsWh: Type.Integer({ description: "the per-tariff registers' rise, added up" }),
+  differenceWh: Type.Integer({ description: 'bandsWh − totalWh' }),
+  toleranceWh: Type.Integer({ description: '50 Wh plus 0.5 % of totalWh' }),
+}, { description: 'the latest disagreement between the per-tariff registers and the total register beyond the tolerance (docs/charging.md "Band and total registers"); the total is what is charged' });
+export const LiveValueView = Type.Object({
+  value: Type.Number({ description: 'in `unit`; money in integer fen' }),
+  unit: Type.String({ description: 'V, A, kW, Hz, fen, or "" for a power factor' }),
+  at: Iso,
+});
+
 export const MeterView = Type.Object({
   id: Type.String(),
   accountId: Type.String(),
@@ -40,6 +60,20 @@ export const MeterView = Type.Object({
   stale: Type.Boolean({ description: "readings are stale: the meter's concentrator is offline" }),
   lastReadingAt: NullableIso,
   lastEnergyWh: Type.Union([Type.Integer(), Type.Null()]),
+  registerMismatch: Type.Optional(Nullable(RegisterMismatchView)),
+  edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Literal('auto')], { description: 'DL/T 645 edition (other protocols: 2007, unused)' }),
+  profile: Nullable(Type.String({ description: "the meter's own DL/T 645 reading profile; null: the bus's default, else the edition's" })),
+  ownCredentials: Type.Boolean({ description: 'the meter has 0x1C credentials of its own (never shown); false: the bus\'s' }),
+  profileInUse: Type.Optional(Nullable(Type.String({ description: 'the DL/T 645 profile the meter is read with now (one meter only)' }))),
+  dataIdentifiers: Type.Optional(Type.Array(Type.Object({
+    di: Type.String({ description: '8 hex digits (2007) or 4 (1997)' }),
+    answeredAt: NullableIso,
+    lastValue: Nullable(Type.Any({ description: 'the decoded value of the last answer' })),
+    misses: Type.Integer({ description: 'times the meter did not answer it' }),
+    missedAt: NullableIso,
+    missReason: Nullable(Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' })),
+  }), { description: 'what each DL/T 645 data identifier asked did, answered last or missed (one meter only)' })),
+  live: Type.Optional(Type.Record(Type.String(), LiveValueView, { description: 'latest live value of each quantity (one meter only)' })),
 });
 
 export const AccountView = Type.Object({
@@ -114,5 +148,5 @@ export const BalanceView = Type.Object({
 });
 
 export const errorResponses = {
-  400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody,
+  400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody,
 };

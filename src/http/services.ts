@@ -6,6 +6,7 @@ import type { CommandService } from '../commands/service.js';
 import type { Metrics } from '../metrics.js';
 import type { EventBus } from '../events.js';
 import type { Collection } from '../polling/collection.js';
+import type { WebhookTargets } from '../notify/targets.js';
 
 export interface HttpServices {
   repos: Repositories;
@@ -19,7 +20,10 @@ export interface HttpServices {
   /** the webhook dispatcher, woken when a subscriber is resumed; absent where none runs */
   webhooks?: { kick(): void };
   now: () => number;
-  ready: () => { ready: boolean; checks: Record<string, boolean> };
+  /** readiness; `warnings` say what needs an operator without making the daemon unready */
+  ready: () => { ready: boolean; checks: Record<string, boolean>; warnings?: string[] };
+  /** where webhooks may be sent (the daemon's, which knows its own listeners); from config when absent */
+  webhookTargets?: WebhookTargets;
 }
 
 /** ISO 8601 with the configured offset, e.g. 2026-11-22T08:00:00.000+08:00. */

@@ -2,6 +2,8 @@
 import type { AccountRow, MeterRow, CommandRow, PaymentRow } from '../db/repo/index.js';
 import type { AccountState } from '../db/repo/accounts.js';
 import type { EventRow, ApiKeyRow } from '../db/repo/journal.js';
+import type { DataIdentifierRow, MeterValueRow } from '../db/repo/meter-data.js';
+import { QUANTITIES, fromStored } from '../live-values.js';
 import { isoAt } from './services.js';
 import { AppError } from '../errors.js';
 
@@ -11,7 +13,41 @@ export function meterView(m: MeterRow, tz: number) {
     concentratorId: m.concentratorId, registerMap: m.registerMap,
     supportsDirectClose: m.supportsDirectClose === 1, relayState: m.relayState, relayStateAt: isoAt(m.relayStateAt, tz),
     online: m.online === 1, stale: m.stale === 1, lastReadingAt: isoAt(m.lastReadingAt, tz), lastEnergyWh: m.lastEnergyWh,
+    registerMismatch: registerMismatchView(m.registerMismatch ?? null, tz),
+    edition: m.edition, profile: m.profile, ownCredentials: m.ownCredentials === 1,
   };
+}
+
+function registerMismatchView(json: string | null, tz: number) {
+  if (json === null) return null;
+  const m = JSON.parse(json) as { from: number; to: number; totalWh: number; bandsWh: number; differenceWh: number; toleranceWh: number };
+  return { ...m, from: isoAt(m.from, tz)!, to: isoAt(m.to, tz)! };
+}
+
+/** A parsed last answer, or the text when it is not JSON. */
+function parsed(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** One meter in full: its view, the profile it is read with, its data identifiers and latest live values. */
+export function meterDetailView(m: MeterRow, detail: { profileInUse: string | null; dataIdentifiers: DataIdentifierRow[]; live: MeterValueRow[] }, tz: number) {
+  return {
+    ...meterView(m, tz),
+    profileInUse: detail.profileInUse,
+    dataIdentifiers: detail.dataIdentifiers.map((d) => ({
+      di: d.di, answeredAt: isoAt(d.answeredAt, tz), lastValue: parsed(d.lastValue), misses: d.misses, missedAt: isoAt(d.missedAt, tz), missReason: d.missReason,
+    })),
+    live: liveView(detail.live, tz),
+  };
+}
+
+export function liveView(rows: MeterValueRow[], tz: number): Record<string, { value: number; unit: string; at: string }> {
+  return Object.fromEntries(rows.map((r) => [r.quantity, { value: fromStored(r.quantity, r.value), unit: QUANTITIES[r.quantity]?.unit ?? '', at: isoAt(r.ts, tz)! }]));
 }
 
 export function accountView(a: AccountRow, meters: MeterRow[], tz: number, state?: AccountState) {

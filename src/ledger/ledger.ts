@@ -3,6 +3,7 @@
 // the outbox in the same transaction.
 import type { Repositories, LedgerKind, AccountRow } from '../db/repo/index.js';
 import { alarmTransition, type AlarmState, type Levels } from '../domain/thresholds.js';
+import { closeArrearsReview } from '../engine/reviews.js';
 
 export interface EntryInput {
   accountId: string;
@@ -13,6 +14,10 @@ export interface EntryInput {
   paymentId?: string;
   meterId?: string;
   energyWh?: number;
+  /** consumption: the reading interval charged and its breakdown (JSON), docs/charging.md */
+  intervalFrom?: number;
+  intervalTo?: number;
+  breakdown?: string;
   reason?: string;
 }
 
@@ -41,12 +46,17 @@ export function applyEntryTo(repos: Repositories, account: AccountRow, input: En
     paymentId: input.paymentId ?? null,
     meterId: input.meterId ?? null,
     energyWh: input.energyWh ?? null,
+    intervalFrom: input.intervalFrom ?? null,
+    intervalTo: input.intervalTo ?? null,
+    breakdown: input.breakdown ?? null,
     reason: input.reason ?? null,
     actor: input.actor,
     createdAt: input.at,
   });
   const events = evaluateAlarms(repos, account, account, balanceFen, input.at);
-  if (account.reviewAt !== null && balanceFen > account.cutoffLevelFen) repos.accounts.setReviewAt(input.accountId, null);
+  if (account.reviewAt !== null && balanceFen > account.cutoffLevelFen) {
+    closeArrearsReview(repos, input.accountId, `balance ${balanceFen} fen is above the cut-off level ${account.cutoffLevelFen} fen`, input.at);
+  }
   return { entryId, balanceFen, events };
 }
 
@@ -72,4 +82,18 @@ export function evaluateAlarms(repos: Repositories, account: AccountRow, levels:
     events.push({ id: repos.journal.appendEvent('alarm-rearmed', account.id, null, { balanceFen, alarmState: transition.next }, at), type: 'alarm-rearmed' });
   }
   return events;
+}
+
+/**
+ * A restore spends the warning that came before the cut-off (docs/design.md "After a restore"):
+ * the alarms re-arm and are raised afresh against the balance now, so a balance still at or below
+ * alarm level 2 is warned again at `at`, and the next cut-off needs a full grace period after that
+ * fresh warning. Called when a reconnect is confirmed, in its transaction.
+ */
+export function rearmAfterRestore(repos: Repositories, accountId: string, at: number): Array<{ id: number; type: string }> {
+  const account = repos.accounts.get(accountId);
+  if (!account || account.alarmState === 0) return [];
+  repos.accounts.setAlarmState(accountId, 0, null);
+  const rearmed = { id: repos.journal.appendEvent('alarm-rearmed', accountId, null, { balanceFen: account.balanceFen, alarmState: 0, reason: 'supply restored' }, at), type: 'alarm-rearmed' };
+  return [rearmed, ...evaluateAlarms(repos, { ...account, alarmState: 0, alarm2At: null }, account, account.balanceFen, at)];
 }

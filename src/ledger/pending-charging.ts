@@ -353,6 +353,7 @@ export class PendingCharging {
     if (outcome.stored) m.readingsTotal.inc({ source: 'mqtt', result: 'stored' }, outcome.stored);
     if (outcome.duplicate) m.readingsTotal.inc({ source: 'mqtt', result: 'duplicate' }, outcome.duplicate);
     if (outcome.backwards) m.readingsTotal.inc({ source: 'mqtt', result: 'backwards' }, outcome.backwards);
+    if (outcome.split) m.readingsSplitTotal.inc({ source: 'mqtt' }, outcome.split);
     for (const d of outcome.deadLetters) {
       m.deadLettersTotal.inc({ source: 'mqtt', reason: 'internal' });
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
@@ -416,6 +417,7 @@ export class PendingCharging {
     const inputs = group.map((r) => ({ meterId, ts: r.ts, energyWh: r.energyWh, tou: r.tou === null ? null : JSON.parse(r.tou) as TouRegisters }));
     const result = recordReadings(this.repos, meter, inputs, at, this.options.utcOffsetMinutes);
     for (const o of result.outcomes) outcome[o]++;
+    outcome.split += result.split;
     if (result.balanceChanged) outcome.accounts.push(meter.accountId);
     // The latest relay state the readings show; the row was read just now, so an equal state needs no write.
     let latest: PendingReadingRow | null = null;
@@ -463,6 +465,8 @@ class ChunkOutcome {
   stored = 0;
   duplicate = 0;
   backwards = 0;
+  /** readings whose interval was split by time */
+  split = 0;
   readonly deadLetters: Array<{ topic: string | null; reason: string }> = [];
   readonly charged: ChargedReading[] = [];
   /** accounts whose balance changed (the engine looks at them again) */
@@ -471,7 +475,7 @@ class ChunkOutcome {
   readonly relays: Array<[string, 'open' | 'closed']> = [];
 
   mark(): number[] {
-    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.charged.length, this.accounts.length, this.relays.length];
+    return [this.stored, this.duplicate, this.backwards, this.deadLetters.length, this.charged.length, this.accounts.length, this.relays.length, this.split];
   }
 
   rewind(mark: number[]): void {
@@ -480,5 +484,6 @@ class ChunkOutcome {
     this.charged.length = mark[4]!;
     this.accounts.length = mark[5]!;
     this.relays.length = mark[6]!;
+    this.split = mark[7]!;
   }
 }

@@ -9,7 +9,7 @@
 //   anything else (late, backwards, duplicate time, per-tariff registers)
 //     → recordReading one by one, in arrival order
 import type { MeterRow, Repositories } from '../db/repo/index.js';
-import { chargeChange, recordReading, segmentsAt, type ReadingInput } from './consumption.js';
+import { chargeChange, recordReading, type ReadingInput } from './consumption.js';
 import { scheduleForAccount } from './tariffs.js';
 
 export type ReadingOutcome = 'stored' | 'duplicate' | 'backwards';
@@ -19,6 +19,8 @@ export interface GroupResult {
   outcomes: ReadingOutcome[];
   chargedFen: number;
   balanceChanged: boolean;
+  /** readings whose interval from the reading before was split by time */
+  split: number;
 }
 
 /** The readings in time order when they are the usual group, else null. */
@@ -54,16 +56,17 @@ export function recordReadings(repos: Repositories, meter: MeterRow, inputs: Rea
     const tail = recordReadings(repos, after, inputs.filter((_, i) => i !== first), now, utcOffsetMinutes);
     const outcomes = tail.outcomes;
     outcomes.splice(first, 0, head.outcomes[0]!);
-    return { outcomes, chargedFen: head.chargedFen + tail.chargedFen, balanceChanged: head.balanceChanged || tail.balanceChanged };
+    return { outcomes, chargedFen: head.chargedFen + tail.chargedFen, balanceChanged: head.balanceChanged || tail.balanceChanged, split: head.split + tail.split };
   }
   const sorted = inputs.length > 1 ? appendable(meter, inputs) : null;
   if (!sorted) {
-    const result: GroupResult = { outcomes: [], chargedFen: 0, balanceChanged: false };
+    const result: GroupResult = { outcomes: [], chargedFen: 0, balanceChanged: false, split: 0 };
     inputs.forEach((input, i) => {
       const r = recordReading(repos, input, now, utcOffsetMinutes, i === 0 ? meter : undefined);
       result.outcomes.push(r.backwards ? 'backwards' : r.stored ? 'stored' : 'duplicate');
       result.chargedFen += r.chargedFen;
       result.balanceChanged ||= r.balanceChanged;
+      if (r.split) result.split++;
     });
     return result;
   }
@@ -71,16 +74,17 @@ export function recordReadings(repos: Repositories, meter: MeterRow, inputs: Rea
   const schedule = scheduleForAccount(repos, account);
   const last = sorted[sorted.length - 1]!;
   const after = { baseWh: meter.chargeBaseWh!, chargedWh: Math.max(meter.chargedEnergyWh!, last.energyWh), lastTs: last.ts };
-  // The segments these readings can change are their own (none has a reading after it).
-  const { fen } = chargeChange(repos, {
-    meter, account, utcOffsetMinutes,
-    byRegisters: schedule.some((a) => a.tariff.kind === 'tou') && repos.tariffs.touFirst(meter.id) !== undefined,
-    segments: segmentsAt(schedule, sorted.map((r) => r.ts), utcOffsetMinutes), stableUntil: sorted[0]!.ts,
+  // The readings extend the meter's latest interval: the window is from its latest reading to theirs.
+  const byRegisters = schedule.some((a) => a.tariff.kind === 'tou') && repos.tariffs.touFirst(meter.id) !== undefined;
+  const { fen, split } = chargeChange(repos, {
+    meter, account, schedule, utcOffsetMinutes, byRegisters, from: meter.lastReadingAt!, to: last.ts,
+    times: [meter.lastReadingAt!, ...sorted.map((r) => r.ts)], fresh: sorted.map((r) => r.ts), stableBefore: meter.lastReadingAt!,
+    provisional: byRegisters,
     before: { baseWh: meter.chargeBaseWh!, chargedWh: meter.chargedEnergyWh!, lastTs: meter.lastReadingAt! }, after,
   }, now, () => {
     const stored = repos.meters.appendReadings(meter.id, sorted, after);
     if (stored !== sorted.length) throw new Error(`meter ${meter.id}: ${sorted.length - stored} of ${sorted.length} readings later than its latest were already stored`);
     return true;
   });
-  return { outcomes: inputs.map(() => 'stored'), chargedFen: fen, balanceChanged: fen !== 0 };
+  return { outcomes: inputs.map(() => 'stored'), chargedFen: fen, balanceChanged: fen !== 0, split };
 }

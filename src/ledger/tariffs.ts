@@ -5,7 +5,7 @@
 import type { Repositories, AccountRow } from '../db/repo/index.js';
 import { AppError } from '../errors.js';
 import { constraintViolation } from '../db/database.js';
-import { parseTariff, validateTariff, type Tariff } from '../domain/tariff.js';
+import { definitionFault, parseTariff, validateTariff, type Tariff } from '../domain/tariff.js';
 import { scheduleOf, type Assignment } from '../domain/tariff-schedule.js';
 
 /** Parsed definitions by their JSON text (definitions never change once stored). */
@@ -53,7 +53,8 @@ export function defineTariff(repos: Repositories, id: string, name: string, defi
   try {
     tariff = validateTariff(definition);
   } catch (err) {
-    throw new AppError('VALIDATION', (err as Error).message, { field: 'definition' });
+    const fault = definitionFault(err, 'definition');
+        throw new AppError('VALIDATION', fault.message, { field: fault.field });
   }
   const json = JSON.stringify(tariff);
   return repos.transaction(() => {

@@ -8,10 +8,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Topics, UplinkKind } from './topics.js';
+import type { ClientAuthOptions } from './client-auth.js';
 
 export interface ControlOptions {
   url: string;
   clientId: string;
+  /** user name, password and CA; the user name is the client id unless configured */
+  auth: ClientAuthOptions;
   /** 5 for an external broker, 4 (3.1.1) for the embedded one */
   protocolVersion: 4 | 5;
   sessionExpirySec: number;
@@ -30,6 +33,7 @@ export class PublishTimeoutError extends Error {
 export class ControlConnection {
   private client: MqttClient | null = null;
   private readonly reconnectListeners = new Set<() => void>();
+  private connectCount = 0;
 
   constructor(
     private readonly options: ControlOptions,
@@ -37,6 +41,11 @@ export class ControlConnection {
     private readonly onUplink: UplinkHandler,
     private readonly logger: Logger,
   ) {}
+
+  /** Connections made so far (1 after start, one more per reconnection). */
+  get connects(): number {
+    return this.connectCount;
+  }
 
   get connected(): boolean {
     return this.client?.connected ?? false;
@@ -53,6 +62,7 @@ export class ControlConnection {
     const client = mqtt.connect(this.options.url, {
       protocolVersion: this.options.protocolVersion,
       clientId: this.options.clientId,
+      ...this.options.auth.forClient(this.options.clientId),
       clean: !v5,
       keepalive: this.options.keepaliveSec,
       reconnectPeriod: this.options.reconnectMs,
@@ -69,6 +79,7 @@ export class ControlConnection {
     });
     const firstSubscription = new Promise<void>((resolve) => {
       client.on('connect', () => {
+        this.connectCount++;
         client.subscribe(filters, (err) => {
           if (err) this.logger.error({ err: err.message }, 'acks/status subscription refused');
           resolve();

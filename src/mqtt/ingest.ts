@@ -25,11 +25,14 @@ import type { PendingCharging } from '../ledger/pending-charging.js';
 import type { NewPendingReading, PendingReadingRow } from '../db/repo/pending.js';
 import { MeterDirectory } from './meter-directory.js';
 import { decodeReadings, type ReadingLimits, type ReadingsMessage, type Rejection } from './payload.js';
+import { concentratorValues, toStored } from '../live-values.js';
 
 export interface IngestOptions extends ReadingLimits {
   batchMaxReadings: number;
   lingerMs: number;
   maxPayloadBytes: number;
+  /** live values kept per meter and quantity (voltage, current, power, remaining money); default 96 */
+  liveValuesKept?: number;
 }
 
 interface Held {
@@ -258,6 +261,13 @@ export class IngestPipeline {
         continue;
       }
       outcome.rows.push({ meterId, ts: reading.ts, energyWh: reading.energyWh, relay: reading.relay, tou: reading.tou ? JSON.stringify(reading.tou) : null, receivedAt: at });
+      // Voltage, current, power and the meter's own money, when the reading has them: live values,
+      // in the same transaction (and savepoint) as the reading.
+      const live = concentratorValues(reading).flatMap((v) => {
+        const stored = toStored(v.quantity, v.value);
+        return stored === undefined ? [] : [{ quantity: v.quantity, stored }];
+      });
+      if (live.length > 0) this.repos.meterData.addValues(meterId, reading.ts, live, this.options.liveValuesKept ?? 96);
     }
     for (const bad of decoded.rejected) this.deadLetter(outcome, topic, JSON.stringify({ readings: [bad.raw] }), bad.code, bad.detail, at);
   }

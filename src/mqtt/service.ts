@@ -24,6 +24,7 @@ import { SubscriberIngest } from './subscriber-ingest.js';
 import { ControlConnection } from './control.js';
 import { ConcentratorStatus } from './status.js';
 import { decodeAck, decodeStatus, isRejection } from './payload.js';
+import { clientAuthOptions, type MqttClientCredentials } from './client-auth.js';
 
 export interface MqttServiceDeps {
   config: Config;
@@ -36,6 +37,8 @@ export interface MqttServiceDeps {
   url: string;
   /** the embedded broker, when no external one is configured */
   embedded: EmbeddedBroker | null;
+  /** the daemon's credentials at the broker; no user name: each connection's client id */
+  credentials: MqttClientCredentials;
 }
 
 /** How long start() waits for a broker before going on (it keeps reconnecting afterwards). */
@@ -71,12 +74,13 @@ export class MqttService {
     this.charging = new PendingCharging(repos, events, metrics, logger.child({ component: 'charging' }), {
       delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, transactionMs: m.ingest.chargeTransactionMs, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
-    this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), m.ingest, now);
+    this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), { ...m.ingest, liveValuesKept: config.polling.liveValuesKept }, now);
     this.afterBurst = new AfterBurstCollector({ afterReadings: m.ingest.collectAfterReadings, quietMs: m.ingest.collectQuietMs }, logger.child({ component: 'mqtt-ingest' }));
     this.pipeline.onCommitted((n) => this.afterBurst.committed(n));
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
+    const auth = clientAuthOptions(deps.credentials);
     this.control = new ControlConnection({
-      url: deps.url, clientId: `${stem}-control`, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,
+      url: deps.url, clientId: `${stem}-control`, auth, protocolVersion: deps.embedded ? 4 : 5, sessionExpirySec: m.sessionExpirySec,
       keepaliveSec: m.keepaliveSec, reconnectMs: m.reconnectMs, publishTimeoutMs: m.publishTimeoutMs, subscribeWaitMs: SUBSCRIBE_WAIT_MS,
     }, this.topics, (kind, cid, topic, payload) => this.uplink(kind, cid, topic, payload), logger.child({ component: 'mqtt-control' }));
     this.executor = new MqttExecutor({
@@ -89,10 +93,15 @@ export class MqttService {
     this.status.onOnline((cid) => this.executor.republish(cid));
     this.control.onConnected(() => this.executor.republish());
     this.subscribers = deps.embedded ? null : new SubscriberIngest({
-      url: deps.url, clientIdStem: stem, connections: m.ingest.connections, sharedGroup: m.sharedGroup,
+      url: deps.url, clientIdStem: stem, auth, connections: m.ingest.connections, sharedGroup: m.sharedGroup,
       inFlightWindow: m.ingest.inFlightWindow, sessionExpirySec: m.sessionExpirySec, keepaliveSec: m.keepaliveSec,
       reconnectMs: m.reconnectMs, subscribeWaitMs: SUBSCRIBE_WAIT_MS,
     }, this.topics, this.pipeline, logger.child({ component: 'mqtt-ingest' }));
+  }
+
+  /** How many times the control connection has connected (a takeover by another client would add one). */
+  get controlConnects(): number {
+    return this.control.connects;
   }
 
   async start(): Promise<void> {

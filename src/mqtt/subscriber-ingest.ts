@@ -19,10 +19,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Topics } from './topics.js';
 import type { IngestPipeline } from './ingest.js';
+import type { ClientAuthOptions } from './client-auth.js';
 
 export interface SubscriberOptions {
   url: string;
   clientIdStem: string;
+  /** user name, password and CA; the user name is each connection's client id unless configured */
+  auth: ClientAuthOptions;
   connections: number;
   /** '' for a plain subscription */
   sharedGroup: string;
@@ -53,9 +56,11 @@ export class SubscriberIngest {
     const subscribed: Array<Promise<void>> = [];
     for (let i = 0; i < this.options.connections; i++) {
       this.generation[i] = 0;
+      const clientId = `${this.options.clientIdStem}-readings-${i}`;
       const client = mqtt.connect(this.options.url, {
         protocolVersion: 5,
-        clientId: `${this.options.clientIdStem}-readings-${i}`,
+        clientId,
+        ...this.options.auth.forClient(clientId),
         clean: false,
         keepalive: this.options.keepaliveSec,
         reconnectPeriod: this.options.reconnectMs,

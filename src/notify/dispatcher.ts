@@ -13,12 +13,17 @@
 //                                   ▼
 //         count the attempt ─▶ POST url (signed) ── 2xx ─▶ delivered, next one
 //                                   └── error/non-2xx ─▶ pending after backoff, or failed + subscriber paused
+//
+// Every delivery checks its target again (src/notify/targets.ts): a URL whose host now resolves
+// to a loopback, private or link-local address, or to the daemon itself, is refused like an error.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Config } from '../config/schema.js';
 import type { DueDelivery } from '../db/repo/webhooks.js';
 import { fanOut } from './subscriptions.js';
 import { webhookBody, webhookHeaders } from './signature.js';
+import { postWebhook } from './post.js';
+import { WebhookTargetRefused, WebhookTargets } from './targets.js';
 
 export type WebhookOptions = Config['webhooks'];
 
@@ -44,6 +49,8 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** results for the metrics */
   onResult: ((result: DeliveryResult) => void) | null = null;
+  /** called when a delivery is refused because its URL now leads to an address it may not target */
+  onRefused: (() => void) | null = null;
   /** an outbox event was written here (pause, resume): wakes the event stream */
   onEvent: ((id: number, type: string) => void) | null = null;
   /** whether this daemon delivers now; with several daemons, only the holder of a lease does */
@@ -54,6 +61,8 @@ export class WebhookDispatcher {
     private readonly options: WebhookOptions,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** where deliveries may go; by default public addresses and webhooks.allowedNetworks */
+    private readonly targets: WebhookTargets = new WebhookTargets(options.allowedNetworks),
   ) {}
 
   start(): void {
@@ -166,16 +175,16 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(d.url, {
-        method: 'POST', body, headers: webhookHeaders(signingSecrets(d, now), event, body, attempt, now),
-        signal: AbortSignal.timeout(this.options.timeoutMs), redirect: 'manual',
-      });
-      status = res.status;
-      await res.body?.cancel().catch(() => {});
+      status = await postWebhook(new URL(d.url), body, webhookHeaders(signingSecrets(d, now), event, body, attempt, now), this.options.timeoutMs, this.targets);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      error = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+      const e = err as Error & { code?: string };
+      if (e instanceof WebhookTargetRefused) {
+        this.onRefused?.();
+        error = `refused: ${e.message}`;
+      } else {
+        error = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
+      }
     }
     if (this.repos.db.open === false) return;
     const at = this.now();

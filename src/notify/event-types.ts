@@ -106,6 +106,26 @@ export const EVENT_TYPES = {
     }),
     example: { ts: 1_796_000_000_000, energyWh: 120, previous: { ts: 1_795_999_100_000, energyWh: 1_234_560 }, next: null },
   },
+  'register-mismatch': {
+    description: "A meter's per-tariff (band) registers and its total register disagree beyond the tolerance (50 Wh + 0.5 % of the total's rise) over an interval; the total is charged (docs/charging.md).",
+    subject: 'meter',
+    data: Type.Object({
+      from: Type.Integer({ description: 'the interval start: the earlier reading (Unix milliseconds)' }), to: Type.Integer({ description: 'the interval end (Unix milliseconds)' }),
+      totalWh: Type.Integer({ description: "the total register's rise (Wh)" }), bandsWh: Type.Integer({ description: "the band registers' rises added up (Wh)" }),
+      differenceWh: Type.Integer({ description: 'bandsWh − totalWh' }), toleranceWh: Type.Integer({ description: 'the tolerance applied (Wh)' }),
+    }),
+    example: { from: 1_796_000_000_000, to: 1_796_086_400_000, totalWh: 10_000, bandsWh: 5_000, differenceWh: -5_000, toleranceWh: 100 },
+  },
+  'meter-event': {
+    description: "A DL/T 645 meter's event counter rose: power-down, programming, cover opened, trip or close (DL/T 645-2007 Appendix A event records), with the latest record when the meter answers it.",
+    subject: 'meter',
+    data: Type.Object({
+      kind: text('power-down, programming, cover-open, relay-trip or relay-close'), count: Type.Integer({ description: "the meter's counter now" }),
+      previousCount: Type.Integer({ description: 'the counter last read' }), record: nullable(Type.Object({}, { description: 'the latest event record, decoded (start and end times, …), or null' })),
+      busId: text('the bus'), address: text('the meter address'),
+    }),
+    example: { kind: 'cover-open', count: 3, previousCount: 2, record: { start: '2026-12-07T09:12:00+08:00', end: '2026-12-07T09:14:00+08:00' }, busId: 'dtu-1', address: '000012345678' },
+  },
   'meter-online': { description: 'A polled meter answered again after being offline.', subject: 'meter', data: Type.Object(meterBus), example: { busId: 'dtu-1', address: '000012345678' } },
   'meter-offline': {
     description: 'A polled meter stopped answering (after the configured number of failed reads).',
@@ -154,6 +174,8 @@ export const EVENT_TYPES = {
   'keep-power-set': { description: "The meter's own keep-power state was confirmed set.", subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'keep-power', outcome: 'confirmed', error: null } },
   'keep-power-released': { description: "The meter's own keep-power state was confirmed cleared.", subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'keep-power-release', outcome: 'confirmed', error: null } },
   'command-failed': { description: 'A command ended without reaching its target (refused, unconfirmed, unsupported).', subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'disconnect', outcome: 'refused-keep-power', error: 'meter 000012345678 refused trip …' } },
+  'command-refused': { description: "The meter refused the command on every attempt (its reason in `error`); a review item is raised — at the first refusal for a reconnect, as someone is without power.", subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'reconnect', outcome: 'refused', error: 'meter 000012345678 refused 1C: unauthorised (error word 04)' } },
+  'command-unconfirmable': { description: 'The command was sent to a meter that cannot show its relay state (no status word 3): it can never be confirmed by read-back, and a review item is raised.', subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'disconnect', outcome: 'unconfirmable', error: 'meter 000012345678 reports no relay state (its profile reads no status word 3)' } },
   'command-expired': { description: 'A command reached its validity deadline unconfirmed.', subject: 'meter', data: commandFinal, example: { commandId: 'cmd_01J9…', action: 'reconnect', outcome: 'close-permitted', error: 'close permitted but the customer did not press the button before …' } },
   'trip-delayed': { description: 'The meter accepted a disconnect but delays the trip (status word 3 bit 6 before bit 4): supply goes off later.', subject: 'meter', data: commandProgress, example: { commandId: 'cmd_01J9…', action: 'disconnect', message: 'accepted but trip delayed by the meter' } },
   'close-permitted': { description: 'The meter permits closing (0x1C N1 = 1B): the customer must press the meter button for supply to return.', subject: 'meter', data: commandProgress, example: { commandId: 'cmd_01J9…', action: 'reconnect', message: 'close permitted: waiting for the customer to press the meter button' } },

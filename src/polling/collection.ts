@@ -3,7 +3,7 @@
 // records the reading like a scheduled one and returns the values.
 import type { Repositories } from '../db/repo/index.js';
 import { AppError } from '../errors.js';
-import type { MeterValues } from './meter-reader.js';
+import type { MeterValues, ProbeResult } from './meter-reader.js';
 import type { BusPoller, CollectionStats } from './poller.js';
 
 export interface OnDemandRead extends MeterValues {
@@ -28,8 +28,24 @@ export class Collection {
     return this.pollers.get(busId);
   }
 
+  /** The DL/T 645 profile a meter is read with now, or null (not on a polled bus, or not DL/T 645). */
+  profileInUse(meterId: string): string | null {
+    const meter = this.repos.meters.get(meterId);
+    const poller = meter?.busId ? this.pollers.get(meter.busId) : undefined;
+    return meter && poller ? poller.profileName(meter) : null;
+  }
+
   stats(busId: string): CollectionStats | undefined {
     return this.pollers.get(busId)?.stats;
+  }
+
+  /** Asks one meter which edition and DIs it answers, and suggests a profile. Errors as readMeter. */
+  async probe(meterId: string): Promise<ProbeResult> {
+    const meter = this.repos.meters.get(meterId);
+    if (!meter) throw new AppError('METER_NOT_FOUND', `meter ${meterId} does not exist`, { meterId });
+    const poller = meter.busId ? this.pollers.get(meter.busId) : undefined;
+    if (!poller) throw new AppError('BUS_UNKNOWN', `meter ${meterId} is not on a polled bus (bus ${meter.busId ?? 'none'})`, { meterId, busId: meter.busId });
+    return poller.probe(meter);
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   BROADCAST_ADDRESS, DEFAULT_PREAMBLE, FRAME_OVERHEAD, FunctionCode, FunctionCode1997, DataIdentifier, catalogueEntry,
   decode1997ReadResponse, decodeControlResponse, decodeEnergyWh, decodeReadResponse, decodeStatusWord3, encode1997ReadRequest,
   encodeBroadcastTimeRequest, encodeControlRequest, encodeReadRequest, isDlt645Error, plaintextControl,
-  type ControlAction, type ControlOutcome, type ControlPayloadStrategy, type Dlt645Frame, type StatusWord3,
+  type ControlAction, type ControlOutcome, type ControlPayloadStrategy, type Dlt645Frame, type PlaintextPasswordLevel, type StatusWord3,
 } from '../../protocols/dlt645/index.js';
 import { AppError } from '../errors.js';
 import type { Bus, Priority } from './bus.js';
@@ -21,6 +21,13 @@ export interface Dlt645DriverOptions {
   retries: number;
   controlStrategy?: ControlPayloadStrategy;
   utcOffsetMinutes: number;
+}
+
+/** DL/T 645 0x1C credentials: password level PA (0, 2, 4), password P0..P2 and operator code C0..C3 as hex digits. */
+export interface ControlCredentials {
+  passwordLevel?: number;
+  password?: string;
+  operatorCode?: string;
 }
 
 export interface ReadOptions {
@@ -47,7 +54,9 @@ export class Dlt645Driver {
 
   /** DL/T 645-2007 §7.1 (读数据): the payload of DI from a 91H reply. */
   async read(address: string, di: number, priority: Priority = 'poll', options: ReadOptions = {}): Promise<Uint8Array> {
-    const payloadBytes = catalogueEntry(di)?.length ?? UNKNOWN_PAYLOAD;
+    const entry = catalogueEntry(di);
+    // A block (…FF…) holds several values: its reply is expected as long as five of them.
+    const payloadBytes = entry ? entry.length * (entry.members ? Math.min(entry.members.length, 5) : 1) : UNKNOWN_PAYLOAD;
     const frame = await this.exchange(encodeReadRequest(address, di), `read DI ${hex(di, 8)} of meter ${address}`, {
       address, functionCode: FunctionCode.Read, di: { value: di, bytes: 4 }, frameBytes: FRAME_OVERHEAD + 4 + payloadBytes,
     }, priority, options.retries);
@@ -70,9 +79,17 @@ export class Dlt645Driver {
     return decodeStatusWord3(await this.read(address, DataIdentifier.statusWord3, priority, options));
   }
 
-  /** Sends 0x1C with a validity deadline; the outcome says whether the meter accepted it. */
-  async control(address: string, action: ControlAction, deadline: Date): Promise<ControlOutcome> {
-    const request = encodeControlRequest(address, { action, deadline, utcOffsetMinutes: this.options.utcOffsetMinutes }, this.strategy);
+  /**
+   * Sends 0x1C with a validity deadline; the outcome says whether the meter accepted it. The
+   * credentials (password level, password, operator code) are the meter's or its bus's; a
+   * configured payload strategy (ESAM) keeps its own level and password.
+   */
+  async control(address: string, action: ControlAction, deadline: Date, credentials: ControlCredentials = {}): Promise<ControlOutcome> {
+    const strategy = this.options.controlStrategy ?? (credentials.passwordLevel !== undefined || credentials.password !== undefined
+      ? plaintextControl({ level: (credentials.passwordLevel ?? 2) as PlaintextPasswordLevel, password: credentials.password ?? '000000' })
+      : this.strategy);
+    const command = { action, deadline, utcOffsetMinutes: this.options.utcOffsetMinutes, ...(credentials.operatorCode ? { operator: credentials.operatorCode } : {}) };
+    const request = encodeControlRequest(address, command, strategy);
     // Not retried blindly on timeout: the command lifecycle reads the relay back first, so a
     // command that did reach the meter is never sent twice.
     const frame = await this.exchange(request, `control ${action} of meter ${address}`, {

@@ -19,6 +19,7 @@ import { AppError } from '../errors.js';
 import type { RegisterMaps } from '../registermaps.js';
 import type { Bus, Priority, Receiver } from './bus.js';
 import type { MeterReader, MeterValues } from './meter-reader.js';
+import type { LiveValue } from '../live-values.js';
 
 /** Modbus TCP: Modbus Messaging on TCP/IP Implementation Guide V1.0b §4.4.1, port 502. */
 export const MODBUS_TCP_PORT = 502;
@@ -192,12 +193,26 @@ export class ModbusMeters {
   }
 }
 
-/** Collection for Modbus meters: forward active energy and, where the map has it, the relay state. */
+/**
+ * Collection for Modbus meters: forward active energy and, where the map has them, the relay
+ * state and the live values (voltage, current, active power) — the same quantities a DL/T 645
+ * profile gives.
+ */
 export class ModbusReader implements MeterReader {
   constructor(private readonly meters: ModbusMeters) {}
 
   async read(meter: MeterRow, priority: Priority): Promise<MeterValues> {
-    const values = await this.meters.read(meter, ['forwardActiveEnergy', 'relayState'], priority);
-    return { energyWh: values.energyWh!, relay: values.relay ?? null };
+    const reading = await this.meters.read(meter, ['forwardActiveEnergy', 'relayState'], priority);
+    // The live values after the reading, on their own: a failure there loses no energy.
+    const map = this.meters.mapOf(meter);
+    let values: typeof reading = reading;
+    if (map.registers.voltage || map.registers.current || map.registers.activePower) {
+      values = { ...reading, ...(await this.meters.read(meter, ['voltage', 'current', 'activePower'], priority).catch(() => ({}))) };
+    }
+    const live: LiveValue[] = [];
+    if (values.voltageV !== undefined) live.push({ quantity: 'phaseAVoltage', value: values.voltageV });
+    if (values.currentA !== undefined) live.push({ quantity: 'phaseACurrent', value: values.currentA });
+    if (values.activePowerW !== undefined) live.push({ quantity: 'activePowerTotal', value: values.activePowerW / 1000 });
+    return { energyWh: values.energyWh!, relay: values.relay ?? null, ...(live.length > 0 ? { live } : {}) };
   }
 }

@@ -15,8 +15,9 @@ import type { Metrics } from '../metrics.js';
 import { AppError } from '../errors.js';
 import { recordReading } from '../ledger/consumption.js';
 import type { Priority } from './bus.js';
-import type { MeterReader, MeterValues } from './meter-reader.js';
+import { isPartialRead, type MeterReader, type MeterValues, type ProbeResult } from './meter-reader.js';
 import { MeterHealth } from './meter-health.js';
+import { MeterExtras, type ExtrasOptions } from './meter-extras.js';
 
 export interface PollerOptions {
   intervalMs: number;
@@ -27,6 +28,8 @@ export interface PollerOptions {
   utcOffsetMinutes?: number;
   /** Whether this daemon holds the bus now (its lease); default always. */
   held?: () => boolean;
+  /** Live values, daily freezes and events (defaults: see src/config/schema.ts polling). */
+  extras?: Partial<ExtrasOptions>;
 }
 
 export interface CollectionStats {
@@ -44,6 +47,7 @@ export interface CollectionStats {
 export class BusPoller {
   readonly stats: CollectionStats = { cycles: 0, lastCycleMeters: 0, lastCycleRead: 0, lastCycleSkipped: 0, successRatio: null };
   private readonly health: MeterHealth;
+  private readonly extras: MeterExtras;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private cycle: Promise<void> | null = null;
@@ -59,6 +63,7 @@ export class BusPoller {
     private readonly now: () => number = Date.now,
   ) {
     this.health = new MeterHealth(options);
+    this.extras = new MeterExtras(busId, repos, events, metrics, logger, { utcOffsetMinutes: options.utcOffsetMinutes ?? 480, ...options.extras }, now);
   }
 
   /** Starts the schedule (again, after a stop that has finished); the first cycle runs at once. */
@@ -84,6 +89,21 @@ export class BusPoller {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.cycle?.catch(() => {});
+  }
+
+  /** Asks a meter which edition and DIs it answers (a reader that can probe: DL/T 645). */
+  async probe(meter: MeterRow): Promise<ProbeResult> {
+    const reader = this.readers.get(meter.protocol);
+    if (!reader?.probe) throw new AppError('VALIDATION', `meter ${meter.id} (${meter.protocol}) cannot be probed: only DL/T 645 meters are`, { meterId: meter.id });
+    if (this.options.held && !this.options.held()) {
+      throw new AppError('BUS_CLOSED', `bus ${this.busId} is held by another daemon`, { bus: this.busId, meterId: meter.id, reason: 'suspended' });
+    }
+    return reader.probe(meter);
+  }
+
+  /** The profile a meter is read with now, where its reader has profiles. */
+  profileName(meter: MeterRow): string | null {
+    return this.readers.get(meter.protocol)?.profileName?.(meter) ?? null;
   }
 
   /** Whether this bus has a reader for `protocol`. */
@@ -123,18 +143,32 @@ export class BusPoller {
     if (this.options.held && !this.options.held()) {
       throw new AppError('BUS_CLOSED', `bus ${this.busId} is held by another daemon`, { bus: this.busId, meterId: meter.id, reason: 'suspended' });
     }
+    // Once a day, and after an outage, the daily freezes missed are read first (oldest first,
+    // each charged like any late reading), then the meter's values now.
+    if (priority === 'poll') await this.extras.catchUpFrozen(reader, meter);
     let values: MeterValues;
     try {
       values = await reader.read(meter, priority);
     } catch (err) {
+      // What the meter answered besides a missing energy register is kept.
+      if (isPartialRead(err)) this.repos.transaction(() => this.extras.store(meter, err.partial, this.now()));
+      if (isPartialRead(err) && err.partial.relay) this.setRelay(meter, err.partial.relay);
       this.failed(meter, err as Error, priority);
       throw err;
     }
-    this.record(meter, values, priority);
+    const previous = this.record(meter, values, priority);
+    if (priority === 'poll') await this.extras.readEvents(reader, meter, previous, values);
     return values;
   }
 
-  private record(meter: MeterRow, values: MeterValues, priority: Priority): void {
+  private setRelay(meter: MeterRow, relay: 'open' | 'closed'): void {
+    const current = this.repos.meters.get(meter.id);
+    this.repos.meters.setRelayState(meter.id, relay, this.now());
+    if (current && current.relayState !== relay) this.events.emit('relay-state', meter.id, relay);
+  }
+
+  /** Records a read; returns the data identifiers' previous answers (to see what changed). */
+  private record(meter: MeterRow, values: MeterValues, priority: Priority): Map<string, string | null> {
     const at = this.now();
     const fresh = this.repos.meters.get(meter.id);
     const current = fresh ?? meter;
@@ -143,13 +177,16 @@ export class BusPoller {
     const outcome = this.repos.transaction(() => {
       const r = recordReading(this.repos, { meterId: meter.id, ts: at, energyWh: values.energyWh, tou: values.touWh ?? null }, at, this.options.utcOffsetMinutes, fresh);
       if (values.relay !== null) this.repos.meters.setRelayState(meter.id, values.relay, at);
-      return { r, eventId: cameOnline ? this.backOnline(meter, at) : null };
+      const previous = this.extras.store(meter, values, at);
+      return { r, eventId: cameOnline ? this.backOnline(meter, at) : null, previous };
     });
     if (priority === 'poll') this.metrics.pollsTotal.inc({ bus: this.busId, result: 'ok' });
     this.metrics.readingsTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand', result: outcome.r.stored ? 'stored' : 'duplicate' });
+    if (outcome.r.split) this.metrics.readingsSplitTotal.inc({ source: priority === 'poll' ? 'poll' : 'on-demand' });
     this.announceOnline(meter, outcome.eventId);
     if (relayChanged) this.events.emit('relay-state', meter.id, values.relay!);
     if (outcome.r.balanceChanged) this.events.emit('balance-changed', meter.accountId);
+    return outcome.previous;
   }
 
   /** Marks the meter online with an outbox event; call inside a transaction. */

@@ -1,8 +1,8 @@
 // The administration CLI. Each command is spawned once as a user would run it (bin/feikong.mjs,
 // through tsx); the finer cases call the same dispatcher in process. Both work on a database
-// named by FEIKONG_* environment variables.
+// named by FEIKONG_* environment variables, name it on stderr, and refuse one that does not exist.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,7 @@ import { dropTestDatabase, testDatabaseConfig, testDatabaseEnv } from '../helper
 import { hashSecret } from '../../src/http/auth.js';
 import { runCli } from '../../src/cli/cli.js';
 import { maskSecrets } from '../../src/cli/config-show.js';
+import { databaseLine } from '../../src/cli/database.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'feikong.mjs');
 const SPAWN_TIMEOUT = 120_000;
@@ -58,7 +59,16 @@ beforeAll(() => {
     ...clean, FEIKONG_DATA_DIR: join(dir, 'data'), ...testDatabaseEnv(join(dir, 'data')),
     FEIKONG_BUSES: '[{"id":"line-1","kind":"tcp","host":"127.0.0.1","port":9}]', USER: 'tester',
   };
+  // The installation's database exists, as after the daemon's first start.
+  const dataDir = join(dir, 'data');
+  openConfiguredDatabase({ dataDir, database: testDatabaseConfig(dataDir) }).close();
 });
+
+/** The line every command that opens the database writes to stderr. */
+function databaseNamed(): string {
+  const dataDir = join(dir, 'data');
+  return `feikong: database: ${databaseLine({ dataDir, database: testDatabaseConfig(dataDir) })}\n`;
+}
 afterAll(() => {
   dropTestDatabase(join(dir, 'data'));
   rmSync(dir, { recursive: true, force: true });
@@ -77,7 +87,9 @@ describe('feikong, spawned', () => {
     expect(keysHelp.code).toBe(0);
     expect(keysHelp.out).toContain('Usage: feikong keys');
     expect(ledger.code).toBe(0);
-    expect(JSON.parse(ledger.out.trim().split('\n').pop()!)).toMatchObject({ ok: true });
+    // stdout is the report alone, one JSON line; the database it checked is named on stderr.
+    expect(JSON.parse(ledger.out)).toMatchObject({ ok: true });
+    expect(ledger.err).toBe(databaseNamed());
     expect(config.code).toBe(0);
     const shown = JSON.parse(config.out);
     expect(shown).toMatchObject({ http: { port: 8099 }, dataDir: join(dir, 'data') });
@@ -91,8 +103,10 @@ describe('feikong, spawned', () => {
     const secret = /secret: (fk_\S+)/.exec(created.out)![1]!;
     const id = /created key (\S+)/.exec(created.out)![1]!;
     expect(query<Array<{ secret_hash: string; role: string }>>('SELECT secret_hash, role FROM api_keys WHERE id = ?', id)).toEqual([{ secret_hash: hashSecret(secret), role: 'operator' }]);
+    expect(created.err).toContain(databaseNamed());
     const [listed, revoked] = [await spawnCli(['keys', 'list']), await spawnCli(['keys', 'revoke', id])];
     expect(listed.code).toBe(0);
+    expect(listed.err).toBe(databaseNamed());
     expect(listed.out).toContain(id);
     expect(listed.out).toContain('ops desk');
     expect(listed.out).not.toContain(secret);
@@ -168,6 +182,37 @@ describe('feikong, in process', () => {
       .toEqual([{ id: 'cli-gbk-1', alarm_state: 2 }, { id: 'cli-gbk-2', alarm_state: 2 }]);
     expect(inProcess(['import', 'accounts', 'gbk.csv', '--encoding', 'latin1']).code).toBe(2);
     expect(inProcess(['import', 'jobs']).out).toMatch(/accounts upsert {2}done {2}gbk\.csv/);
+  });
+
+  it('refuses a database that does not exist, naming its path and how to choose another, and creates nothing', () => {
+    // SQLite, whichever engine the suite runs on: only a SQLite file can be created by opening it.
+    const empty = mkdtempSync(join(tmpdir(), 'feikong-cli-none-'));
+    try {
+      const nowhere = { FEIKONG_DATA_DIR: join(empty, 'data'), FEIKONG_DATABASE__URL: undefined };
+      const path = join(empty, 'data', 'feikong.db');
+      writeFileSync(join(dir, 'one-account.csv'), 'id,name\nnone-1,Nobody\n');
+      for (const args of [['keys', 'list'], ['keys', 'revoke', 'x'], ['ledger', 'check'], ['import', 'accounts', 'one-account.csv', '--dry-run'], ['import', 'jobs'], ['migration', 'list']]) {
+        const res = inProcess(args, nowhere);
+        expect(res.code, args.join(' ')).toBe(2);
+        expect(res.out).toBe('');
+        expect(res.err).toContain(`no database at ${path} (dataDir from FEIKONG_DATA_DIR)`);
+        expect(res.err).toContain('--config FILE');
+        expect(res.err).not.toContain('--create-database');
+      }
+      const create = inProcess(['keys', 'create', '--name', 'first', '--role', 'admin'], nowhere);
+      expect(create.code).toBe(2);
+      expect(create.err).toContain('--create-database');
+      expect(existsSync(path)).toBe(false);
+
+      expect(inProcess(['keys', 'list', '--create-database'], nowhere)).toMatchObject({ code: 2, err: expect.stringContaining('keys create only') });
+      const made = inProcess(['keys', 'create', '--name', 'first', '--role', 'admin', '--create-database'], nowhere);
+      expect(made.code).toBe(0);
+      expect(made.err).toContain(`feikong: database: SQLite ${path} (new, created now)\n`);
+      expect(existsSync(path)).toBe(true);
+      expect(inProcess(['keys', 'list'], nowhere)).toMatchObject({ code: 0, out: expect.stringContaining('first'), err: `feikong: database: SQLite ${path}\n` });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('masks secret-named keys and URL passwords in the configuration', () => {

@@ -1,4 +1,4 @@
-// Two daemons in this process on one data directory, each with its own node id, a 3 s bus lease,
+// Two daemons in this process on one data directory, each with its own node id, a 15 s bus lease,
 // and one DL/T 645 TCP "DTU" simulator. The holder polls; the other keeps the bus suspended and
 // answers an on-demand read of it with 503 BUS_CLOSED. When the lease is found taken (written here
 // as another daemon would after the holder stalled), the holder stops polling and closes its link
@@ -15,14 +15,15 @@ const BUS = 'dtu-1';
 const ADDRESS = '000000000801';
 
 /**
- * A daemon on the simulator's bus with a 3 s lease, as `nodeId`. The two daemons share this
- * process's event loop: the holder's lease must outlast the other's start-up, which holds the loop.
+ * A daemon on the simulator's bus with a 15 s lease (renewed every 5 s), as `nodeId`. The two
+ * daemons share this process's event loop: the holder's lease must outlast the other's start-up,
+ * which holds the loop for seconds on a busy machine.
  */
 const overrides = (sim: SimBus, nodeId: string) => ({
   buses: [{ id: BUS, kind: 'tcp', host: '127.0.0.1', port: sim.port!, baudRate: 9600 }],
   polling: { intervalMs: 200, responseDelayMaxMs: 250, timeSyncIntervalMs: 0 },
   engine: { sweepIntervalMs: 3_600_000 },
-  cluster: { nodeId, leaseMs: 3000, commandPickupMs: 200 },
+  cluster: { nodeId, leaseMs: 15_000, commandPickupMs: 200 },
 });
 
 describe('bus handover between two daemons', () => {
@@ -63,7 +64,7 @@ describe('bus handover between two daemons', () => {
 
     // The lease is found taken, as after the holder stalled past its expiry.
     a.daemon.repos.db.prepare(`UPDATE bus_leases SET node_id = 'node-b', epoch = epoch + 1, acquired_at = ?, expires_at = ? WHERE bus_id = ?`)
-      .run(Date.now(), Date.now() + 1000, BUS);
+      .run(Date.now(), Date.now() + 15_000, BUS);
     await eventually(() => expect(a.daemon.buses.get(BUS)!.isSuspended).toBe(true));
     expect(a.daemon.leases.holds(BUS)).toBe(false);
     expect(a.daemon.buses.get(BUS)!.linkIsUp).toBe(false);

@@ -68,7 +68,7 @@ describe('the sweep and delivery leases', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     try {
-      const overrides = (nodeId: string) => ({ webhooks: { pollIntervalMs: 50 }, cluster: { nodeId, leaseMs: 3000 } });
+      const overrides = (nodeId: string) => ({ webhooks: { pollIntervalMs: 50, allowedNetworks: ['127.0.0.1'] }, cluster: { nodeId, leaseMs: 3000 } });
       dir = mkdtempSync(join(tmpdir(), 'feikong-webhook-lease-'));
       const a = await startTestDaemon(overrides('node-a'), dir);
       daemons.push(a);

@@ -61,9 +61,10 @@ describe('the codes the engine emits', () => {
     pendingAction: fc.constantFrom(null, 'disconnect', 'reconnect'),
     safety: fc.option(fc.record({ disconnectAllowed: fc.boolean(), reason: fc.constant('relay safety: test'), overridable: fc.boolean() }), { nil: undefined }),
     operatorDisconnectAt: fc.option(fc.integer({ min: 1_690_000_000_000, max: 1_800_000_000_000 })),
-    operatorReconnectAt: fc.option(fc.integer({ min: 1_690_000_000_000, max: 1_800_000_000_000 })),
+    restoredAt: fc.option(fc.integer({ min: 1_690_000_000_000, max: 1_800_000_000_000 })),
+    utcOffsetMinutes: fc.constantFrom(480, 0, -300),
     latestPaymentAt: fc.option(fc.integer({ min: 1_690_000_000_000, max: 1_800_000_000_000 })),
-  }, { requiredKeys: ['now', 'balanceFen', 'levels', 'protected', 'keepPowerHold', 'alarm2At', 'graceMs', 'noCut', 'relayState', 'pendingAction'] });
+  }, { requiredKeys: ['now', 'balanceFen', 'levels', 'protected', 'keepPowerHold', 'alarm2At', 'graceMs', 'noCut', 'relayState', 'pendingAction', 'utcOffsetMinutes'] });
 
   it('decides with a rule and a reason code from the lists, and reaches every reason code', () => {
     const seen = new Set<string>();

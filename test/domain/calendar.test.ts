@@ -1,8 +1,18 @@
-// The no-cut calendar at UTC+8: nights (windows across midnight and not), weekends, China's public
-// holidays and the make-up workdays (调休) that are not weekends for this purpose.
+// The no-cut calendar at UTC+8 in 2026, a year the chinese-days library covers: nights (windows
+// across midnight and not), weekends, China's public holidays and the make-up workdays (调休)
+// that are not weekends for this purpose; every window that applies is named.
 import { describe, expect, it } from 'vitest';
-import { isNightAt, localParts, noCutVerdict } from '../../src/domain/calendar.js';
+import { isNightAt, localParts, noCutVerdict as fullVerdict } from '../../src/domain/calendar.js';
 import type { NoCutConfig } from '../../src/config/schema.js';
+
+/** The verdict's decision and reason (calendar-year.test.ts looks at the rest). */
+function noCutVerdict(at: number, config: NoCutConfig, offset: number): { noCut: boolean; reason?: string } {
+  const v = fullVerdict(at, config, offset);
+  expect(v.calendar).toBe('library');
+  expect(v.provisional).toBe(false);
+  expect(v.reason).toBe(v.noCut ? v.windows!.join(', ') : undefined);
+  return v.noCut ? { noCut: true, reason: v.reason! } : { noCut: false };
+}
 
 const OFFSET = 480;
 const ALL: NoCutConfig = { nights: true, nightStart: '18:00', nightEnd: '08:00', weekends: true, holidays: true };
@@ -89,9 +99,16 @@ describe('noCutVerdict', () => {
     expect(noCutVerdict(local('2026-10-01', '10:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'holiday:国庆节' });
   });
 
-  it('a holiday on a weekend is reported as the holiday', () => {
+  it('a holiday on a weekend is named with the weekend', () => {
     // Saturday 2026-10-03, in the National Day break
-    expect(noCutVerdict(local('2026-10-03', '10:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'holiday:国庆节' });
+    expect(noCutVerdict(local('2026-10-03', '10:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'holiday:国庆节, weekend' });
+    expect(noCutVerdict(local('2026-10-03', '10:00'), { ...ALL, weekends: false }, OFFSET)).toEqual({ noCut: true, reason: 'holiday:国庆节' });
+  });
+
+  it('names every window that applies: night on National Day, night on a holiday weekend', () => {
+    expect(noCutVerdict(local('2026-10-01', '02:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'night, holiday:国庆节' });
+    expect(fullVerdict(local('2026-10-03', '02:00'), ALL, OFFSET).windows).toEqual(['night', 'holiday:国庆节', 'weekend']);
+    expect(noCutVerdict(local('2026-11-21', '23:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'night, weekend' });
   });
 
   it('a weekday off in the Spring Festival break is a holiday', () => {
@@ -113,5 +130,9 @@ describe('noCutVerdict', () => {
 
   it('a make-up workday still has its night', () => {
     expect(noCutVerdict(local('2026-02-14', '22:00'), ALL, OFFSET)).toEqual({ noCut: true, reason: 'night' });
+  });
+
+  it('makeUpWorkdays: false keeps a make-up workday a no-cut weekend', () => {
+    expect(noCutVerdict(local('2026-02-14', '10:00'), { ...ALL, makeUpWorkdays: false }, OFFSET)).toEqual({ noCut: true, reason: 'weekend' });
   });
 });

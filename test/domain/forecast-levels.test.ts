@@ -19,24 +19,26 @@ describe('resolveLevels', () => {
   it('the defaults for a residential B account', () => {
     const { levels, detail } = resolveLevels(base, POLICY);
     expect(levels).toEqual({ alarmLevel1Fen: 2000, alarmLevel2Fen: 1000, cutoffLevelFen: 0, restoreLevelFen: 0 });
-    expect(detail.alarmLevel1).toEqual({ fen: 2000, spec: { fen: 2000 }, source: 'default' });
+    expect(detail.alarmLevel1).toEqual({ fen: 2000, spec: { fen: 2000 }, source: 'default', setBy: 'default', skipped: [] });
   });
 
   it('credit grade A sets the cut-off level to minus its overdraft', () => {
     const { levels, detail } = resolveLevels({ ...base, creditGrade: 'A' }, POLICY);
     expect(levels.cutoffLevelFen).toBe(-5000);
-    expect(detail.cutoffLevel.source).toBe('credit-grade');
+    expect(detail.cutoffLevel).toMatchObject({ source: 'grade', setBy: 'grade' });
   });
 
   it('a category in days turns into money at the account consumption', () => {
     const { levels, detail } = resolveLevels({ ...base, category: 'business', averageDailyChargeFen: 1234 }, POLICY);
     expect(levels).toMatchObject({ alarmLevel1Fen: 6170, alarmLevel2Fen: 2468 });
-    expect(detail.alarmLevel1).toEqual({ fen: 6170, spec: { days: 5 }, source: 'category' });
+    expect(detail.alarmLevel1).toEqual({ fen: 6170, spec: { days: 5 }, source: 'days', setBy: 'category', skipped: [] });
   });
 
   it('a level in days without consumption history falls back to the money level below it', () => {
     const { detail } = resolveLevels({ ...base, category: 'business', overrides: { alarmLevel1: { days: 3 } } }, POLICY);
-    expect(detail.alarmLevel1).toEqual({ fen: 2000, spec: { fen: 2000 }, source: 'default' });
+    expect(detail.alarmLevel1).toEqual({
+      fen: 2000, spec: { fen: 2000 }, source: 'default', setBy: 'default', skipped: [{ days: 3, setBy: 'override' }, { days: 5, setBy: 'category' }],
+    });
   });
 
   it('an account override beats its category, in money or days', () => {
@@ -63,9 +65,9 @@ describe('resolveLevels', () => {
   });
 
   it('knows which accounts move with consumption', () => {
-    expect(usesDays({ category: 'business', overrides: {} }, POLICY)).toBe(true);
-    expect(usesDays({ category: 'residential', overrides: {} }, POLICY)).toBe(false);
-    expect(usesDays({ category: 'residential', overrides: { restoreLevel: { days: 1 } } }, POLICY)).toBe(true);
+    expect(usesDays({ category: 'business', creditGrade: 'B', overrides: {} }, POLICY)).toBe(true);
+    expect(usesDays({ category: 'residential', creditGrade: 'B', overrides: {} }, POLICY)).toBe(false);
+    expect(usesDays({ category: 'residential', creditGrade: 'B', overrides: { restoreLevel: { days: 1 } } }, POLICY)).toBe(true);
   });
 });
 

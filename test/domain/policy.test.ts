@@ -16,6 +16,7 @@ const base: DecisionInput = {
   protected: false,
   keepPowerHold: false,
   alarm2At: NOW - 25 * HOUR,
+  utcOffsetMinutes: 480,
   graceMs: 24 * HOUR,
   noCut: { noCut: false },
   relayState: 'closed',
@@ -74,6 +75,26 @@ describe('decide: examples', () => {
     // The relay has never been read back; a reconnect (operator's or engine's) is queued.
     expect(at({ relayState: 'unknown', pendingAction: 'reconnect' }).action).not.toBe('disconnect');
   });
+
+  it('writes times in its reasons in the configured local time, never in UTC', () => {
+    // Warned at 2026-11-22 09:00 UTC: 17:00 the same day in Beijing, 04:00 in New York.
+    expect(at({}).reason).toBe('balance -10 fen at or below cut-off level 0 fen, warned at 2026-11-22T09:00:00.000+08:00');
+    expect(at({ utcOffsetMinutes: 0 }).reason).toMatch(/warned at 2026-11-22T01:00:00\.000\+00:00$/);
+    expect(at({ utcOffsetMinutes: -300 }).reason).toMatch(/warned at 2026-11-21T20:00:00\.000-05:00$/);
+    expect(at({ alarm2At: NOW - HOUR }).reason).toBe('grace period runs until 2026-11-24T09:00:00.000+08:00');
+  });
+
+  it('after a restore, counts only a warning raised since, and a full grace from it', () => {
+    // Warned 25 h ago, restored 2 h ago: that warning is spent.
+    const spent = at({ restoredAt: NOW - 2 * HOUR });
+    expect(spent).toMatchObject({ action: 'none', rule: 'not-warned' });
+    expect(spent.reason).toBe('alarm level 2 not sent since supply was restored at 2026-11-23T08:00:00.000+08:00 (the warning at 2026-11-22T09:00:00.000+08:00 came before it)');
+    // Warned afresh when supply came back (as the restore's confirmation does): a full grace from then.
+    expect(at({ restoredAt: NOW - 2 * HOUR, alarm2At: NOW - 2 * HOUR })).toMatchObject({ rule: 'in-grace' });
+    expect(at({ restoredAt: NOW - 25 * HOUR, alarm2At: NOW - 25 * HOUR }).action).toBe('disconnect');
+    // A restore before the warning changes nothing.
+    expect(at({ restoredAt: NOW - 30 * HOUR }).action).toBe('disconnect');
+  });
 });
 
 // ---- model-based properties ----
@@ -108,6 +129,7 @@ const input: fc.Arbitrary<DecisionInput> = fc
     protected: r.protected,
     keepPowerHold: r.keepPowerHold,
     alarm2At: r.alarm2Ago === null ? null : NOW - r.alarm2Ago,
+    utcOffsetMinutes: 480,
     graceMs: r.graceMs,
     noCut: r.noCut,
     relayState: r.relayState,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TOU_BANDS, noBandEnergy, parseTariff, segmentChargeFen, type Tariff, type TouBand, type TouTariff } from '../../src/domain/tariff.js';
 import { FOREVER, bandAt } from '../../src/domain/tariff-time.js';
-import { scheduleOf, segmentAt } from '../../src/domain/tariff-schedule.js';
+import { scheduleOf, segmentAt, segmentsBetween } from '../../src/domain/tariff-schedule.js';
 
 const UTC8 = 480;
 const local = (y: number, m: number, d: number, h = 0, min = 0) => Date.UTC(y, m - 1, d, h, min) - UTC8 * 60_000;
@@ -98,8 +98,16 @@ describe('charging segments', () => {
   const change = local(2026, 7, 1);
   const schedule = scheduleOf({ tariffId: 'flat', tariff: flat }, [{ from: change, tariffId: 'ladder', tariff: tiered }]);
 
-  it('the initial tariff runs from forever until the first change', () => {
-    expect(segmentAt(schedule, local(2026, 6, 30), UTC8)).toMatchObject({ start: -FOREVER, end: change, tariffId: 'flat' });
+  it('a flat tariff is charged in billing months until the first change', () => {
+    expect(segmentAt(schedule, local(2026, 6, 30), UTC8)).toMatchObject({ start: local(2026, 6, 1), end: change, tariffId: 'flat' });
+    expect(segmentAt(schedule, local(2026, 5, 31, 23), UTC8)).toMatchObject({ start: local(2026, 5, 1), end: local(2026, 6, 1), tariffId: 'flat' });
+  });
+
+  it('segmentsBetween: the segments a stretch of time touches, and the ladder segments after it that count on it', () => {
+    const between = segmentsBetween(schedule, local(2026, 5, 15), local(2026, 7, 2), UTC8);
+    expect(between.map((s) => [s.start, s.tariffId])).toEqual([[local(2026, 5, 1), 'flat'], [local(2026, 6, 1), 'flat'], [change, 'ladder']]);
+    // A tariff change to a ladder on 1 July: a stretch in June changes the prior ladder energy of July's segment.
+    expect(segmentsBetween(schedule, local(2026, 6, 10), local(2026, 6, 11), UTC8).map((s) => s.tariffId)).toEqual(['flat', 'ladder']);
   });
 
   it('a tiered tariff taking over mid-year starts its segment at the change and its ladder at the period start', () => {

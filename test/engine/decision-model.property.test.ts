@@ -58,7 +58,7 @@ interface Model {
 function inputOf(m: Model): DecisionInput {
   return {
     now: m.now, balanceFen: m.balanceFen, levels: LEVELS, protected: m.protected, keepPowerHold: m.keepPower, manualOffHold: m.manualOff,
-    alarm2At: m.alarm2At, graceMs: m.graceMs, noCut: noCutVerdict(m.now, NO_CUT, 480), relayState: m.relay, pendingAction: m.pending,
+    alarm2At: m.alarm2At, utcOffsetMinutes: 480, graceMs: m.graceMs, noCut: noCutVerdict(m.now, NO_CUT, 480), relayState: m.relay, pendingAction: m.pending,
     ...(m.safety ? { safety: m.safety } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { EventBus } from '../../src/events.js';
 import { createMetrics } from '../../src/metrics.js';
 import { CommandService } from '../../src/commands/service.js';
 import { Engine } from '../../src/engine/reconciler.js';
-import { calendarCovers } from '../../src/domain/calendar.js';
+import { libraryCovers } from '../../src/domain/holiday-library.js';
 import { AppError } from '../../src/errors.js';
 
 const MIN = 60_000;
@@ -77,6 +77,8 @@ describe('engine guards', () => {
     confirmed(m, 'disconnect', 30, 3);
     confirmed(m, 'reconnect', 20, 4);
     t.repos.meters.setRelayState(m, 'closed', clock - 20 * MIN);
+    // Warned afresh when supply was last restored, as the confirmation of a reconnect does.
+    t.db.prepare(`UPDATE accounts SET alarm2_at = ? WHERE id = ?`).run(clock - 20 * MIN, 'acc-x');
     engine.evaluate('acc-x');
     const holds = t.repos.holds.inForce(clock);
     expect(holds).toEqual([expect.objectContaining({ kind: 'keep-power', scope: 'meter', targetId: m, actor: 'relay-safety', expiresAt: clock + t.config.engine.safety.flapHoldMs })]);
@@ -119,16 +121,34 @@ describe('engine guards', () => {
     expect(engine.explainMeter('m-acc-b')!.input.graceMs).toBe(2 * HOUR);
   });
 
-  it('knows which years the holiday calendar covers and warns at start-up when it does not', () => {
-    expect(calendarCovers(2026)).toBe(true);
-    expect(calendarCovers(2099)).toBe(false);
-    engine.start();
-    expect(logs.join('')).not.toMatch(/holiday calendar/);
+  it('knows which years the library covers and warns at start-up about a year without its official schedule', async () => {
+    expect(libraryCovers(2026)).toBe(true);
+    expect(libraryCovers(2099)).toBe(false);
+    engine.start(); // public holidays are not no-cut days in this configuration: nothing to say
+    expect(logs.join('')).not.toMatch(/holiday schedule/);
     engine.stop();
     clock = Date.parse('2099-03-02T10:00:00+08:00');
     build();
     t.config.engine.noCut.holidays = true;
     engine.start();
-    expect(logs.join('')).toMatch(/the holiday calendar has no public holidays for 2099/);
+    expect(logs.join('')).toMatch(/no official holiday schedule for 2099: public holidays are derived from the calendar \(provisional\)/);
+    // Once a year and source, not on every sweep.
+    const before = logs.length;
+    await engine.sweep();
+    expect(logs.length).toBe(before);
+  });
+
+  it('warns from 1 November about the next year, not before', () => {
+    t.config.engine.noCut.holidays = true;
+    clock = Date.parse('2026-10-31T10:00:00+08:00');
+    build();
+    engine.start();
+    expect(logs.join('')).not.toMatch(/holiday schedule/);
+    engine.stop();
+    clock = Date.parse('2026-11-01T10:00:00+08:00');
+    build();
+    engine.start();
+    expect(logs.join('')).toMatch(/no official holiday schedule for 2027/);
+    expect(logs.join('')).not.toMatch(/for 2026/);
   });
 });

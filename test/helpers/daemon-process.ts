@@ -65,3 +65,23 @@ export async function terminate(p: DaemonProcess, timeoutMs = 15_000): Promise<n
   clearTimeout(timer);
   return code;
 }
+
+/**
+ * Runs the daemon as `npm start` would until it exits by itself (a start-up that fails), and
+ * returns its exit code and what it wrote. Killed after `timeoutMs` if it does not exit.
+ */
+export async function runDaemonUntilExit(env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, FEIKONG_LOG__LEVEL: 'warn', ...(env.FEIKONG_DATA_DIR ? testDatabaseEnv(env.FEIKONG_DATA_DIR) : {}), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

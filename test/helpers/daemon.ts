@@ -7,6 +7,7 @@ import { validateConfig, deepMerge } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createApiKey, type Role } from '../../src/http/auth.js';
+import { createMqttCredential } from '../../src/mqtt/credentials.js';
 import { dropTestDatabase, testDatabaseConfig } from './database.js';
 
 export interface TestDaemon {
@@ -15,6 +16,8 @@ export interface TestDaemon {
   keys: Record<Role, string>;
   /** fetch against the daemon's HTTP API with a role's key */
   api(method: string, path: string, options?: { role?: Role | null; body?: unknown }): Promise<{ status: number; body: any }>;
+  /** MQTT credentials for a concentrator (a new one each call, replacing the one before): spread into SimConcentrator's options */
+  credentials(concentratorId: string): { username: string; password: string };
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,10 @@ export async function startTestDaemon(overrides: Record<string, unknown> = {}, d
         /* not JSON (metrics) */
       }
       return { status: res.status, body };
+    },
+    credentials(concentratorId) {
+      const created = daemon.repos.transaction(() => createMqttCredential(daemon.repos, concentratorId, 'test', Date.now()));
+      return { username: created.username, password: created.password };
     },
     async stop() {
       await daemon.stop();

@@ -7,7 +7,7 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { ROLES, type Role, type RouteAccess } from '../../src/http/auth.js';
 
 let fk: TestDaemon;
-let doc: { paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string; schema?: { format?: string } }> }>> };
+let doc: { paths: Record<string, Record<string, { description?: string; parameters?: Array<{ in: string; name: string; schema?: { format?: string } }> }>> };
 let table: RouteAccess[];
 
 beforeAll(async () => {
@@ -52,9 +52,16 @@ describe('route access table', () => {
       expect(r.allowed, `${r.method} ${r.url}`).not.toBe('public');
       expect(r.allowed).toContain('admin');
       if (r.allowed !== 'public' && r.allowed.includes('read-only')) {
-        expect(r.method, `${r.method} ${r.url}`).toBe('GET');
+        expect(r.reads, `${r.method} ${r.url}`).toBe(true);
+        if (r.method !== 'GET') expect(`${r.method} ${r.url}`).toBe('POST /v1/balances/query');
         expect(r.url.startsWith('/v1/keys')).toBe(false);
       }
+    }
+    // The OpenAPI document names each route's roles once, as the table has them.
+    for (const r of table.filter((x) => x.url.startsWith('/v1') && x.allowed !== 'public')) {
+      const description = (doc.paths[toOpenApi(r.url)]![r.method.toLowerCase()] as { description?: string }).description ?? '';
+      expect(description.split('Roles:').length, `${r.method} ${r.url}`).toBe(2);
+      expect(description.endsWith(`Roles: ${(r.allowed as Role[]).join(', ')}.`), `${r.method} ${r.url}: ${description}`).toBe(true);
     }
     const keys = table.filter((r) => r.url.startsWith('/v1/keys'));
     expect(keys.length).toBe(3);

@@ -47,13 +47,30 @@ describe('balances', () => {
     expect(repos.accounts.balances(ids)).toHaveLength(N);
   });
 
-  it('limits a query to 5,000 ids and refuses other roles', async () => {
+  it('limits a query to 5,000 ids and refuses an empty one', async () => {
     const tooMany = Array.from({ length: 5001 }, (_, i) => `x-${i}`);
     const res = await fk.api('POST', '/v1/balances/query', { role: 'billing', body: { accountIds: tooMany } });
     expect(res.status).toBe(400);
     expect(res.body.error.details.field).toContain('accountIds');
-    expect((await fk.api('POST', '/v1/balances/query', { role: 'read-only', body: { accountIds: ['b-00001'] } })).status).toBe(403);
     expect((await fk.api('POST', '/v1/balances/query', { role: 'billing', body: { accountIds: [] } })).status).toBe(400);
+  });
+
+  it('lets read-only keys read balances on both routes, and says so in OpenAPI', async () => {
+    const one = await fk.api('GET', '/v1/balances/b-00003', { role: 'read-only' });
+    expect(one).toMatchObject({ status: 200, body: { accountId: 'b-00003', balanceFen: 10_003 } });
+    const many = await fk.api('POST', '/v1/balances/query', { role: 'read-only', body: { accountIds: ['b-00003', 'b-00004', 'ghost'] } });
+    expect(many.status).toBe(200);
+    expect(many.body.balances).toEqual([one.body, expect.objectContaining({ accountId: 'b-00004', balanceFen: 10_004 })]);
+    expect(many.body.missing).toEqual(['ghost']);
+    // Reading stays reading: read-only keys still may not post a payment.
+    const pay = await fk.api('POST', '/v1/payments', { role: 'read-only', body: { accountId: 'b-00003', channel: 'pos', channelTxnId: 'ro-1', amountFen: 1 } });
+    expect(pay).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+
+    const doc = (await fk.api('GET', '/docs/json', { role: null })).body;
+    for (const op of [doc.paths['/v1/balances/{accountId}'].get, doc.paths['/v1/balances/query'].post]) {
+      expect(op.description).toContain('Roles: admin, billing, operator, read-only.');
+    }
+    expect(doc.paths['/v1/payments'].post.description).not.toContain('read-only');
   });
 
   it('does not audit balance queries as writes', async () => {

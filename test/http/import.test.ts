@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
 import { parseCsv } from '../../src/fleet-import.js';
+import { AccountInputSchema, MeterInputSchema } from '../../src/fleet.js';
+import { fieldWords, patternWords } from '../../src/field-words.js';
 
 let fk: TestDaemon;
 beforeAll(async () => {
@@ -192,6 +194,18 @@ describe('upsert and opening balances', () => {
     expect(created.body.errors[0]).toMatchObject({ code: 'CONFLICT', field: 'id' });
   });
 
+  it('compares an account\'s level settings with those stored: the same file again changes nothing, a changed setting is updated', async () => {
+    const file = 'id,name,alarmLevel1Fen,levelOverrides\nlvl-1,等级,3000,"{""cutoffLevel"":{""days"":-2}}"\n';
+    expect((await postCsv('/v1/import/accounts?mode=upsert', file)).body).toMatchObject({ created: 1, refused: 0 });
+    const settings = () => JSON.parse(fk.daemon.repos.accounts.get('lvl-1')!.levelOverrides ?? '{}');
+    expect(settings()).toEqual({ alarmLevel1: { fen: 3000 }, cutoffLevel: { days: -2 } });
+    expect((await postCsv('/v1/import/accounts?mode=upsert', file)).body).toMatchObject({ created: 0, updated: 0, unchanged: 1, refused: 0 });
+    const changed = await postCsv('/v1/import/accounts?mode=upsert', file.replace('3000', '2500').replace('-2', '-3'));
+    expect(changed.body).toMatchObject({ updated: 1, refused: 0 });
+    expect(settings()).toEqual({ alarmLevel1: { fen: 2500 }, cutoffLevel: { days: -3 } });
+    expect((await fk.api('GET', '/v1/accounts/lvl-1')).body).toMatchObject({ alarmLevel1Fen: 2500 });
+  });
+
   it('writes an opening balance as its own ledger entry by the migration, never as a payment, once', async () => {
     const ledger = (await fk.api('GET', '/v1/accounts/ups-1/ledger')).body.entries;
     expect(ledger).toEqual([expect.objectContaining({ kind: 'opening-balance', amountFen: 12345, balanceAfterFen: 12345, paymentId: null, actor: expect.stringMatching(/^migration:import-/) })]);
@@ -221,6 +235,52 @@ describe('migration mode', () => {
       { actor: 'key:test-operator', detail: JSON.stringify({ released: 2, alarmsRaised: 2 }) },
     ]);
     expect((await fk.api('POST', '/v1/migrations/wave-1/release', { role: 'operator' })).status).toBe(404);
+  });
+});
+
+describe('row errors in words', () => {
+  /** A regular expression's marks: none of them belongs in a message for a person. */
+  const REGEX = /\^|\$'|\\d|\{\d+,\d*\}|\[A-Za-z/;
+
+  it('list the allowed values and describe the expected form, with the cell that was given', async () => {
+    const csv = [
+      'id,name,creditGrade,protected,pricePerKwh,alarmLevel1Fen,levelOverrides',
+      'w-1,Grade,E,,,,',
+      'w 2,Bad Id,,,,,',
+      'w-3,Price,,,"1,5",,',
+      'w-4,Protected,,maybe,,,',
+      'w-5,Money,,,,twenty,',
+      'w-6,Overrides,,,,,{alarmLevel1',
+      'w-7,,,,,,',
+    ].join('\n');
+    const res = await postCsv('/v1/import/accounts?dryRun=true', csv);
+    const messages = Object.fromEntries(res.body.errors.map((e: { field: string; message: string }) => [e.field, e.message]));
+    expect(messages).toEqual({
+      creditGrade: 'creditGrade: expected one of A, B, C, D; got "E"',
+      id: 'id: expected 1 to 64 characters: letters, digits and _ . : -; got "w 2"',
+      pricePerKwh: expect.stringMatching(/^pricePerKwh: expected a decimal number with up to 4 digits before the point and up to 6 after it, e\.g\. 0\.5283 — yuan per kWh .*; got "1,5"$/),
+      protected: 'protected: expected true or false (also yes/no, y/n, 1/0, 是/否); got "maybe"',
+      alarmLevel1Fen: 'alarmLevel1Fen: expected a whole number from -1000000000000 to 1000000000000 — money in fen (0.01 yuan); got "twenty"',
+      levelOverrides: expect.stringContaining('levelOverrides: expected a JSON object with any of alarmLevel1, alarmLevel2, cutoffLevel, restoreLevel'),
+      name: 'name is required: 1 to 200 characters',
+    });
+    for (const m of Object.values(messages)) expect(m).not.toMatch(REGEX);
+
+    const meters = await postCsv('/v1/import/meters?dryRun=true', 'id,accountId,protocol,busId,address\nwm-1,imp-1,iec,line-1,000000000201\n');
+    expect(meters.body.errors).toEqual([expect.objectContaining({
+      field: 'protocol', message: expect.stringContaining('protocol: expected one of dlt645, mqtt, modbus-rtu, modbus-tcp'),
+    })]);
+    expect(meters.body.errors[0].message).not.toMatch(REGEX);
+  });
+
+  it('have words for every pattern and field of the import schemas', () => {
+    for (const schema of [AccountInputSchema, MeterInputSchema]) {
+      for (const [name, field] of Object.entries(schema.properties)) {
+        const pattern = (field as { pattern?: string }).pattern;
+        if (pattern !== undefined) expect(patternWords(pattern), `${name}: ${pattern}`).toBeDefined();
+        expect(fieldWords(field), name).not.toMatch(REGEX);
+      }
+    }
   });
 });
 
@@ -269,6 +329,38 @@ describe('POST /v1/import/meters', () => {
     expect((await fk.api('GET', '/v1/meters/um-2')).body.address).toBe('000000000203');
     const otherAccount = await postCsv('/v1/import/meters?mode=upsert', 'id,accountId,protocol,busId,address\num-1,imp-2,dlt645,line-1,000000000201\n');
     expect(otherAccount.body.errors[0]).toMatchObject({ field: 'accountId', code: 'VALIDATION' });
+  });
+
+  it('takes the edition, reading profile and 0x1C credentials of DL/T 645 meters, checking each', async () => {
+    const csv = [
+      'id,accountId,protocol,busId,address,edition,profile,passwordLevel,password,operatorCode',
+      'ip-1,imp-1,dlt645,line-1,000000000301,1997,dlt645-1997-single-phase,,,',
+      'ip-2,imp-1,dlt645,line-1,000000000302,auto,dlt645-2007-three-phase,4,A1B2C3,0000ABCD',
+      'ip-3,imp-1,dlt645,line-1,000000000303,2007,no-such-profile,,,',
+      'ip-4,imp-1,dlt645,line-1,000000000304,2007,dlt645-1997-single-phase,,,',
+      'ip-5,imp-1,dlt645,line-1,000000000305,2008,,,,',
+      'ip-6,imp-1,dlt645,line-1,000000000306,,,3,,',
+    ].join('\n');
+    const res = await postCsv('/v1/import/meters?ids=true', csv);
+    expect(res.body).toMatchObject({ rows: 6, created: 2, refused: 4, createdIds: ['ip-1', 'ip-2'] });
+    expect(res.body.errors.map((e: { row: number; field: string }) => [e.row, e.field])).toEqual([[4, 'profile'], [5, 'profile'], [6, 'edition'], [7, 'passwordLevel']]);
+    expect(JSON.stringify(res.body)).not.toContain('A1B2C3');
+    expect((await fk.api('GET', '/v1/meters/ip-1')).body).toMatchObject({ edition: '1997', profile: 'dlt645-1997-single-phase', ownCredentials: false });
+    expect((await fk.api('GET', '/v1/meters/ip-2')).body).toMatchObject({ edition: 'auto', profile: 'dlt645-2007-three-phase', ownCredentials: true });
+  });
+
+  it('upserts the edition, profile and 0x1C credentials: a second run changes nothing, a changed cell is updated and never shown', async () => {
+    const header = 'id,accountId,protocol,busId,address,edition,profile,passwordLevel,password,operatorCode';
+    const csv = `${header}\nup-1,imp-1,dlt645,line-1,000000000311,auto,dlt645-2007-three-phase,4,a1b2c3,0000abcd\n`;
+    expect((await postCsv('/v1/import/meters?mode=upsert', csv)).body).toMatchObject({ created: 1, refused: 0 });
+    expect((await postCsv('/v1/import/meters?mode=upsert', csv)).body).toMatchObject({ created: 0, updated: 0, unchanged: 1, refused: 0 });
+    const profile = await postCsv('/v1/import/meters?mode=upsert', csv.replace('dlt645-2007-three-phase', 'dlt645-2007-single-phase'));
+    expect(profile.body).toMatchObject({ updated: 1, unchanged: 0, refused: 0 });
+    expect((await fk.api('GET', '/v1/meters/up-1')).body).toMatchObject({ edition: 'auto', profile: 'dlt645-2007-single-phase', ownCredentials: true });
+    const password = await postCsv('/v1/import/meters?mode=upsert', csv.replace('dlt645-2007-three-phase', 'dlt645-2007-single-phase').replace('a1b2c3', 'D4E5F6'));
+    expect(password.body).toMatchObject({ updated: 1, refused: 0 });
+    expect(JSON.stringify(password.body)).not.toContain('D4E5F6');
+    expect(fk.daemon.repos.meters.credentialsOf('up-1')).toEqual({ passwordLevel: 4, password: 'D4E5F6', operatorCode: '0000ABCD' });
   });
 });
 

@@ -39,7 +39,7 @@ describe('tariffs', () => {
     const badPrice = await fk.api('POST', '/v1/tariffs', { body: { id: 'bad-1', name: 'x', definition: { kind: 'flat', pricePerKwh: 0.5 } } });
     expect(badPrice.status).toBe(400);
     expect(badPrice.body.error.message).toContain('pricePerKwh');
-    expect(badPrice.body.error.details.field).toBe('definition');
+    expect(badPrice.body.error.details.field).toBe('body.definition.pricePerKwh'); // the field at fault, as a path in the request
     const badSteps = await fk.api('POST', '/v1/tariffs', { body: { id: 'bad-2', name: 'x', definition: { kind: 'tiered', period: 'month', steps: [{ upToKwh: 200, pricePerKwh: '0.5' }, { upToKwh: 100, pricePerKwh: '0.6' }, { pricePerKwh: '0.7' }] } } });
     expect(badSteps.status).toBe(400);
     expect(badSteps.body.error.message).toContain('steps[1].upToKwh');
@@ -83,9 +83,11 @@ describe('tariffs', () => {
     const before = repos.accounts.get('tc-1')!.balanceFen;
     read(now + 30_000, 1_010_000); // 10 kWh before the change: 0.5 yuan/kWh → 500 fen
     expect(repos.accounts.get('tc-1')!.balanceFen).toBe(before - 500);
-    read(now + 120_000, 1_020_000); // 10 kWh across the change, charged at the price of the segment it ends in
+    // 10 kWh over 90 s across the change, split at it by time: 3,333 Wh at 0.5 (13,333 Wh in all at 0.5: 667 fen, 500
+    // charged) and 6,667 Wh at 1 yuan (667 fen)
+    read(now + 120_000, 1_020_000);
     const after = repos.accounts.get('tc-1')!.balanceFen;
-    expect(after).toBe(before - 500 - 1000);
+    expect(after).toBe(before - 500 - 167 - 667);
     const audit = repos.db.prepare(`SELECT actor FROM audit WHERE action = 'tariff-assigned' AND target = 'tc-1'`).all();
     expect(audit).toHaveLength(1);
   });

@@ -1,9 +1,11 @@
 // "Any order and any duplication of the same readings and payments gives the same balance" for
 // tariffs whose charge depends on when energy was used: a monthly ladder and time-of-use (by the
 // reading times and by per-tariff registers), with readings spanning several months. The expected
-// balance is computed in one pass over the readings sorted by time: each step of consumption
-// belongs to the segment (and band) of the later reading. The ledger invariants hold after every
-// operation.
+// balance is an independent computation of the attribution rule (docs/charging.md) over the final
+// set of readings: the register interpolated at every month start and, for time-of-use by time,
+// at every whole hour (the test tariff's band edges are whole hours), each month's ladder tiers or
+// bands charged on their energy and rounded once. The ledger invariants hold after every
+// operation, and the ledger's energy is the metered energy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openTestDb, type TestDb } from '../helpers/db.js';
@@ -11,9 +13,7 @@ import { recordReading } from '../../src/ledger/consumption.js';
 import { recordReadings } from '../../src/ledger/reading-groups.js';
 import { postPayment } from '../../src/ledger/payments.js';
 import { defineTariff } from '../../src/ledger/tariffs.js';
-import { TOU_BANDS, noBandEnergy, segmentChargeFen, type SegmentEnergy, type Tariff, type TouBand } from '../../src/domain/tariff.js';
-import { bandAt } from '../../src/domain/tariff-time.js';
-import { scheduleOf, segmentAt } from '../../src/domain/tariff-schedule.js';
+import { TOU_BANDS, type Tariff, type TouBand } from '../../src/domain/tariff.js';
 
 const UTC8 = 480;
 const T0 = Date.UTC(2026, 9, 28) - UTC8 * 60_000; // 28 October, local midnight: the readings cross month ends
@@ -52,24 +52,87 @@ const aCase: fc.Arbitrary<Case> = fc.record({
   return { tariffId, registers: registers && tariffId === 'tou', readings, payments: amounts.map((amountFen, i) => ({ txn: `p-${i}`, amountFen })) };
 });
 
-/** The charge in one pass over the readings in time order. */
-function expectedChargeFen(c: Case): number {
-  const schedule = scheduleOf({ tariffId: c.tariffId, tariff: TARIFFS[c.tariffId]! }, []);
-  const segments = new Map<string, { tariff: Tariff; energy: SegmentEnergy }>();
-  for (let i = 1; i < c.readings.length; i++) {
-    const [a, b] = [c.readings[i - 1]!, c.readings[i]!];
-    const seg = segmentAt(schedule, b.ts, UTC8);
-    const entry = segments.get(seg.key) ?? { tariff: seg.tariff, energy: { totalWh: 0, priorWh: 0, bandWh: noBandEnergy() } };
-    segments.set(seg.key, entry);
-    const inc = b.energyWh - a.energyWh;
-    entry.energy.totalWh += inc;
-    if (seg.tariff.kind !== 'tou') continue;
-    if (c.registers) for (const band of TOU_BANDS) entry.energy.bandWh[band] += b.tou![`${band}Wh`] - a.tou![`${band}Wh`];
-    else entry.energy.bandWh[bandAt(seg.tariff, b.ts, UTC8)] += inc;
+const HOUR = 3_600_000;
+const localParts = (t: number) => new Date(t + UTC8 * 60_000);
+/** Local midnight starting the month of `t`, and the next one. */
+function monthOf(t: number): [number, number] {
+  const d = localParts(t);
+  return [Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - UTC8 * 60_000, Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - UTC8 * 60_000];
+}
+/** The test tariff's band of a local hour: valley 23–07, peak 08–11, critical 19–21, else flat. */
+function bandOfHour(t: number): TouBand {
+  const h = localParts(t).getUTCHours();
+  if (h >= 23 || h < 7) return 'valley';
+  if (h >= 8 && h < 11) return 'peak';
+  if (h >= 19 && h < 21) return 'critical';
+  return 'flat';
+}
+/** fen for Wh at a decimal price, rounded half up (independent of src/domain/money.ts). */
+function fenOf(wh: number, price: string): number {
+  const [whole, frac = ''] = price.split('.');
+  const num = BigInt(wh) * BigInt(`${whole}${frac}`);
+  const den = 10n * 10n ** BigInt(frac.length);
+  return Number((2n * num + den) / (2n * den));
+}
+/** A register's value at t: at a reading its value, between two the straight line rounded half up, before the first and after the last those. */
+function registerAt(points: Array<{ ts: number; wh: number }>, t: number): number {
+  if (t <= points[0]!.ts) return points[0]!.wh;
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1]!, points[i]!];
+    if (t < b.ts) {
+      const span = BigInt(b.ts - a.ts);
+      return a.wh + Number((2n * BigInt(b.wh - a.wh) * BigInt(t - a.ts) + span) / (2n * span));
+    }
   }
+  return points.at(-1)!.wh;
+}
+
+/** The charge of the final set of readings under the attribution rule, computed independently. */
+function expectedChargeFen(c: Case): number {
+  const readings = [...c.readings].sort((a, b) => a.ts - b.ts);
+  const total = readings.map((r) => ({ ts: r.ts, wh: r.energyWh }));
+  const first = readings[0]!.ts;
+  const last = readings.at(-1)!.ts;
   let fen = 0;
-  for (const { tariff, energy } of segments.values()) fen += segmentChargeFen(tariff, energy);
+  for (let [start, end] = monthOf(first); start <= last; [start, end] = monthOf(end)) {
+    if (c.tariffId === 'ladder') {
+      const energy = registerAt(total, end) - registerAt(total, start);
+      const tiers: Array<[number, string]> = [[5000, '0.4883'], [20_000, '0.5383'], [Infinity, '0.7883']];
+      let from = 0;
+      for (const [upTo, price] of tiers) {
+        fen += fenOf(Math.max(0, Math.min(energy, upTo) - from), price);
+        from = upTo;
+      }
+      continue;
+    }
+    const prices = { critical: '1.3', peak: '0.8595', flat: '0.5283', valley: '0.2483' } as const;
+    const bandWh: Record<TouBand, number> = { critical: 0, peak: 0, flat: 0, valley: 0 };
+    if (c.registers) {
+      let left = registerAt(total, end) - registerAt(total, start);
+      for (const band of ['critical', 'peak', 'valley'] as const) {
+        const reg = readings.map((r) => ({ ts: r.ts, wh: r.tou![`${band}Wh`] }));
+        bandWh[band] = Math.min(left, registerAt(reg, end) - registerAt(reg, start));
+        left -= bandWh[band];
+      }
+      bandWh.flat = left;
+    } else {
+      for (let h = start; h < end; h += HOUR) bandWh[bandOfHour(h)] += registerAt(total, h + HOUR) - registerAt(total, h);
+    }
+    for (const band of TOU_BANDS) fen += fenOf(bandWh[band], prices[band]);
+  }
   return fen;
+}
+
+/** The ledger's energy is the metered energy, and every entry's breakdown adds up to it. */
+function expectLedgerEnergy(accountId: string, c: Case): void {
+  const entries = t.repos.ledger.consumptionEntries(accountId);
+  const sorted = [...c.readings].sort((a, b) => a.ts - b.ts);
+  expect(entries.reduce((s, e) => s + e.energyWh!, 0)).toBe(sorted.at(-1)!.energyWh - sorted[0]!.energyWh);
+  for (const e of entries) {
+    const parts = JSON.parse(e.breakdown!) as Array<{ energyWh: number; amountFen: number }>;
+    expect(parts.reduce((s, p) => s + p.energyWh, 0)).toBe(e.energyWh);
+    expect(parts.reduce((s, p) => s + p.amountFen, 0)).toBe(e.amountFen);
+  }
 }
 
 const caseWithDeliveries = fc.tuple(aCase, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 14 }), fc.array(fc.nat(1000), { minLength: 45, maxLength: 45 }))
@@ -110,6 +173,7 @@ describe('charging does not depend on the order readings arrive in', () => {
       }
       const paid = c.payments.reduce((s, p) => s + p.amountFen, 0);
       expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(paid - expectedChargeFen(c));
+      expectLedgerEnergy(accountId, c);
     }), { numRuns: 60 });
   });
 });
@@ -132,6 +196,7 @@ describe('readings of a meter charged together are charged what they are charged
         expect(t.repos.ledger.checkAll().violations).toEqual([]);
       }
       expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(paid - expectedChargeFen(c));
+      expectLedgerEnergy(accountId, c);
     }), { numRuns: 60 });
   });
 
@@ -155,6 +220,7 @@ describe('readings of a meter charged together are charged what they are charged
       expect(entries.n).toBeLessThanOrEqual(groups);
       const noRegisters: Case = { ...c, registers: false, readings: c.readings.map(({ ts, energyWh }) => ({ ts, energyWh })) };
       expect(t.repos.accounts.get(accountId)!.balanceFen).toBe(-expectedChargeFen(noRegisters));
+      expectLedgerEnergy(accountId, noRegisters);
       expect(t.repos.meters.readings(meter.id, 0, Number.MAX_SAFE_INTEGER, 100).length).toBe(c.readings.length);
     }), { numRuns: 60 });
   });

@@ -31,7 +31,7 @@ const events = (type: string) => t.repos.journal.events(0, 'acc-1', 100).filter(
 
 describe('recordReading', () => {
   it('the first reading sets the charging base and charges nothing', () => {
-    expect(read(0, 50_000)).toEqual({ stored: true, chargedFen: 0, accountId: 'acc-1', balanceChanged: false, backwards: false });
+    expect(read(0, 50_000)).toEqual({ stored: true, chargedFen: 0, accountId: 'acc-1', balanceChanged: false, backwards: false, split: false });
     expect(t.repos.meters.get('m-1')).toMatchObject({ chargeBaseWh: 50_000, chargedEnergyWh: 50_000, lastEnergyWh: 50_000 });
     expect(balance()).toBe(10_000);
   });
@@ -117,7 +117,7 @@ describe('recordReading', () => {
     const repos = createRepositories(counted.db);
     const at = (slot: number, energyWh: number) =>
       repos.transaction(() => recordReading(repos, { meterId: 'm-1', ts: T0 + slot * MIN15, energyWh }, T0 + slot * MIN15));
-    const lookups = () => counted.executions(/FROM readings WHERE meter_id = \? AND ts [<>] \?/);
+    const lookups = () => counted.executions(/energy_wh AS "energyWh" FROM readings WHERE meter_id = \? AND ts [<>] \?/);
     at(0, 50_000);
     at(2, 52_000);
     expect(lookups()).toBe(0);

@@ -90,8 +90,8 @@ describe('levels in days', () => {
     const t = thresholdsOf(repos, repos.accounts.get('shop')!, config, NOW);
     // balance -300 yuan, cut-off -50 yuan (grade A overdraft): already past it
     expect(t).toMatchObject({ averageDailyChargeFen: 1000, daysRemaining: 0 });
-    expect(t.levels.alarmLevel1).toEqual({ fen: 5000, spec: { days: 5 }, source: 'category' });
-    expect(t.levels.cutoffLevel).toEqual({ fen: -5000, spec: { fen: -5000 }, source: 'credit-grade' });
+    expect(t.levels.alarmLevel1).toEqual({ fen: 5000, spec: { days: 5 }, source: 'days', setBy: 'category', skipped: [] });
+    expect(t.levels.cutoffLevel).toEqual({ fen: -5000, spec: { fen: -5000 }, source: 'grade', setBy: 'grade', skipped: [] });
     postPayment(repos, { accountId: 'shop', channel: 'bank', channelTxnId: 'x', amountFen: 40_000, paidAt: NOW, actor: 'bank' }, NOW);
     expect(thresholdsOf(repos, repos.accounts.get('shop')!, config, NOW).daysRemaining).toBe(15); // (100 + 50) yuan / 10 a day
   });

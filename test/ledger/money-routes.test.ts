@@ -88,7 +88,7 @@ describe('the account view', () => {
   it('shows where each level comes from and the days-remaining forecast from recent consumption', async () => {
     const fresh = await account('acc-1');
     expect(fresh).toMatchObject({ daysRemaining: null, averageDailyChargeFen: 0, emergencyCreditFen: 0 });
-    expect(fresh.thresholds.alarmLevel1).toEqual({ fen: 2000, spec: { fen: 2000 }, source: 'default' });
+    expect(fresh.thresholds.alarmLevel1).toEqual({ fen: 2000, spec: { fen: 2000 }, source: 'default', setBy: 'default', skipped: [] });
     // Consumption of 5 yuan a day for the last 4 days (the account is older than that).
     expect((await fk.api('POST', '/v1/meters', { body: { id: 'm-1', accountId: 'acc-1', protocol: 'dlt645', busId: 'line-1', address: '000000000001' } })).status).toBe(201);
     const now = Date.now();
@@ -101,6 +101,8 @@ describe('the account view', () => {
     expect(view.balanceFen).toBe(2000 - 2000);
     // 20 yuan over the window; the account is minutes old, so the average is over one day at least
     expect(view.averageDailyChargeFen).toBe(2000);
+    // …a forecast, but no rate to derive levels in days from (ledger.levelsMinHistoryDays)
+    expect(view.levelsAverageDailyChargeFen).toBeNull();
     expect(view.daysRemaining).toBe(0);
     await pay('acc-1', 'view-1', 10_000);
     expect((await account('acc-1')).daysRemaining).toBe(5);

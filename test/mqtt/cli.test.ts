@@ -1,7 +1,7 @@
 // The concentrator simulator's command line against a real daemon: it writes a seed file that
 // registers its meters, floods readings, and reports what the broker acknowledged.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,7 +32,9 @@ describe('concentrator simulator command line', () => {
     dir = mkdtempSync(join(tmpdir(), 'feikong-sim-cli-'));
     td = await startTestDaemon({ engine: { sweepIntervalMs: 3_600_000 } });
     const seedFile = join(dir, 'fleet.json');
-    const common = ['--url', td.daemon.mqttUrl, '--concentrators', '2', '--meters', '3'];
+    const credentials = join(dir, 'credentials.json');
+    writeFileSync(credentials, JSON.stringify({ 'dcu-1': td.credentials('dcu-1').password, 'dcu-2': td.credentials('dcu-2').password }));
+    const common = ['--url', td.daemon.mqttUrl, '--concentrators', '2', '--meters', '3', '--credentials', credentials];
     const first = await cli([...common, '--write-seed', seedFile, '--flood', '0']);
     expect(first.code).toBe(0);
     const seed = JSON.parse(readFileSync(seedFile, 'utf8'));

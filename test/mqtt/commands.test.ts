@@ -21,12 +21,12 @@ describe('relay commands through concentrators (embedded broker)', () => {
   });
 
   async function setup(behaviour: Partial<Misbehaviour> = {}) {
-    td = await startTestDaemon({ engine: { sweepIntervalMs: 3_600_000, confirmIntervalMs: 50 }, mqtt: { readBackTimeoutMs: 300 } });
+    td = await startTestDaemon({ engine: { sweepIntervalMs: 3_600_000, confirmIntervalMs: 50, refusalBackoffMs: 20 }, mqtt: { readBackTimeoutMs: 300 } });
     td.daemon.engine.stop(); // these tests drive commands by hand
     const { repos, config } = td.daemon;
     fleet(repos, config, 'dcu-7', 2);
     const sim = new SimConcentrator({
-      url: td.daemon.mqttUrl, id: 'dcu-7', behaviour,
+      url: td.daemon.mqttUrl, id: 'dcu-7', ...td.credentials('dcu-7'), behaviour,
       meters: [{ address: address(1), energyWh: 5000, loadW: 500 }, { address: address(2), energyWh: 7000 }],
     });
     sims.push(sim);
@@ -86,12 +86,14 @@ describe('relay commands through concentrators (embedded broker)', () => {
     expect(sim.commands).toHaveLength(1);
   });
 
-  it('fails a refused command with the concentrator\'s reason', async () => {
-    const { repos, request } = await setup({ refuseCommands: 'meter under keep-power' });
+  it('ends a command refused at every attempt as refused, with the concentrator\'s reason', async () => {
+    const { repos, sim, request } = await setup({ refuseCommands: 'meter under keep-power' });
     const command = request('disconnect');
-    await eventually(() => expect(repos.commands.get(command.id)!.state).toBe('failed'));
+    await eventually(() => expect(repos.commands.get(command.id)!.state).toBe('refused'));
     const done = repos.commands.get(command.id)!;
     expect(done.outcome).toBe('refused');
+    expect(done.attempts).toBe(3);
+    expect(sim.commands).toHaveLength(3);
     expect(done.lastError).toMatch(/refused disconnect of meter 000000000001: meter under keep-power/);
   });
 

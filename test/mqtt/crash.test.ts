@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openConfiguredDatabase } from '../../src/db/open.js';
 import { createRepositories, type Repositories } from '../../src/db/repo/index.js';
 import { validateConfig } from '../../src/config/load.js';
+import { createMqttCredential } from '../../src/mqtt/credentials.js';
 import { eventually } from '../helpers/eventually.js';
 import { seededRandom } from '../../simulators/concentrator/index.js';
 import { isoWithOffset } from '../../simulators/concentrator/meters.js';
@@ -34,8 +35,10 @@ class Publisher {
   private stopped = false;
   private readonly client: MqttClient;
 
-  constructor(url: string, protocolVersion: 4 | 5, private readonly topic: string, private readonly window: number, private readonly roundPauseMs: number) {
-    this.client = mqtt.connect(url, { protocolVersion, clientId: `crash-publisher-${process.pid}`, clean: true, reconnectPeriod: 100, connectTimeout: 2000 });
+  constructor(url: string, protocolVersion: 4 | 5, private readonly topic: string, private readonly window: number, private readonly roundPauseMs: number, password: string) {
+    this.client = mqtt.connect(url, {
+      protocolVersion, clientId: `crash-publisher-${process.pid}`, username: 'dcu-c', password, clean: true, reconnectPeriod: 100, connectTimeout: 2000,
+    });
     this.client.on('error', () => {});
   }
 
@@ -84,9 +87,12 @@ describe('crash safety of the readings ingest (SIGKILL while publishing)', () =>
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     cleanups.push(() => dropTestDatabase(dataDir));
     const config = validateConfig({ dataDir, database: testDatabaseConfig(dataDir) });
+    let password: string;
     {
       const db = openConfiguredDatabase(config);
-      fleet(createRepositories(db), config, 'dcu-c', METERS, 10_000_000);
+      const repos = createRepositories(db);
+      fleet(repos, config, 'dcu-c', METERS, 10_000_000);
+      password = repos.transaction(() => createMqttCredential(repos, 'dcu-c', 'test', Date.now())).password;
       db.close();
     }
     const [httpPort, mqttPort] = [await freePort(), await freePort()];
@@ -100,7 +106,7 @@ describe('crash safety of the readings ingest (SIGKILL while publishing)', () =>
     let daemon: DaemonProcess = await startDaemonProcess(env, httpPort);
     cleanups.push(() => kill(daemon));
     const url = broker ? broker.url : `mqtt://127.0.0.1:${mqttPort}`;
-    const publisher = new Publisher(url, broker ? 5 : 4, 'feikong/v1/concentrators/dcu-c/readings', 50, broker ? 100 : 0);
+    const publisher = new Publisher(url, broker ? 5 : 4, 'feikong/v1/concentrators/dcu-c/readings', 50, broker ? 100 : 0, password);
     cleanups.push(() => publisher.close());
     const publishing = publisher.run();
     const random = seededRandom(42);

@@ -63,14 +63,21 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Starts `mosquitto -c <generated conf>` on a free loopback port; resolves once it accepts connections. */
-export async function startMosquitto(): Promise<Mosquitto> {
+/**
+ * Starts `mosquitto -c <generated conf>` on a free loopback port; resolves once it accepts
+ * connections. Anonymous clients may do anything, unless `include` names a directory of
+ * configuration that brings its own listener on `port` (what `feikong mqtt mosquitto` writes:
+ * authentication and an ACL).
+ */
+export async function startMosquitto(include?: { dir: string; port: number }): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'feikong-mosquitto-'));
-  const port = await freePort();
+  const port = include?.port ?? await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...(include ? [`include_dir ${include.dir}`] : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
+    // Started by root, Mosquitto would read the included files as user "mosquitto", which may not
+    // enter the test's private temporary directory.
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
     'persistence false',
     // Keep every unacknowledged message of an offline persistent session (the daemon while it restarts).
     'max_queued_messages 0',

@@ -52,7 +52,7 @@ describe('flow control of readings through the embedded broker', () => {
       return weight;
     };
     for (let c = 0; c < CONCENTRATORS; c++) {
-      const client = mqtt.connect(td.daemon.mqttUrl, { clientId: `dcu-f${c}`, protocolVersion: 4, reconnectPeriod: 0 });
+      const client = mqtt.connect(td.daemon.mqttUrl, { clientId: `dcu-f${c}`, protocolVersion: 4, reconnectPeriod: 0, ...td.credentials(`dcu-f${c}`) });
       await new Promise<void>((resolve, reject) => { client.once('connect', () => resolve()); client.once('error', reject); });
       clients.push(client);
     }

@@ -26,7 +26,7 @@ describe('concentrator readings through the embedded broker', () => {
     const ids = fleet(repos, config, 'dcu-1', meters);
     let clock = T0;
     const sim = new SimConcentrator({
-      url: td.daemon.mqttUrl, id: 'dcu-1', clock: () => clock, behaviour, seed: 7, readingsPerMessage,
+      url: td.daemon.mqttUrl, id: 'dcu-1', ...td.credentials('dcu-1'), clock: () => clock, behaviour, seed: 7, readingsPerMessage,
       meters: Array.from({ length: meters }, (_, i) => ({ address: address(i + 1), energyWh: 1_000_000, loadW: 1000 })),
     });
     sims.push(sim);

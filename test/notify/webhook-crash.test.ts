@@ -49,6 +49,7 @@ describe('webhook attempts across a crash', () => {
       // A hung request is cut off after 3 s; the retry follows 10 ms later.
       FEIKONG_WEBHOOKS__TIMEOUT_MS: '3000', FEIKONG_WEBHOOKS__MAX_ATTEMPTS: '2', FEIKONG_WEBHOOKS__BACKOFF_BASE_MS: '10',
       FEIKONG_WEBHOOKS__BACKOFF_MAX_MS: '10', FEIKONG_WEBHOOKS__POLL_INTERVAL_MS: '20',
+      FEIKONG_WEBHOOKS__ALLOWED_NETWORKS: JSON.stringify(['127.0.0.0/8']), // the receiver is on loopback
     };
     const start = async () => {
       const c = await startDaemonProcess({ ...env, FEIKONG_MQTT__EMBEDDED_PORT: String(await freePort()) }, await freePort(), 60_000);

@@ -2,6 +2,7 @@
 // headers, event-type filters, retries with exponential backoff until the attempts run out (then
 // the subscriber is paused), delivery state through the API, cancellation, and deliveries that
 // survive a daemon restart.
+// Target checks are in webhook-targets.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { backoffMs } from '../../src/notify/dispatcher.js';
 import { wants } from '../../src/notify/subscriptions.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';
-const WEBHOOKS = { pollIntervalMs: 20, backoffBaseMs: 40, backoffMaxMs: 160, maxAttempts: 3, timeoutMs: 2000 };
+// The receivers listen on loopback, which webhooks may target only when allowed explicitly.
+const WEBHOOKS = { pollIntervalMs: 20, backoffBaseMs: 40, backoffMaxMs: 160, maxAttempts: 3, timeoutMs: 2000, allowedNetworks: ['127.0.0.0/8'] };
 
 interface Received { headers: IncomingHttpHeaders; body: string }
 

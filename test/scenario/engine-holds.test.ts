@@ -57,7 +57,7 @@ describe('engine: what holds a cut-off back', () => {
     for (const m of [mOwn, mCatch]) {
       await eventually(async () => {
         const r = await fk.api('GET', `/v1/meters/${m}/commands`, { role: 'operator' });
-        expect(r.body.commands[0]).toMatchObject({ action: 'disconnect', state: 'failed', outcome: 'refused-keep-power' });
+        expect(r.body.commands[0]).toMatchObject({ action: 'disconnect', state: 'refused', outcome: 'refused-keep-power' });
       });
     }
     expect(controlsOf(sim, CATCH_ALL)).toEqual(['trip:unauthorised']);

@@ -87,9 +87,10 @@ describe('engine: command outcomes', () => {
     expect(sim.meter(SLOWER).controls[0]!.deadline!.getTime()).toBe(expiresAt.getTime());
   });
 
-  it('ends a command the meter refuses as failed, with the refusal as its outcome', async () => {
+  it('sends a refused command again after a doubling pause, then ends it refused with the reason and one review item', async () => {
     s = await startScenario({
       at: '2026-11-25T10:00:00+08:00',
+      engine: { maxAttempts: 3, refusalBackoffMs: 100 },
       meters: [
         { address: LOCKED, behaviours: [behaviours.refuseRelayCommand({ reason: 'unauthorised' })] },
         { address: CLOCK_WRONG, behaviours: [behaviours.refuseRelayCommand({ reason: 'expired' })] },
@@ -102,11 +103,20 @@ describe('engine: command outcomes', () => {
       const r = await fk.api('POST', `/v1/meters/${meterId}/commands`, { role: 'operator', body: { action: 'disconnect', reason: 'meter exchange' } });
       const c = await eventually(async () => {
         const body = (await fk.api('GET', `/v1/commands/${r.body.id}`, { role: 'operator' })).body;
-        expect(body).toMatchObject({ state: 'failed', outcome, attempts: 1 });
+        expect(body).toMatchObject({ state: 'refused', outcome, attempts: 3 });
         return body;
       });
       expect(c.lastError).toContain(`refused trip: ${outcome}`);
-      expect(sim.meter(address).controls).toHaveLength(1);
+      expect(c.lastError).toContain('refused 3 times');
+      const controls = sim.meter(address).controls;
+      expect(controls).toHaveLength(3);
+      // The pauses double: the third send waited at least twice as long as the second.
+      const gaps = [controls[1]!.at.getTime() - controls[0]!.at.getTime(), controls[2]!.at.getTime() - controls[1]!.at.getTime()];
+      expect(gaps[0]).toBeGreaterThanOrEqual(100);
+      expect(gaps[1]).toBeGreaterThanOrEqual(200);
+      const reviews = (await fk.api('GET', `/v1/reviews?meterId=${meterId}`, { role: 'operator' })).body.items;
+      expect(reviews.map((i: { kind: string }) => i.kind)).toEqual(['command-refused']);
+      expect(reviews[0].reason).toContain(`refused trip: ${outcome}`);
     }
   });
 });

@@ -50,8 +50,10 @@ describe('engine: restore after payment', () => {
     const metrics: string = (await fk.api('GET', '/metrics', { role: null })).body;
     expect(metrics).toMatch(/feikong_restore_latency_seconds_count 1\b/);
     expect(metrics).toMatch(/feikong_commands_total\{action="reconnect",state="confirmed",outcome="confirmed"\} 1/);
-    expect(metrics).toMatch(/feikong_accounts_by_state\{state="in-credit"\} 1/);
+    expect(metrics).toMatch(/feikong_accounts_by_state\{state="normal"\} 1/);
     expect(metrics).toMatch(/feikong_accounts_by_state\{state="cut-off"\} 1/);
+    expect(metrics).toMatch(/feikong_supply_points_by_state\{state="in-credit"\} 1/);
+    expect(metrics).toMatch(/feikong_supply_points_by_state\{state="cut-off"\} 1/);
 
     // A meter that only knows 1B: close permitted, the customer is told to press the button.
     await s.pay('acc-b', 5000, 'wx-night-2');

@@ -18,8 +18,22 @@ export function metersTable(meters: Meter[]): HTMLTableElement {
     link(`#/meters/${encodeURIComponent(m.id)}`, m.id), m.address,
     h('span', { class: `relay relay-${m.relayState}`, 'data-test': `relay-${m.id}` }, tr('relay', m.relayState)),
     m.online ? t('meter.online') : t('meter.offline'),
-    `${time(m.lastReadingAt)} · ${kwh(m.lastEnergyWh)} kWh`, relayButtons(m),
+    h('span', {}, `${time(m.lastReadingAt)} · ${kwh(m.lastEnergyWh)} kWh`, m.registerMismatch
+      ? h('span', { class: 'warning', 'data-test': `register-mismatch-${m.id}`, title: `${time(m.registerMismatch.from)} – ${time(m.registerMismatch.to)}` },
+        ` ⚠ ${t('meter.registerMismatch', { wh: String(m.registerMismatch.differenceWh) })}`)
+      : null),
+    relayButtons(m),
   ]));
+}
+
+/** A consumption entry's energy, interval and parts: period, tier or band, energy × price = amount, measured or estimated. */
+function breakdownCell(e: LedgerEntry): HTMLElement | string {
+  if (e.energyWh === null || e.energyWh === undefined) return '';
+  const interval = e.interval ? ` (${time(e.interval.from)} – ${time(e.interval.to)})` : '';
+  return h('div', { 'data-test': `breakdown-${e.id}` }, `${kwh(e.energyWh)} kWh${interval}`,
+    ...(e.breakdown ?? []).map((p) => h('div', { class: 'muted' },
+      `${p.periodStart.slice(0, 10)} ${p.tier !== undefined ? t('charge.tier', { n: String(p.tier) }) : p.band ? tr('band', p.band) : ''} `
+      + `${kwh(p.energyWh)} kWh × ${p.pricePerKwh} = ${yuan(p.amountFen)} · ${tr('basis', p.basis)}`)));
 }
 
 export function commandsTable(commands: Command[]): HTMLElement {
@@ -86,8 +100,8 @@ export async function account(root: HTMLElement, id: string): Promise<View> {
       section(t('account.readings'), ...charts),
       section(t('account.commands'), commandsTable(commands)),
       section(t('account.ledger'), ledger instanceof Error ? problem(ledger) : ledger.entries.length === 0 ? h('p', { class: 'muted' }, t('account.noLedger'))
-        : table([t('col.time'), t('col.kind'), t('col.amount'), t('col.balanceAfter'), t('col.actor'), t('col.reason')], ledger.entries.map((e) => [
-          time(e.createdAt), e.kind, h('span', { class: e.amountFen < 0 ? 'num negative' : 'num' }, yuan(e.amountFen)), yuan(e.balanceAfterFen), e.actor, e.reason ?? '',
+        : table([t('col.time'), t('col.kind'), t('col.amount'), t('col.balanceAfter'), t('col.energy'), t('col.actor'), t('col.reason')], ledger.entries.map((e) => [
+          time(e.createdAt), e.kind, h('span', { class: e.amountFen < 0 ? 'num negative' : 'num' }, yuan(e.amountFen)), yuan(e.balanceAfterFen), breakdownCell(e), e.actor, e.reason ?? '',
         ]))),
       await holdsPanel({ accountId: a.id, meterIds: a.meters.map((m) => m.id) }, () => void draw()),
     );

@@ -18,6 +18,8 @@ export interface AccountRow {
   alarm2At: number | null;
   reviewAt: number | null;
   levelOverrides: string | null;
+  /** when the levels were last derived from their inputs; null on a row from before they were */
+  levelsDerivedAt: number | null;
   emergencyCreditFen: number;
   lastPaymentAt: number | null;
   createdAt: number;
@@ -29,15 +31,16 @@ const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS "creditGrade", prot
   balance_fen AS "balanceFen", alarm_level1_fen AS "alarmLevel1Fen", alarm_level2_fen AS "alarmLevel2Fen",
   cutoff_level_fen AS "cutoffLevelFen", restore_level_fen AS "restoreLevelFen", alarm_state AS "alarmState",
   alarm2_at AS "alarm2At", review_at AS "reviewAt", level_overrides AS "levelOverrides",
-  emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt", migration`;
+  levels_derived_at AS "levelsDerivedAt", emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt", migration`;
 
-export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'emergencyCreditFen' | 'lastPaymentAt' | 'migration'>;
+export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'levelsDerivedAt' | 'emergencyCreditFen' | 'lastPaymentAt' | 'migration'>
+  & { levelOverrides?: string | null; levelsDerivedAt?: number | null };
 
 export function accountsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO accounts (id, name, category, credit_grade, protected, tariff_id,
-    alarm_level1_fen, alarm_level2_fen, cutoff_level_fen, restore_level_fen, created_at)
+    alarm_level1_fen, alarm_level2_fen, cutoff_level_fen, restore_level_fen, level_overrides, levels_derived_at, created_at)
     VALUES (@id, @name, @category, @creditGrade, @protected, @tariffId, @alarmLevel1Fen, @alarmLevel2Fen,
-    @cutoffLevelFen, @restoreLevelFen, @createdAt)`);
+    @cutoffLevelFen, @restoreLevelFen, @levelOverrides, @levelsDerivedAt, @createdAt)`);
   const byId = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`);
   const idsAfter = db.prepare(`SELECT id FROM accounts WHERE id > ? ORDER BY id LIMIT ?`).pluck();
   const setBalance = db.prepare(`UPDATE accounts SET balance_fen = balance_fen + ? WHERE id = ? RETURNING balance_fen`).pluck();
@@ -54,8 +57,7 @@ export function accountsRepository(db: Database) {
   const stateCounts = db.prepare(`SELECT ${ACCOUNT_STATE} AS state, COUNT(*) AS count FROM accounts a GROUP BY 1`);
   const stateOf = db.prepare(`SELECT ${ACCOUNT_STATE} FROM accounts a WHERE id = ?`).pluck();
   const updateFields = db.prepare(`UPDATE accounts SET name = @name, category = @category, credit_grade = @creditGrade,
-    protected = @protected, alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
-    cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
+    protected = @protected, level_overrides = @levelOverrides WHERE id = @id`);
   const usage = db.prepare(`SELECT (SELECT COUNT(*) FROM ledger_entries WHERE account_id = @id) AS "ledgerEntries",
     (SELECT COUNT(*) FROM payments WHERE account_id = @id) AS payments,
     (SELECT COUNT(*) FROM meters WHERE account_id = @id) AS meters`);
@@ -69,13 +71,14 @@ export function accountsRepository(db: Database) {
   const notePayment = db.prepare(`UPDATE accounts SET last_payment_at = CASE WHEN last_payment_at IS NULL OR last_payment_at < @at THEN @at ELSE last_payment_at END
     WHERE id = @id`);
   const setLevels = db.prepare(`UPDATE accounts SET alarm_level1_fen = @alarmLevel1Fen, alarm_level2_fen = @alarmLevel2Fen,
-    cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen WHERE id = @id`);
+    cutoff_level_fen = @cutoffLevelFen, restore_level_fen = @restoreLevelFen, levels_derived_at = @at WHERE id = @id`);
   const setOverrides = db.prepare(`UPDATE accounts SET level_overrides = ? WHERE id = ?`);
-  const levelInputsPage = db.prepare(`SELECT id, category, level_overrides AS "levelOverrides" FROM accounts WHERE id > ? ORDER BY id LIMIT ?`);
+  const levelInputsPage = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id > ? ORDER BY id LIMIT ?`);
+  const markDerived = db.prepare(`UPDATE accounts SET levels_derived_at = ? WHERE id > ? AND id <= ? AND levels_derived_at IS NULL`);
 
   return {
     insert(account: NewAccount): void {
-      insert.run(account);
+      insert.run({ levelOverrides: null, levelsDerivedAt: null, ...account });
     },
     get(id: string): AccountRow | undefined {
       return byId.get(id) as AccountRow | undefined;
@@ -116,7 +119,8 @@ export function accountsRepository(db: Database) {
     state(id: string): AccountState | undefined {
       return stateOf.get(id) as AccountState | undefined;
     },
-    update(id: string, fields: Pick<AccountRow, 'name' | 'category' | 'creditGrade' | 'protected' | 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>): void {
+    /** Changes what an account is; its levels follow from these (src/ledger/levels.ts deriveLevels). */
+    update(id: string, fields: Pick<AccountRow, 'name' | 'category' | 'creditGrade' | 'protected' | 'levelOverrides'>): void {
       updateFields.run({ ...fields, id });
     },
     usage(id: string): { ledgerEntries: number; payments: number; meters: number } {
@@ -141,15 +145,20 @@ export function accountsRepository(db: Database) {
     notePayment(id: string, paidAt: number): void {
       notePayment.run({ at: paidAt, id });
     },
-    setLevels(id: string, levels: Pick<AccountRow, 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>): void {
-      setLevels.run({ ...levels, id });
+    /** Stores levels derived at `at` from the account's inputs. */
+    setLevels(id: string, levels: Pick<AccountRow, 'alarmLevel1Fen' | 'alarmLevel2Fen' | 'cutoffLevelFen' | 'restoreLevelFen'>, at: number): void {
+      setLevels.run({ alarmLevel1Fen: levels.alarmLevel1Fen, alarmLevel2Fen: levels.alarmLevel2Fen, cutoffLevelFen: levels.cutoffLevelFen, restoreLevelFen: levels.restoreLevelFen, at, id });
+    },
+    /** Marks the rows of ids in (afterId, lastId] from before levels were derived as derived at `at`. */
+    markLevelsDerived(afterId: string, lastId: string, at: number): void {
+      markDerived.run(at, afterId, lastId);
     },
     setLevelOverrides(id: string, json: string | null): void {
       setOverrides.run(json, id);
     },
-    /** What the levels come from, a page of accounts at a time (the levels refresher's sweep). */
-    levelInputsAfter(afterId: string, limit: number): Array<{ id: string; category: string; levelOverrides: string | null }> {
-      return levelInputsPage.all(afterId, limit) as Array<{ id: string; category: string; levelOverrides: string | null }>;
+    /** Accounts in id order, a page at a time (the levels refresher's sweep). */
+    levelInputsAfter(afterId: string, limit: number): AccountRow[] {
+      return levelInputsPage.all(afterId, limit) as AccountRow[];
     },
   };
 }
@@ -158,6 +167,8 @@ export type AccountsRepository = ReturnType<typeof accountsRepository>;
 
 /** An account's state for operators: review > cut off (a meter's relay open) > alarm 2 > alarm 1 > normal. */
 export type AccountState = 'normal' | 'alarm-1' | 'alarm-2' | 'cut-off' | 'review';
+/** Every account state, in the order the console shows them. */
+export const ACCOUNT_STATES: readonly AccountState[] = ['normal', 'alarm-1', 'alarm-2', 'cut-off', 'review'];
 
 export interface AccountFilter {
   q?: string | null;
@@ -167,6 +178,7 @@ export interface AccountFilter {
   state?: AccountState | null;
 }
 
-const ACCOUNT_STATE = `(CASE WHEN a.review_at IS NOT NULL THEN 'review'
+/** An account's state in SQL, over `accounts a` (the API, the console and feikong_accounts_by_state). */
+export const ACCOUNT_STATE = `(CASE WHEN a.review_at IS NOT NULL THEN 'review'
   WHEN EXISTS (SELECT 1 FROM meters m WHERE m.account_id = a.id AND m.relay_state = 'open') THEN 'cut-off'
   WHEN a.alarm_state = 2 THEN 'alarm-2' WHEN a.alarm_state = 1 THEN 'alarm-1' ELSE 'normal' END)`;

@@ -6,7 +6,11 @@ import { jsonValues } from '../dialect.js';
 import type { LeaseFence } from './leases.js';
 
 export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
-export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled';
+/**
+ * 'refused': the meter refused it (after the retries a refusal gets); 'unconfirmable': sent to a
+ * meter that cannot show its relay state (no status word 3), so never confirmed.
+ */
+export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'refused' | 'unconfirmable';
 export type CommandOrigin = 'engine' | 'operator' | 'hold';
 export const ACTIVE_STATES: readonly CommandState[] = ['queued', 'sent'];
 

@@ -16,6 +16,9 @@ import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
 import { importsRepository } from './imports.js';
+import { calendarRepository } from './calendar.js';
+import { meterDataRepository } from './meter-data.js';
+import { mqttCredentialsRepository } from './mqtt-credentials.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -36,6 +39,9 @@ export function createRepositories(db: Database) {
     leases: leasesRepository(db),
     pending: pendingRepository(db),
     imports: importsRepository(db),
+    calendar: calendarRepository(db),
+    meterData: meterDataRepository(db),
+    mqttCredentials: mqttCredentialsRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
@@ -55,3 +61,5 @@ export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';
 export type { BusLeaseRow } from './leases.js';
 export type { ImportJobRow } from './imports.js';
+export type { HolidayScheduleRow, ScheduleOrigin } from './calendar.js';
+export type { MqttCredentialRow, ActiveMqttCredential } from './mqtt-credentials.js';

@@ -14,6 +14,11 @@ export interface LedgerEntryRow {
   paymentId: string | null;
   meterId: string | null;
   energyWh: number | null;
+  /** consumption: the reading interval charged */
+  intervalFrom: number | null;
+  intervalTo: number | null;
+  /** consumption: JSON array of the parts charged (src/ledger/consumption.ts ChargePart) */
+  breakdown: string | null;
   reason: string | null;
   actor: string;
   createdAt: number;
@@ -40,17 +45,20 @@ export interface LedgerViolation {
 const PAYMENT_COLUMNS = `id, channel, channel_txn_id AS "channelTxnId", account_id AS "accountId", amount_fen AS "amountFen",
   paid_at AS "paidAt", actor, created_at AS "createdAt", reversed_at AS "reversedAt"`;
 const ENTRY_COLUMNS = `id, account_id AS "accountId", kind, amount_fen AS "amountFen", balance_after_fen AS "balanceAfterFen",
-  payment_id AS "paymentId", meter_id AS "meterId", energy_wh AS "energyWh", reason, actor, created_at AS "createdAt"`;
+  payment_id AS "paymentId", meter_id AS "meterId", energy_wh AS "energyWh", interval_from AS "intervalFrom", interval_to AS "intervalTo",
+  breakdown, reason, actor, created_at AS "createdAt"`;
 
 export function ledgerRepository(db: Database) {
   const insertEntry = insertReturningId(db, `INSERT INTO ledger_entries (account_id, kind, amount_fen, balance_after_fen, payment_id,
-    meter_id, energy_wh, reason, actor, created_at)
-    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @reason, @actor, @createdAt)`);
+    meter_id, energy_wh, interval_from, interval_to, breakdown, reason, actor, created_at)
+    VALUES (@accountId, @kind, @amountFen, @balanceAfterFen, @paymentId, @meterId, @energyWh, @intervalFrom, @intervalTo, @breakdown, @reason,
+    @actor, @createdAt)`);
   const entriesPage = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`);
   const entriesNewestFirst = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`);
   const entriesOfPayment = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND payment_id = ? ORDER BY id`);
   const recentNewestFirst = db.prepare(`SELECT kind, amount_fen AS "amountFen", created_at AS "createdAt" FROM ledger_entries
     WHERE account_id = ? ORDER BY id DESC`);
+  const consumptionOf = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE account_id = ? AND kind = 'consumption' ORDER BY id`);
   const sumFor = db.prepare(`SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries WHERE account_id = ?`).pluck();
   const insertPayment = db.prepare(`INSERT INTO payments (id, channel, channel_txn_id, account_id, amount_fen, paid_at, actor, created_at)
     VALUES (@id, @channel, @channelTxnId, @accountId, @amountFen, @paidAt, @actor, @createdAt)
@@ -109,6 +117,10 @@ export function ledgerRepository(db: Database) {
         if (row.kind === 'consumption') charged -= row.amountFen;
       }
       return charged;
+    },
+    /** The account's consumption entries, oldest first (the energy reconciliation). */
+    consumptionEntries(accountId: string): LedgerEntryRow[] {
+      return consumptionOf.all(accountId) as LedgerEntryRow[];
     },
     sumFor(accountId: string): number {
       return sumFor.get(accountId) as number;

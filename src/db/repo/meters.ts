@@ -21,16 +21,30 @@ export interface MeterRow {
   lastEnergyWh: number | null;
   chargeBaseWh: number | null;
   chargedEnergyWh: number | null;
+  /** JSON of the latest disagreement between per-tariff registers and the total (src/ledger/register-check.ts) */
+  registerMismatch?: string | null;
   online: number;
   stale: number;
   createdAt: number;
+  /** DL/T 645 reading profile; null: the bus's default, else the edition's */
+  profile: string | null;
+  /** 1 when the meter has 0x1C credentials of its own (the values are read only by credentialsOf) */
+  ownCredentials: number;
+}
+
+/** DL/T 645 0x1C credentials stored for one meter; null fields fall back to the bus's. */
+export interface MeterCredentials {
+  passwordLevel: number | null;
+  password: string | null;
+  operatorCode: string | null;
 }
 
 export const METER_COLUMNS = `id, account_id AS "accountId", protocol, bus_id AS "busId", address, concentrator_id AS "concentratorId",
   register_map AS "registerMap", edition, supports_keep_power AS "supportsKeepPower", stale,
   supports_direct_close AS "supportsDirectClose", relay_state AS "relayState", relay_state_at AS "relayStateAt",
   last_reading_at AS "lastReadingAt", last_energy_wh AS "lastEnergyWh", charge_base_wh AS "chargeBaseWh",
-  charged_energy_wh AS "chargedEnergyWh", online, created_at AS "createdAt"`;
+  charged_energy_wh AS "chargedEnergyWh", register_mismatch AS "registerMismatch", online, created_at AS "createdAt", profile,
+  CASE WHEN password_level IS NULL AND password IS NULL AND operator_code IS NULL THEN 0 ELSE 1 END AS "ownCredentials"`;
 
 export interface NewMeter {
   id: string;
@@ -41,6 +55,7 @@ export interface NewMeter {
   concentratorId?: string | null;
   registerMap?: string | null;
   edition?: '2007' | '1997' | 'auto';
+  profile?: string | null;
   supportsKeepPower?: number;
   supportsDirectClose: number;
   createdAt: number;
@@ -53,7 +68,7 @@ export interface MeterFilter {
   online?: boolean | null;
 }
 
-export type MeterPatch = Partial<Pick<MeterRow, 'busId' | 'address' | 'supportsDirectClose' | 'supportsKeepPower' | 'edition'>>;
+export type MeterPatch = Partial<Pick<MeterRow, 'busId' | 'address' | 'supportsDirectClose' | 'supportsKeepPower' | 'edition' | 'profile'>>;
 
 export interface BusCollection {
   busId: string | null;
@@ -63,13 +78,16 @@ export interface BusCollection {
 
 export function metersRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO meters (id, account_id, protocol, bus_id, address, concentrator_id, register_map, edition,
-    supports_keep_power, supports_direct_close, created_at)
-    VALUES (@id, @accountId, @protocol, @busId, @address, @concentratorId, @registerMap, @edition, @supportsKeepPower,
+    profile, supports_keep_power, supports_direct_close, created_at)
+    VALUES (@id, @accountId, @protocol, @busId, @address, @concentratorId, @registerMap, @edition, @profile, @supportsKeepPower,
     @supportsDirectClose, @createdAt)`);
+  const credentials = db.prepare(`SELECT password_level AS "passwordLevel", password, operator_code AS "operatorCode" FROM meters WHERE id = ?`);
+  const setCredentials = db.prepare(`UPDATE meters SET password_level = @passwordLevel, password = @password, operator_code = @operatorCode WHERE id = @id`);
   const byId = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE id = ?`);
   const byAccount = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE account_id = ? ORDER BY id`);
   const byBus = db.prepare(`SELECT ${METER_COLUMNS} FROM meters WHERE bus_id = ? ORDER BY address`);
   const setRelay = db.prepare(`UPDATE meters SET relay_state = ?, relay_state_at = ? WHERE id = ?`);
+  const setMismatch = db.prepare(`UPDATE meters SET register_mismatch = ? WHERE id = ?`);
   const setOnline = db.prepare(`UPDATE meters SET online = ? WHERE id = ?`);
   const setLast = db.prepare(`UPDATE meters SET last_reading_at = ?, last_energy_wh = ?
     WHERE id = ? AND (last_reading_at IS NULL OR last_reading_at < ?)`);
@@ -96,7 +114,7 @@ export function metersRepository(db: Database) {
     AND (CAST(@relayState AS text) IS NULL OR relay_state = @relayState) AND (CAST(@online AS integer) IS NULL OR online = @online)
     ORDER BY id LIMIT @limit`);
   const update = db.prepare(`UPDATE meters SET bus_id = @busId, address = @address, supports_direct_close = @supportsDirectClose,
-    supports_keep_power = @supportsKeepPower, edition = @edition WHERE id = @id`);
+    supports_keep_power = @supportsKeepPower, edition = @edition, profile = @profile WHERE id = @id`);
   const remove = db.prepare(`DELETE FROM meters WHERE id = ?`);
   // Pending readings count as readings: a meter is not deleted under readings it has yet to be charged for.
   const history = db.prepare(`SELECT (SELECT COUNT(*) FROM readings WHERE meter_id = @id)
@@ -111,7 +129,7 @@ export function metersRepository(db: Database) {
 
   return {
     insert(meter: NewMeter): void {
-      insert.run({ concentratorId: null, registerMap: null, edition: '2007', supportsKeepPower: 1, ...meter });
+      insert.run({ concentratorId: null, registerMap: null, edition: '2007', profile: null, supportsKeepPower: 1, ...meter });
     },
     get(id: string): MeterRow | undefined {
       return byId.get(id) as MeterRow | undefined;
@@ -124,6 +142,10 @@ export function metersRepository(db: Database) {
     },
     setRelayState(id: string, state: RelayState, at: number): void {
       setRelay.run(state, at, id);
+    },
+    /** Keeps the latest register mismatch (JSON) on the meter. */
+    setRegisterMismatch(id: string, mismatch: string): void {
+      setMismatch.run(mismatch, id);
     },
     setOnline(id: string, online: boolean): void {
       setOnline.run(online ? 1 : 0, id);
@@ -170,7 +192,15 @@ export function metersRepository(db: Database) {
     update(id: string, patch: MeterPatch): void {
       const current = byId.get(id) as MeterRow | undefined;
       if (!current) return;
-      update.run({ ...current, ...patch, id });
+      const { busId, address, supportsDirectClose, supportsKeepPower, edition, profile } = { ...current, ...patch };
+      update.run({ busId, address, supportsDirectClose, supportsKeepPower, edition, profile, id });
+    },
+    /** The meter's own 0x1C credentials (for the relay executor only: never shown, never logged). */
+    credentialsOf(id: string): MeterCredentials | undefined {
+      return credentials.get(id) as MeterCredentials | undefined;
+    },
+    setCredentials(id: string, c: MeterCredentials): void {
+      setCredentials.run({ id, ...c });
     },
     delete(id: string): boolean {
       return remove.run(id).changes === 1;

@@ -4,7 +4,7 @@ import type { Database } from '../database.js';
 import { insertReturningId } from '../dialect.js';
 
 /** What a review item is about: a stable code. */
-export const REVIEW_KINDS = ['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power'] as const;
+export const REVIEW_KINDS = ['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power', 'command-refused', 'relay-unconfirmable'] as const;
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
 
 export interface ReviewRow {

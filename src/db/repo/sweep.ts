@@ -14,6 +14,7 @@
 import type { Database } from '../database.js';
 import { jsonValues, rowNumber } from '../dialect.js';
 import type { RelayState } from './meters.js';
+import { ACCOUNT_STATE } from './accounts.js';
 
 export interface SupplyPointRow {
   accountId: string;
@@ -53,7 +54,7 @@ const COLUMNS = `a.id AS "accountId", a.balance_fen AS "balanceFen", a.alarm_lev
   m.id AS "meterId", m.protocol, m.bus_id AS "busId", m.concentrator_id AS "concentratorId",
   m.supports_keep_power AS "supportsKeepPower", m.relay_state AS "relayState", m.relay_state_at AS "relayStateAt", a.migration`;
 
-/** The supply state of an account's meter, as the accounts-by-state gauge counts it. */
+/** The supply state of an account's meter, as the engine sees it (feikong_supply_points_by_state). */
 const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
   WHEN m.relay_state = 'unknown' THEN 'relay-unknown'
   WHEN m.relay_state = 'open' AND a.balance_fen > a.restore_level_fen THEN 'awaiting-restore'
@@ -75,6 +76,7 @@ export function sweepRepository(db: Database) {
   const byAccount = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id WHERE a.id = ? ORDER BY m.id`);
   const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id
     WHERE a.${row} BETWEEN ? AND ? GROUP BY 1`);
+  const accountStates = db.prepare(`SELECT ${ACCOUNT_STATE} AS state, COUNT(*) AS n FROM accounts a WHERE a.${row} BETWEEN ? AND ? GROUP BY 1`);
   const attention = db.prepare(`SELECT DISTINCT a.id FROM ${jsonValues(db, '@ids')} j
     JOIN accounts a ON a.id = j.value JOIN meters m ON m.account_id = a.id
     WHERE a.migration IS NULL AND ((a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open')
@@ -122,6 +124,11 @@ export function sweepRepository(db: Database) {
     /** Supply points of accounts with rowid in [lo, hi], counted by state (see STATE above), added into `into`. */
     countByState(lo: number, hi: number, into: Record<string, number>): Record<string, number> {
       for (const r of states.all(lo, hi) as Array<{ state: string; n: number }>) into[r.state] = (into[r.state] ?? 0) + r.n;
+      return into;
+    },
+    /** Accounts in the rowid range by their state as the API and the console name it, each once, added to `into`. */
+    countAccountsByState(lo: number, hi: number, into: Record<string, number>): Record<string, number> {
+      for (const r of accountStates.all(lo, hi) as Array<{ state: string; n: number }>) into[r.state] = (into[r.state] ?? 0) + r.n;
       return into;
     },
     /** When the account's latest payment that still stands was committed, or null. */

@@ -29,6 +29,21 @@ export interface TouRow {
 
 const TOU_COLUMNS = `ts, critical_wh AS "criticalWh", peak_wh AS "peakWh", flat_wh AS "flatWh", valley_wh AS "valleyWh"`;
 
+/** What lies around an instant: the row at or before it, and the row after it. */
+export interface Around<T> {
+  before?: T;
+  after?: T;
+}
+
+function split<T extends { ts: number }>(rows: T[], ts: number): Around<T> {
+  const out: Around<T> = {};
+  for (const row of rows) {
+    if (row.ts <= ts) out.before = row;
+    else out.after = row;
+  }
+  return out;
+}
+
 export function tariffsRepository(db: Database) {
   const insert = db.prepare(`INSERT INTO tariffs (id, name, definition, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
   const byId = db.prepare(`SELECT id, name, definition, created_at AS "createdAt" FROM tariffs WHERE id = ?`);
@@ -44,6 +59,15 @@ export function tariffsRepository(db: Database) {
     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id, ts) DO NOTHING`);
   const touBefore = db.prepare(`SELECT ${TOU_COLUMNS} FROM tou_readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1`);
   const touAfter = db.prepare(`SELECT ${TOU_COLUMNS} FROM tou_readings WHERE meter_id = ? AND ts > ? ORDER BY ts ASC LIMIT 1`);
+  // The readings around an instant: the latest at or before it and the earliest after it, in one statement.
+  const around = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM (SELECT ts, energy_wh FROM readings WHERE meter_id = ? AND ts <= ?
+      ORDER BY ts DESC LIMIT 1) AS b
+    UNION ALL SELECT ts, energy_wh AS "energyWh" FROM (SELECT ts, energy_wh FROM readings WHERE meter_id = ? AND ts > ?
+      ORDER BY ts ASC LIMIT 1) AS a`);
+  const touAround = db.prepare(`SELECT * FROM (SELECT ${TOU_COLUMNS} FROM tou_readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1) AS b
+    UNION ALL SELECT * FROM (SELECT ${TOU_COLUMNS} FROM tou_readings WHERE meter_id = ? AND ts > ? ORDER BY ts ASC LIMIT 1) AS a`);
+  const readingAt = db.prepare(`SELECT energy_wh FROM readings WHERE meter_id = ? AND ts = ?`).pluck();
+  const firstReading = db.prepare(`SELECT ts, energy_wh AS "energyWh" FROM readings WHERE meter_id = ? ORDER BY ts ASC LIMIT 1`);
   const touFirst = db.prepare(`SELECT ${TOU_COLUMNS} FROM tou_readings WHERE meter_id = ? ORDER BY ts ASC LIMIT 1`);
 
   return {
@@ -70,6 +94,22 @@ export function tariffsRepository(db: Database) {
     /** Register value of the meter's latest reading strictly before `ts`. */
     readingBefore(meterId: string, ts: number): number | undefined {
       return readingBefore.get(meterId, ts) as number | undefined;
+    },
+    /** The meter's readings around `ts`: the latest at or before it, and the earliest after it. */
+    around(meterId: string, ts: number): Around<{ ts: number; energyWh: number }> {
+      return split(around.all(meterId, ts, meterId, ts) as Array<{ ts: number; energyWh: number }>, ts);
+    },
+    /** The meter's per-tariff registers around `ts`, as `around`. */
+    touAround(meterId: string, ts: number): Around<TouRow> {
+      return split(touAround.all(meterId, ts, meterId, ts) as TouRow[], ts);
+    },
+    /** The register of the meter's reading at exactly `ts`. */
+    readingAt(meterId: string, ts: number): number | undefined {
+      return readingAt.get(meterId, ts) as number | undefined;
+    },
+    /** The meter's earliest reading. */
+    firstReading(meterId: string): { ts: number; energyWh: number } | undefined {
+      return firstReading.get(meterId) as { ts: number; energyWh: number } | undefined;
     },
     /** Stores a reading's per-tariff registers once per (meter, time); true when stored. */
     insertTou(meterId: string, row: TouRow): boolean {

@@ -12,17 +12,29 @@ import { AccountInputSchema, AccountPatchSchema, CreditGrade, createAccount, del
 import type { AccountState as State } from '../../db/repo/accounts.js';
 import { AppError } from '../../errors.js';
 import { thresholdsOf } from '../../ledger/levels.js';
+import { LedgerEntryView, breakdownView } from '../charging-schemas.js';
 
+const setters = () => [Type.Literal('override'), Type.Literal('category'), Type.Literal('grade'), Type.Literal('default')] as const;
+const Setter = Type.Union([...setters()]);
 const LevelDetail = Type.Object({
   fen: Type.Integer({ description: 'the level the engine acts on' }),
-  spec: Type.Union([Type.Object({ fen: Type.Integer() }), Type.Object({ days: Type.Number() })], { description: 'what it was set in: money, or days of supply' }),
-  source: Type.Union([Type.Literal('override'), Type.Literal('category'), Type.Literal('credit-grade'), Type.Literal('default')]),
+  spec: Type.Union([Type.Object({ fen: Type.Integer() }), Type.Object({ days: Type.Number() })], { description: 'the setting that decided it: money, or days of supply' }),
+  source: Type.Union([...setters(), Type.Literal('days')], {
+    description: "where the money came from: a money setting of the account itself (override), its category, its credit grade (grade) or the configured defaults (default); or days of supply at the account's recent consumption (days)",
+  }),
+  setBy: Type.Union([...setters()], { description: 'who set `spec`: the account itself (override), its category, its credit grade or the defaults' }),
+  skipped: Type.Array(Type.Object({ days: Type.Number(), setBy: Setter }), {
+    description: 'settings in days passed over for want of a consumption average to turn them into money (no consumption in the window, or too short a history)',
+  }),
 });
 /** The account view with its money outlook: emergency credit, consumption rate, days remaining, where each level comes from. */
 const AccountDetail = Type.Composite([AccountView, Type.Object({
   emergencyCreditFen: Type.Integer({ description: 'emergency credit outstanding; the next payment repays it first' }),
   lastPaymentAt: Type.Union([Type.String(), Type.Null()]),
   averageDailyChargeFen: Type.Integer({ description: 'average daily consumption charge over the recent window' }),
+  levelsAverageDailyChargeFen: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'the average levels in days are turned into money at; null without consumption in the window or while the account is younger than ledger.levelsMinHistoryDays',
+  }),
   daysRemaining: Type.Union([Type.Number(), Type.Null()], { description: 'days until the cut-off level at that rate; null without consumption' }),
   expectedCutoffAt: Type.Union([Type.String(), Type.Null()]),
   thresholds: Type.Object({ alarmLevel1: LevelDetail, alarmLevel2: LevelDetail, cutoffLevel: LevelDetail, restoreLevel: LevelDetail }),
@@ -41,7 +53,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     return {
       ...accountView(account, repos.meters.forAccount(id), tz, repos.accounts.state(id)),
       emergencyCreditFen: account.emergencyCreditFen, lastPaymentAt: isoAt(account.lastPaymentAt, tz),
-      averageDailyChargeFen: outlook.averageDailyChargeFen, daysRemaining: outlook.daysRemaining,
+      averageDailyChargeFen: outlook.averageDailyChargeFen, levelsAverageDailyChargeFen: outlook.levelsAverageDailyChargeFen, daysRemaining: outlook.daysRemaining,
       expectedCutoffAt: isoAt(outlook.expectedCutoffAt, tz), thresholds: outlook.levels,
     };
   };
@@ -103,11 +115,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   app.patch('/v1/accounts/:id', {
     config: { roles: ['admin'] },
     schema: {
-      tags: ['accounts'], summary: 'Change name, category, credit grade, protection or levels (audited; the engine re-evaluates at once)',
+      tags: ['accounts'], summary: 'Change name, category, credit grade, protection or the account\'s own level settings (audited; the levels are derived again and the engine re-evaluates at once)',
       params: Type.Object({ id: Id }), body: AccountPatchSchema, response: { 200: AccountDetail, ...errorResponses },
     },
   }, async (request) => {
-    updateAccount(repos, request.params.id, request.body, actorOf(request), services.now());
+    updateAccount(repos, config, request.params.id, request.body, actorOf(request), services.now());
     services.engine.schedule(request.params.id);
     return load(request.params.id);
   });
@@ -127,6 +139,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     config: { roles: READERS },
     schema: {
       tags: ['accounts'], summary: 'Ledger entries of an account, oldest first (or newest first), paged by cursor (the last entry id)',
+      description: 'A consumption entry carries the reading interval it charged and its breakdown by charging period, tier or band, price, energy, amount and basis (docs/charging.md).',
       params: Type.Object({ id: Id }),
       querystring: Type.Object({
         after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Limit(1000, 100),
@@ -134,12 +147,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       }, { additionalProperties: false }),
       response: {
         200: Type.Object({
-          entries: Type.Array(Type.Object({
-            id: Type.Integer(), kind: Type.String({ description: 'payment, reversal, consumption, adjustment, emergency-credit or opening-balance' }), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
-            paymentId: Type.Union([Type.String(), Type.Null()]), meterId: Type.Union([Type.String(), Type.Null()]),
-            energyWh: Type.Union([Type.Integer(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]),
-            actor: Type.String(), createdAt: Type.String(),
-          })),
+          entries: Type.Array(LedgerEntryView),
           next: Type.Union([Type.Integer(), Type.Null()]),
         }),
         ...errorResponses,
@@ -152,7 +160,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       ? repos.ledger.entriesNewestFirst(request.params.id, request.query.after ?? Number.MAX_SAFE_INTEGER, limit)
       : repos.ledger.entries(request.params.id, request.query.after ?? 0, limit);
     return {
-      entries: entries.map((e) => ({ ...e, createdAt: isoAt(e.createdAt, tz)! })),
+      entries: entries.map(({ intervalFrom, intervalTo, breakdown, ...e }) => ({
+        ...e, createdAt: isoAt(e.createdAt, tz)!, breakdown: breakdownView(breakdown, tz),
+        interval: intervalFrom === null || intervalTo === null ? null : { from: isoAt(intervalFrom, tz)!, to: isoAt(intervalTo, tz)! },
+      })),
       next: entries.length === limit ? entries[entries.length - 1]!.id : null,
     };
   });

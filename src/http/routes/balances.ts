@@ -1,4 +1,5 @@
-// Balances for billing systems: one account, or up to 5,000 at once in one prepared query.
+// Balances for billing systems: one account, or up to 5,000 at once in one prepared query. Both
+// only read, so billing, operator and read-only keys may call both.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
@@ -27,7 +28,8 @@ export const balanceRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
   });
 
   app.post('/v1/balances/query', {
-    config: { roles: ['billing', 'operator'], query: true },
+    // A read with a body: read-only keys may call it, as they may GET one balance.
+    config: { roles: READERS, query: true },
     schema: {
       tags: ['balances'], summary: `Balances of up to ${MAX_BALANCE_QUERY} accounts at once; unknown ids are listed in \`missing\``,
       body: Type.Object({ accountIds: Type.Array(Id, { minItems: 1, maxItems: MAX_BALANCE_QUERY }) }, { additionalProperties: false }),

@@ -32,7 +32,7 @@ const BulkView = Type.Object({
   finishedAt: NullableIso,
   progress: Type.Object({
     queued: Type.Integer(), sent: Type.Integer(), confirmed: Type.Integer(), failed: Type.Integer(),
-    expired: Type.Integer(), cancelled: Type.Integer(), skipped: Type.Integer(),
+    expired: Type.Integer(), cancelled: Type.Integer(), refused: Type.Integer(), unconfirmable: Type.Integer(), skipped: Type.Integer(),
   }),
   skipped: Type.Array(Type.Object({ meterId: Type.String(), skipped: Type.String() })),
   results: Type.Array(Type.Object({

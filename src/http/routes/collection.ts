@@ -1,10 +1,13 @@
 // Collection success rate (采集成功率) by bus, from the poll results counted since the daemon
 // started (feikong_polls_total), with each bus's meters online now; and concentrators, if any.
+// The daily completeness report: per bus and concentrator, which meters have their reading of a
+// day (the daily freeze, else a reading within the day) and which are missing.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
 import { Iso, Nullable, NullableIso, errorResponses } from '../schemas.js';
+import { AppError } from '../../errors.js';
 
 const BusCollection = Type.Object({
   busId: Type.String(),
@@ -69,5 +72,39 @@ export const collectionRoutes: FastifyPluginAsyncTypebox<{ services: HttpService
       buses,
       concentrators: repos.meters.concentrators().map((c) => ({ ...c, statusAt: isoAt(c.statusAt, tz) })),
     };
+  });
+
+  app.get('/v1/collection/daily', {
+    config: { roles: ['operator', 'read-only'] },
+    schema: {
+      tags: ['collection'], summary: 'Completeness of one day: per bus and concentrator, the meters with their billing-day reading and the ones missing',
+      description: "A meter has the day when its daily freeze of that day (日冻结) was read or backfilled, or, for meters without freezes and concentrator meters, when it has a reading within the day (local time, utcOffsetMinutes).",
+      querystring: Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'local day YYYY-MM-DD' }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          day: Type.String(), meters: Type.Integer(), complete: Type.Integer(),
+          groups: Type.Array(Type.Object({
+            busId: Nullable(Type.String()), concentratorId: Nullable(Type.String()), meters: Type.Integer(), complete: Type.Integer(),
+            missing: Type.Array(Type.String(), { description: 'ids of the meters without the day' }),
+          })),
+        }),
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    const { day } = request.query;
+    const from = Date.parse(`${day}T00:00:00Z`) - tz * 60_000;
+    if (!Number.isFinite(from)) throw new AppError('VALIDATION', `querystring.day: "${day}" is not a date`, { field: 'day' });
+    const rows = repos.meterData.dayCompleteness(day, from, from + 86_400_000);
+    const groups = new Map<string, { busId: string | null; concentratorId: string | null; meters: number; complete: number; missing: string[] }>();
+    for (const r of rows) {
+      const k = `${r.busId ?? ''} ${r.concentratorId ?? ''}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { busId: r.busId, concentratorId: r.concentratorId, meters: 0, complete: 0, missing: [] }));
+      g.meters++;
+      if (r.complete) g.complete++;
+      else g.missing.push(r.id);
+    }
+    return { day, meters: rows.length, complete: rows.filter((r) => r.complete).length, groups: [...groups.values()] };
   });
 };

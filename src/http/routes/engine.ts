@@ -28,7 +28,17 @@ const Why = Type.Object({
   balanceFen: Type.Integer(),
   levels: Type.Object({ alarmLevel1Fen: Type.Integer(), alarmLevel2Fen: Type.Integer(), cutoffLevelFen: Type.Integer(), restoreLevelFen: Type.Integer() }),
   relay: Type.Object({ state: Type.String(), at: NullableIso }),
-  window: Type.Object({ noCut: Type.Boolean(), reason: Nullable(Type.String({ description: `${NO_CUT_WINDOWS.filter((w) => w !== 'holiday').join(' | ')} | holiday:<name>` })) }),
+  window: Type.Object({
+    noCut: Type.Boolean(),
+    reason: Nullable(Type.String({ description: 'every window that applies, joined by ", " (e.g. "night, holiday:国庆节")' })),
+    windows: Type.Array(Type.String(), {
+      description: `each no-cut window that applies, of the kinds ${NO_CUT_WINDOWS.join(', ')}: night, weekend, holiday:<name> (with " (provisional)" when derived, not official), calendar-uncovered:<year>`,
+    }),
+    provisional: Type.Boolean({ description: 'a window rests on a provisional holiday, derived because the year has no official schedule' }),
+    calendar: Nullable(Type.Union([Type.Literal('operator'), Type.Literal('library'), Type.Literal('derived'), Type.Literal('suspended')], {
+      description: "where the day's public holidays come from: a schedule entered by an operator, the chinese-days library, derivation, or none (automatic cut-offs suspended)",
+    })),
+  }),
   holds: Type.Array(Type.Object({
     id: Type.String(), kind: Type.String(), scope: Type.String(), actor: Type.String(), reason: Type.String(), createdAt: NullableIso, expiresAt: NullableIso,
   })),

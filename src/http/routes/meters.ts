@@ -4,8 +4,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isoAt, type HttpServices } from '../services.js';
-import { CommandView, Cursor, Id, Iso, Limit, MeterView, NextCursor, errorResponses } from '../schemas.js';
-import { commandView, decodeCursor, encodeCursor, meterView } from '../views.js';
+import { CommandView, Cursor, Id, Iso, Limit, LiveValueView, MeterView, NextCursor, errorResponses } from '../schemas.js';
+import { toStored } from '../../live-values.js';
+import { commandView, decodeCursor, encodeCursor, liveView, meterDetailView, meterView } from '../views.js';
 import { actorOf } from '../auth.js';
 import { MeterInputSchema, MeterPatchSchema, createMeter, deleteMeter, updateMeter } from '../../fleet.js';
 import type { CommandState } from '../../db/repo/commands.js';
@@ -19,7 +20,8 @@ const CommandCreate = Type.Object({
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
 
-const CommandStates = Type.String({ pattern: '^(queued|sent|confirmed|failed|expired|cancelled)(,(queued|sent|confirmed|failed|expired|cancelled))*$', description: 'states, comma-separated' });
+const STATES = 'queued|sent|confirmed|failed|expired|cancelled|refused|unconfirmable';
+const CommandStates = Type.String({ pattern: `^(${STATES})(,(${STATES}))*$`, description: 'states, comma-separated' });
 
 export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos, config } = services;
@@ -62,8 +64,17 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
 
   app.get('/v1/meters/:id', {
     config: { roles: READERS },
-    schema: { tags: ['meters'], summary: 'A meter and its last known state', params: Type.Object({ id: Id }), response: { 200: MeterView, ...errorResponses } },
-  }, async (request) => meterView(load(request.params.id), tz));
+    schema: {
+      tags: ['meters'], summary: 'A meter and its last known state, with the profile it is read with, what each data identifier did and its latest live values',
+      params: Type.Object({ id: Id }), response: { 200: MeterView, ...errorResponses },
+    },
+  }, async (request) => {
+    const meter = load(request.params.id);
+    return meterDetailView(meter, {
+      profileInUse: services.collection?.profileInUse(meter.id) ?? null,
+      dataIdentifiers: repos.meterData.dataIdentifiers(meter.id), live: repos.meterData.latestValues(meter.id),
+    }, tz);
+  });
 
   app.post('/v1/meters/:id/read', {
     config: { roles: ['operator'] },
@@ -74,6 +85,8 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
         200: Type.Object({
           meterId: Type.String(), busId: Type.String(), at: Iso, energyWh: Type.Integer(),
           relay: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()]),
+          live: Type.Record(Type.String(), LiveValueView, { description: 'live values read with the energy (voltage, current, power, …)' }),
+          missed: Type.Array(Type.Object({ di: Type.String(), reason: Type.String() }), { description: 'data identifiers the meter did not answer in this read' }),
         }),
         ...errorResponses, 422: errorResponses[400], 502: errorResponses[400], 503: errorResponses[400], 504: errorResponses[400],
       },
@@ -82,7 +95,37 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
     load(request.params.id);
     if (!services.collection) throw new AppError('BUS_UNKNOWN', 'this daemon polls no buses');
     const read = await services.collection.readMeter(request.params.id);
-    return { meterId: read.meterId, busId: read.busId, at: isoAt(read.at, tz)!, energyWh: read.energyWh, relay: read.relay };
+    const live = liveView((read.live ?? []).flatMap((v) => {
+      const stored = toStored(v.quantity, v.value);
+      return stored === undefined ? [] : [{ quantity: v.quantity, ts: read.at, value: stored }];
+    }), tz);
+    const missed = (read.dataIdentifiers ?? []).flatMap((d) => (d.answered ? [] : [{ di: d.di, reason: d.reason }]));
+    return { meterId: read.meterId, busId: read.busId, at: isoAt(read.at, tz)!, energyWh: read.energyWh, relay: read.relay, live, missed };
+  });
+
+  app.post('/v1/meters/:id/probe', {
+    config: { roles: ['operator', 'admin'] },
+    schema: {
+      tags: ['meters'], summary: 'Ask a DL/T 645 meter which edition and data identifiers it answers, and suggest a reading profile',
+      description: 'Reads energy (00010000, 00000000), status word 3, remaining amount, the voltage of phases A and B, power, power factor and the latest daily freeze once each, ahead of scheduled polls; a meter silent to 2007 is asked in 1997 (9010, B611, B630). Nothing is stored or charged: set the suggested profile with PATCH.',
+      params: Type.Object({ id: Id }),
+      response: {
+        200: Type.Object({
+          meterId: Type.String(),
+          edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Null()], { description: 'null: the meter answered nothing' }),
+          answered: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), value: Type.Any() })),
+          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' }) })),
+          suggestedProfile: Type.Union([Type.String(), Type.Null()]),
+          profile: Type.Union([Type.String(), Type.Null()], { description: "the meter's own profile now" }),
+        }),
+        ...errorResponses, 422: errorResponses[400], 502: errorResponses[400], 503: errorResponses[400], 504: errorResponses[400],
+      },
+    },
+  }, async (request) => {
+    const meter = load(request.params.id);
+    if (!services.collection) throw new AppError('BUS_UNKNOWN', 'this daemon polls no buses');
+    const found = await services.collection.probe(meter.id);
+    return { meterId: meter.id, ...found, profile: meter.profile };
   });
 
   app.patch('/v1/meters/:id', {

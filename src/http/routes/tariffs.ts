@@ -11,21 +11,13 @@ import { actorOf } from '../auth.js';
 import { AppError } from '../../errors.js';
 import { assignTariff, defineTariff } from '../../ledger/tariffs.js';
 import type { TariffRow } from '../../db/repo/tariffs.js';
-
-const Definition = Type.Object({
-  kind: Type.Union([Type.Literal('flat'), Type.Literal('tiered'), Type.Literal('tou')]),
-}, {
-  additionalProperties: true,
-  description: 'flat: {kind, pricePerKwh}; tiered: {kind, period: "month"|"year", resetMonth?, resetDay?, steps: [{upToKwh?, pricePerKwh}]}; '
-    + 'tou: {kind, prices: {flat, peak?, valley?, critical?}, bands: [{band, from: "HH:MM", to: "HH:MM", months?}], period?}. '
-    + 'Prices are yuan per kWh as decimal strings, e.g. "0.5283".',
-  examples: [{ kind: 'flat', pricePerKwh: '0.5283' }],
-});
+import { definitionFault, validateTariff, type Tariff } from '../../domain/tariff.js';
+import { TariffDefinitionSchema } from '../charging-schemas.js';
 
 const TariffView = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  definition: Type.Record(Type.String(), Type.Unknown()),
+  definition: TariffDefinitionSchema,
   createdAt: Iso,
 });
 
@@ -39,7 +31,7 @@ const TariffChangeView = Type.Object({
 export const tariffRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos } = services;
   const tz = services.config.utcOffsetMinutes;
-  const view = (t: TariffRow) => ({ id: t.id, name: t.name, definition: JSON.parse(t.definition) as Record<string, unknown>, createdAt: isoAt(t.createdAt, tz)! });
+  const view = (t: TariffRow) => ({ id: t.id, name: t.name, definition: JSON.parse(t.definition) as Tariff, createdAt: isoAt(t.createdAt, tz)! });
 
   app.get('/v1/tariffs', {
     config: { roles: ['operator', 'billing', 'read-only'] },
@@ -66,8 +58,21 @@ export const tariffRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }>
     schema: {
       tags: ['tariffs'],
       summary: 'Define a tariff; a tariff never changes: the same id again with the same definition answers 200, with another 409',
-      body: Type.Object({ id: Id, name: Type.String({ minLength: 1, maxLength: 200 }), definition: Definition }, { additionalProperties: false }),
+      description: 'How each kind is charged, with worked examples: docs/charging.md.',
+      body: Type.Object({ id: Id, name: Type.String({ minLength: 1, maxLength: 200 }), definition: TariffDefinitionSchema }, { additionalProperties: false }),
       response: { 200: TariffView, 201: TariffView, ...errorResponses },
+    },
+    // The tariff validator sees the definition before the schema does (the schema would coerce a
+    // number into a price string) and names what is wrong; a union's schema errors name every branch.
+    preValidation: async (request) => {
+      const body = request.body as { definition?: unknown } | null;
+      if (body === null || typeof body !== 'object' || body.definition === undefined) return;
+      try {
+        validateTariff(body.definition);
+      } catch (err) {
+        const fault = definitionFault(err, 'body.definition');
+        throw new AppError('VALIDATION', fault.message, { field: fault.field });
+      }
     },
   }, async (request, reply) => {
     const { id, name, definition } = request.body;

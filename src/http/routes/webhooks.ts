@@ -10,6 +10,7 @@ import { actorOf } from '../auth.js';
 import { AppError } from '../../errors.js';
 import type { WebhookRow } from '../../db/repo/webhooks.js';
 import { createWebhook, deleteWebhook, resumeWebhook, rotateWebhookSecret } from '../../notify/subscriptions.js';
+import { WebhookTargets } from '../../notify/targets.js';
 
 const WebhookView = Type.Object({
   id: Type.String(),
@@ -31,6 +32,7 @@ const DeliveryState = Type.Union(['pending', 'delivered', 'failed', 'cancelled']
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos } = services;
   const tz = services.config.utcOffsetMinutes;
+  const targets = services.webhookTargets ?? new WebhookTargets(services.config.webhooks.allowedNetworks);
   const view = (w: WebhookRow) => {
     const now = services.now();
     return {
@@ -52,6 +54,9 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
     schema: {
       tags: ['webhooks'],
       summary: 'Subscribe a URL to events (all, named types, or prefixes such as "alarm-*"); the answer shows the signing secret once',
+      description: 'The URL must lead to public addresses: a host that is or resolves to a loopback, private, link-local or reserved address '
+        + '(127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, IPv4-mapped forms…) is refused with 400 unless '
+        + 'configured in webhooks.allowedNetworks, and the daemon\'s own listeners always. The check is made again at every delivery.',
       body: Type.Object({
         url: Type.String({ minLength: 8, maxLength: 2000, pattern: '^https?://' }),
         secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, description: 'HMAC-SHA256 key; generated when absent' })),
@@ -60,6 +65,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }
       response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Type.String() })]), ...errorResponses },
     },
   }, async (request, reply) => {
+    try {
+      await targets.check(request.body.url);
+    } catch (err) {
+      services.metrics.webhookTargetsRefusedTotal.inc({ stage: 'create' });
+      throw err;
+    }
     const w = createWebhook(repos, request.body, actorOf(request), services.now());
     return reply.status(201).send({ ...view(w), secret: w.secret });
   });

@@ -1,0 +1,1 @@
+ALTER TABLE "accounts" ADD COLUMN "levels_derived_at" bigint;

@@ -1,0 +1,1 @@
+ALTER TABLE `accounts` ADD `levels_derived_at` integer;
