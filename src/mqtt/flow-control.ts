@@ -19,6 +19,7 @@
 // The daemon's own connections (its control connection) are never held back.
 import type { Aedes, Client } from 'aedes';
 import type { Metrics } from '../metrics.js';
+import { pausableConnection, type PausableConnection } from './connection-pause.js';
 
 export interface FlowControlOptions {
   ackLatencyBoundMs: number;
@@ -27,14 +28,10 @@ export interface FlowControlOptions {
   maxHeldReadings: number;
 }
 
-/** aedes's client stops reading its socket when paused (after the packets in hand) and reads on when resumed. */
-interface Pausable {
-  pause(): void;
-  resume(): void;
-}
-
 interface Connection {
   client: Client;
+  /** stops reading its socket (after the packets in hand) and reads on (connection-pause.ts) */
+  reading: PausableConnection;
   held: number;
   paused: boolean;
   queued: boolean;
@@ -144,7 +141,7 @@ export class ReadingsFlowControl {
 
   private connected(client: Client): void {
     if (this.stopped || !client.id || this.exempt(client.id)) return;
-    const c: Connection = { client, held: 0, paused: false, queued: false, activeAt: this.now(), bytesRead: bytesReadOf(client), ticket: 0 };
+    const c: Connection = { client, reading: pausableConnection(client), held: 0, paused: false, queued: false, activeAt: this.now(), bytesRead: bytesReadOf(client), ticket: 0 };
     this.connections.set(client, c);
     this.readers++;
     // Read at once only while the budget has room and nobody waits.
@@ -177,7 +174,7 @@ export class ReadingsFlowControl {
     if (!c.paused) {
       c.paused = true;
       this.readers--;
-      (c.client as unknown as Pausable).pause();
+      c.reading.pause();
     }
     if (enqueue && !c.queued) this.enqueue(c, enqueue);
   }
@@ -203,7 +200,7 @@ export class ReadingsFlowControl {
     c.paused = false;
     c.activeAt = this.now();
     this.readers++;
-    (c.client as unknown as Pausable).resume();
+    c.reading.resume();
   }
 
   /** Gives connections at the front of the queue their turn while the budget has room. */
