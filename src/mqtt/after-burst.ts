@@ -3,7 +3,7 @@
 // reaches the heap's limit, which a daemon gone quiet never does: RSS would stay at the burst's
 // level until the next burst. So once the ingest has committed at least `afterReadings` readings
 // and then nothing for `quietMs`, one full collection runs (a pause of some hundreds of ms while
-// nothing arrives), and V8 gives the emptied pages back.
+// nothing arrives), and V8 gives the emptied pages back to the system.
 //
 //   committed(n) … committed(n) ─▶ (quietMs without one, ≥ afterReadings since the last) ─▶ gc()
 import { setFlagsFromString } from 'node:v8';
@@ -16,10 +16,14 @@ export interface AfterBurstOptions {
   quietMs: number;
 }
 
-/** V8's full collection: the flag exposes `gc` to contexts created from now on. */
+/**
+ * V8's full collection as under memory pressure (the "last-resort" flavour: collections until
+ * nothing more is freed, compacting, and the freed pages given back to the system rather than
+ * kept pooled for the next allocation). The flag exposes `gc` to contexts created from now on.
+ */
 function fullCollection(): void {
   setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  (runInNewContext('gc') as (options?: { type: string; execution: string; flavor: string }) => void)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 export class AfterBurstCollector {
