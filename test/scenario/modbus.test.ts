@@ -130,7 +130,14 @@ describe('Modbus meters in the daemon', () => {
       dlt645: { meters: [{ address: '000000000001', energyWh: 1_234_560, loadW: 36_000 }], responseDelayMs: 20 },
     });
     stops.push(() => sim.close());
-    const fk = await daemon({ buses: [{ id: 'mixed-1', kind: 'serial', path: sim.devicePath!, baudRate: 9600, framing: ['dlt645', 'modbus-rtu'] }] });
+    // Reply timeouts with room for a loaded machine's scheduling (the pseudo-terminal's relay is a
+    // process of its own): a reply that comes after its timeout overlaps the next request's reply,
+    // which is the collision this test looks for, but then caused by the test machine.
+    const fk = await daemon({
+      buses: [{ id: 'mixed-1', kind: 'serial', path: sim.devicePath!, baudRate: 9600, framing: ['dlt645', 'modbus-rtu'] }],
+      polling: { ...FAST.polling, serialLatencyMs: 3000 },
+      modbus: { responseTimeoutMs: 3000 },
+    });
     await enrol(fk, 'acc-d', { id: 'm-d', protocol: 'dlt645', busId: 'mixed-1', address: '000000000001' });
     await enrol(fk, 'acc-m', { id: 'm-m', protocol: 'modbus-rtu', busId: 'mixed-1', address: '1', registerMap: 'generic' });
     await expectCharged(fk, 'acc-d', 'm-d', 1_234_560);
