@@ -6,9 +6,11 @@
 // supply. The configuration is written to .demo/feikong.json, so the CLI can work on the demo's
 // database and bus.
 // Needs nothing but Node: the meters sit behind a TCP serial server (DTU) on loopback.
+// `--fault meter-03=silent,for=30s` (repeatable) starts a meter faulty: see `npm run demo -- --help`.
 import { rmSync, mkdirSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../src/config/load.js';
 import { createLogger } from '../src/logger.js';
 import { startDaemon } from '../src/daemon.js';
@@ -20,9 +22,27 @@ import { startDlt645Bus } from '../simulators/dlt645/bus.js';
 import { DEMO_BUS, DEMO_GRACE_MS, demoConfig, writeDemoConfig } from './demo-config.js';
 import { SimConcentrator } from '../simulators/concentrator/index.js';
 import { createMqttCredential } from '../src/mqtt/credentials.js';
+import { DEMO_DTU_METERS, DEMO_HELP, demoFaults } from './demo-faults.js';
+import { installFaults } from '../simulators/dlt645/install-faults.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const demoDir = resolve(root, '.demo');
+const { values: args } = (() => {
+  try {
+    return parseArgs({ options: { fault: { type: 'string', multiple: true }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`feikong demo: ${(err as Error).message}\n\n${DEMO_HELP}`);
+    process.exit(2);
+  }
+})();
+if (args.help) {
+  process.stdout.write(DEMO_HELP);
+  process.exit(0);
+}
+const faults = demoFaults(args.fault ?? [], (message) => {
+  process.stderr.write(`feikong demo: ${message}\n\n${DEMO_HELP}`);
+  process.exit(2);
+});
+const demoDir = resolve(root, args.dir ?? '.demo');
 const dataDir = resolve(demoDir, 'data');
 const configFile = resolve(demoDir, 'feikong.json');
 rmSync(dataDir, { recursive: true, force: true });
@@ -31,15 +51,9 @@ mkdirSync(dataDir, { recursive: true });
 const sim = await startDlt645Bus({
   transport: { kind: 'tcp', host: '127.0.0.1', port: 0 },
   baudRate: 9600,
-  meters: [
-    { address: '000000000001', energyWh: 8_120_000, loadW: 3_000 },
-    { address: '000000000002', energyWh: 15_300_000, loadW: 60_000 },
-    { address: '000000000003', energyWh: 2_480_000, loadW: 60_000 },
-    { address: '000000000004', energyWh: 990_000, loadW: 10_000 },
-    // Not in the seeded fleet: scripts/demo-meters.csv adds it with the CLI or the API.
-    { address: '000000000006', energyWh: 500_000, loadW: 2_000 },
-  ],
+  meters: DEMO_DTU_METERS.map(({ address, energyWh, loadW }) => ({ address, energyWh, loadW })),
 });
+const faultLines = installFaults(sim, faults);
 
 writeDemoConfig(configFile, demoConfig({ dataDir, simPort: sim.port!, seedFile: resolve(root, 'scripts/demo-fleet.json') }));
 let daemon;
@@ -108,7 +122,10 @@ ${line}
    npx feikong import accounts scripts/demo-accounts.csv   # a sixth customer,
    npx feikong import meters scripts/demo-meters.csv       # and her meter on ${DEMO_BUS}
  Without FEIKONG_CONFIG the CLI looks for ./data/feikong.db, and refuses when there is none.
-
+${faultLines.length === 0 ? '' : `
+ Faulty meters (--fault; the schedules started with the simulator):
+${faultLines.map((f) => `   ${(DEMO_DTU_METERS.find((m) => m.address === f.address)?.id ?? '').padEnd(9)} ${f.text}`).join('\n')}
+`}
  Ctrl-C stops everything.
 ${line}
 `);

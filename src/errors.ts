@@ -16,6 +16,8 @@ export type AppErrorCode =
   | 'BUS_UNKNOWN'
   | 'BUS_TIMEOUT'
   | 'BUS_CLOSED'
+  /** a reply whose checksum is wrong: the meter answered, the line garbled it */
+  | 'FRAME_CHECKSUM'
   | 'METER_REFUSED'
   | 'RATE_LIMITED'
   | 'INTERNAL';
@@ -35,6 +37,7 @@ export const HTTP_STATUS: Record<AppErrorCode, number> = {
   BUS_UNKNOWN: 422,
   BUS_TIMEOUT: 504,
   BUS_CLOSED: 503,
+  FRAME_CHECKSUM: 502,
   METER_REFUSED: 502,
   RATE_LIMITED: 429,
   INTERNAL: 500,

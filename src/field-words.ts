@@ -44,12 +44,14 @@ function lengthWords(s: { minLength?: number; maxLength?: number }): string {
 /** What `schema` accepts, in words: "one of A, B, C, D", "a whole number from 0 to 100", … */
 export function fieldWords(schema: TSchema): string {
   const s = schema as {
-    anyOf?: TSchema[]; const?: unknown; type?: string; pattern?: string; format?: string; minLength?: number; maxLength?: number;
+    anyOf?: TSchema[]; oneOf?: TSchema[]; const?: unknown; type?: string; pattern?: string; format?: string; minLength?: number; maxLength?: number;
     minimum?: number; maximum?: number; properties?: Record<string, TSchema>; description?: string;
   };
   let words: string;
-  if (s.anyOf && s.anyOf.every((b) => (b as { const?: unknown }).const !== undefined)) {
-    words = `one of ${s.anyOf.map((b) => String((b as { const?: unknown }).const)).join(', ')}`;
+  // A described code list (src/http/schemas.ts `described`) is a oneOf of consts.
+  const choices = s.anyOf ?? s.oneOf;
+  if (choices && choices.every((b) => (b as { const?: unknown }).const !== undefined)) {
+    words = `one of ${choices.map((b) => String((b as { const?: unknown }).const)).join(', ')}`;
   } else if (s.anyOf) {
     words = s.anyOf.map(fieldWords).join(', or ');
   } else if (s.type === 'string' && s.format !== undefined && FORMAT_WORDS[s.format]) {

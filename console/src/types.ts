@@ -50,6 +50,8 @@ export interface Command {
   reason: string;
   outcome: string | null;
   lastError: string | null;
+  /** the error of an earlier attempt, kept apart (a confirmed command has no lastError) */
+  lastAttemptError?: string | null;
   createdAt: string;
   finishedAt: string | null;
 }

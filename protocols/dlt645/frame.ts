@@ -87,6 +87,28 @@ export function checksum(bytes: Uint8Array, start: number, end: number): number 
   return sum;
 }
 
+/**
+ * The header of a frame-shaped run that failed its checksum (or end byte): address, control byte,
+ * the checksum it carries and the one its bytes add up to. Tells whose reply was garbled, which a
+ * bad frame cannot be decoded to say. Null when the run is not 68 A0..A5 68 C L … CS 16 in shape.
+ * DL/T 645-2007 §5.2: CS is the byte before the end byte, at 68H + 10 + L.
+ */
+export function frameHeaderOf(bytes: Uint8Array): { address: string; control: number; checksum: number; sum: number } | null {
+  let s = 0;
+  while (s < bytes.length && bytes[s] === PREAMBLE_BYTE) s++;
+  if (bytes.length - s < FRAME_OVERHEAD || bytes[s] !== START_BYTE || bytes[s + 7] !== START_BYTE) return null;
+  const total = FRAME_OVERHEAD + (bytes[s + 9] ?? 0);
+  if (bytes.length - s < total) return null;
+  let address: string;
+  try {
+    address = bytesToAddress(bytes.subarray(s + 1, s + 7));
+  } catch (e) {
+    if (e instanceof Dlt645Error) return null;
+    throw e;
+  }
+  return { address, control: bytes[s + 8]!, checksum: bytes[s + total - 2]!, sum: checksum(bytes, s, s + total - 2) };
+}
+
 export function encodeFrame(frame: Dlt645Frame, options: { preamble?: number } = {}): Buffer {
   const preamble = options.preamble ?? DEFAULT_PREAMBLE;
   if (!Number.isInteger(preamble) || preamble < 0 || preamble > 16) {

@@ -17,6 +17,9 @@ export {
   type BehaviourOptions,
 } from './behaviours.js';
 export { SILENT, send, type Reply } from './reply.js';
+export { formatFault, parseFault, type FaultEffect, type FaultSpec, type RequestFilter } from './fault-grammar.js';
+export { faultBehaviour, type FaultOptions } from './faults.js';
+export { installFaults, placeFaults, type PlacedFault } from './install-faults.js';
 export { Relay, type ControlOutcome, type RelayOptions, type RelayStatus } from './relay.js';
 export { EnergyRegisters, defaultTariffPeriod, type EnergySnapshot, type TariffNumber, type TariffPeriodFn } from './energy.js';
 export { BITS_PER_CHARACTER, wireTimeMs } from './pacing.js';

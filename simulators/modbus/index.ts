@@ -5,3 +5,5 @@ export { startModbusRtuLine, type ModbusRtuLineOptions, type ModbusLineEvent, ty
 export { startModbusTcpServer, type ModbusTcpServerOptions, type SimModbusTcpServer } from './tcp-server.js';
 export { delay, exception, forFunction, forWrites, silence, wrongCrc, type ModbusBehaviour, type ModbusBehaviourOptions } from './behaviours.js';
 export { SILENT, exceptionReply, type SimReply } from './reply.js';
+export { formatModbusFault, parseModbusFault, type ModbusFaultEffect, type ModbusFaultSpec, type ModbusRequestFilter } from './fault-grammar.js';
+export { modbusFaultBehaviour, type ModbusFaultOptions } from './faults.js';

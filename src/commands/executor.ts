@@ -6,11 +6,12 @@
 // `keepPower` in its read-back gets keep-power holds mirrored to its meters; one that does not
 // is simply never asked.
 import type { MeterRow } from '../db/repo/index.js';
+import type { Refusal } from '../domain/codes.js';
 
 export type RelayAction = 'disconnect' | 'reconnect';
 
-/** Why a meter refused a command; each is an outcome of its own, not an error to retry blindly. */
-export type Refusal = 'refused-keep-power' | 'unauthorised' | 'expired' | 'refused';
+/** Why a meter refused a command; each is an outcome of its own, not an error to retry blindly (src/domain/codes.ts). */
+export type { Refusal } from '../domain/codes.js';
 
 export type SendResult =
   | { accepted: true; note?: string }

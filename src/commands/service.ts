@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Repositories, CommandRow, CommandAction, CommandOrigin, MeterRow } from '../db/repo/index.js';
+import type { CommandOutcome, FinalCommandState } from '../domain/codes.js';
 import { isActiveCommandConflict } from '../db/repo/commands.js';
 import type { LeaseFence } from '../db/repo/leases.js';
 import type { EventBus } from '../events.js';
@@ -45,6 +46,8 @@ const EXECUTOR_ANSWER_GRACE_MS = 1000;
 export interface CommandOptions {
   commandExpiryMs: number;
   confirmIntervalMs: number;
+  /** read-backs after one send that show no progress before the command is sent again (default 5) */
+  confirmTries?: number;
   maxAttempts: number;
   /** commands running at once per bus or concentrator (default 2) */
   commandsPerLink?: number;
@@ -79,7 +82,7 @@ export function isInFlightRefusal(error: AppError): boolean {
   return error.code === 'CONFLICT' && error.context.inFlight === true;
 }
 
-/** How many read-backs after one send before the command is sent again. */
+/** How many read-backs after one send before the command is sent again, unless configured (engine.confirmTries). */
 const READBACKS_PER_ATTEMPT = 5;
 
 export class CommandService {
@@ -322,7 +325,7 @@ export class CommandService {
         if (!confirmable) return this.unconfirmable(command, meter, `no reply to the command (${(err as Error).message})`);
       }
       if (!confirmable) return this.unconfirmable(command, meter, 'accepted by the meter');
-      if (await this.confirm(command, meter, executor, target, READBACKS_PER_ATTEMPT)) return;
+      if (await this.confirm(command, meter, executor, target, this.options.confirmTries ?? READBACKS_PER_ATTEMPT)) return;
     }
   }
 
@@ -383,7 +386,7 @@ export class CommandService {
   }
 
   /** Notes an intermediate outcome once, with an event the first time (a customer may need to act). */
-  private progress(command: CommandRow, meter: MeterRow, outcome: string, message: string): void {
+  private progress(command: CommandRow, meter: MeterRow, outcome: 'trip-delayed' | 'close-permitted', message: string): void {
     const current = this.repos.commands.get(command.id);
     if (!current || current.outcome === outcome) return;
     const at = this.now();
@@ -398,7 +401,7 @@ export class CommandService {
     this.finish(command, meter, 'expired', outcome, message);
   }
 
-  private finish(command: CommandRow, meter: MeterRow, state: 'confirmed' | 'failed' | 'expired' | 'refused' | 'unconfirmable', outcome: string, error: string | undefined): void {
+  private finish(command: CommandRow, meter: MeterRow, state: Exclude<FinalCommandState, 'cancelled'>, outcome: CommandOutcome, error: string | undefined): void {
     const at = this.now();
     const changed = this.repos.transaction(() => {
       if (!this.repos.commands.finish(command.id, state, outcome, at, error)) return false;

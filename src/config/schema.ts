@@ -274,6 +274,7 @@ export const ConfigSchema = Type.Object({
     graceMs: Type.Integer({ minimum: 0, maximum: 30 * 86_400_000, default: 86_400_000, description: 'time between alarm level 2 and a cut-off' }),
     commandExpiryMs: Type.Integer({ minimum: 1000, maximum: 7 * 86_400_000, default: 3_600_000 }),
     confirmIntervalMs: Type.Integer({ minimum: 50, maximum: 600_000, default: 2000, description: 'pause between read-backs of a sent command' }),
+    confirmTries: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'read-backs after one send that show no progress before the command is sent again (docs/commands.md)' }),
     maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'sends of one command at most; a command the meter refused every time ends refused' }),
     refusalBackoffMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 15_000, description: 'pause before sending a refused command again; doubles with each refusal' }),
     retryBackoffMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 60_000, description: 'after an automatic relay command failed, expired or was refused, the next automatic one for that meter waits this long, doubling with each further failure up to a day' }),

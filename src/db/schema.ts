@@ -161,6 +161,8 @@ export const commands = sqliteTable('commands', {
   attempts: integer('attempts').notNull().default(0),
   outcome: text('outcome'),
   lastError: text('last_error'),
+  /** the error of an earlier attempt, kept apart once a new attempt starts or the command is confirmed */
+  lastAttemptError: text('last_attempt_error'),
   createdAt: integer('created_at').notNull(),
   sentAt: integer('sent_at'),
   finishedAt: integer('finished_at'),

@@ -5,6 +5,7 @@
 // Progress is read from the commands; cancelling cancels the ones still queued.
 import { randomUUID } from 'node:crypto';
 import type { Repositories, BulkRow, BulkSkip, CommandRow, SupplyPointRow } from '../db/repo/index.js';
+import type { CommandState } from '../domain/codes.js';
 import type { CommandService, CommandRequest } from '../commands/service.js';
 import { AppError } from '../errors.js';
 import { HoldIndex } from '../holds/hold-index.js';
@@ -19,7 +20,7 @@ export interface BulkRequest {
 }
 
 export interface BulkView extends BulkRow {
-  progress: Record<'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'refused' | 'unconfirmable' | 'skipped', number>;
+  progress: Record<CommandState | 'skipped', number>;
   results: Array<Pick<CommandRow, 'meterId' | 'state' | 'outcome' | 'lastError'> & { commandId: string }>;
 }
 

@@ -3,6 +3,7 @@
 // the meter's keep-power state (bit 12) and leave the relay alone.
 import type { CommandAction } from '../db/repo/index.js';
 import type { RelayReadback } from '../commands/executor.js';
+import type { CommandOutcome } from '../domain/codes.js';
 
 export type Target = { kind: 'relay'; state: 'open' | 'closed' } | { kind: 'keep-power'; on: boolean };
 
@@ -24,7 +25,7 @@ export function reached(target: Target, rb: RelayReadback): boolean {
 }
 
 /** The outcome and message of a command that reached its expiry: what it was waiting for, if anything. */
-export function expiryOf(command: { outcome: string | null; expiresAt: number }): { outcome: string; message: string } {
+export function expiryOf(command: { outcome: CommandOutcome | null; expiresAt: number }): { outcome: CommandOutcome; message: string } {
   const outcome = command.outcome ?? 'expired';
   const why = outcome === 'trip-delayed' ? 'accepted but the meter had not opened the relay'
     : outcome === 'close-permitted' ? 'close permitted but the customer did not press the button'

@@ -4,6 +4,7 @@
 import { graceEndsOf, traceOf, type TraceStep } from '../domain/policy.js';
 import type { Evaluation } from './evaluate.js';
 import type { CalendarSource } from '../domain/holiday-calendar.js';
+import type { CommandAction, CommandOrigin, CommandOutcome, CommandState, HoldKind, RelayState } from '../domain/codes.js';
 
 type Time = (ms: number | null) => string | null;
 
@@ -18,15 +19,15 @@ export interface WhyView {
   reason: string;
   balanceFen: number;
   levels: { alarmLevel1Fen: number; alarmLevel2Fen: number; cutoffLevelFen: number; restoreLevelFen: number };
-  relay: { state: string; at: string | null };
+  relay: { state: RelayState; at: string | null };
   window: { noCut: boolean; reason: string | null; windows: string[]; provisional: boolean; calendar: CalendarSource | null };
-  holds: Array<{ id: string; kind: string; scope: string; actor: string; reason: string; createdAt: string | null; expiresAt: string | null }>;
+  holds: Array<{ id: string; kind: HoldKind; scope: string; actor: string; reason: string; createdAt: string | null; expiresAt: string | null }>;
   protected: boolean;
   creditGrade: string;
   graceMs: number;
   lastWarning: { alarmLevel2At: string | null; graceEndsAt: string | null };
-  pendingCommand: { id: string; action: string; state: string; outcome: string | null; attempts: number; createdAt: string | null; expiresAt: string | null; lastError: string | null } | null;
-  operator: { lastRelayCommand: { id: string; action: string; origin: string; state: string; actor: string; createdAt: string | null } | null; latestPaymentAt: string | null };
+  pendingCommand: { id: string; action: CommandAction; state: CommandState; outcome: CommandOutcome | null; attempts: number; createdAt: string | null; expiresAt: string | null; lastError: string | null } | null;
+  operator: { lastRelayCommand: { id: string; action: CommandAction; origin: CommandOrigin; state: CommandState; actor: string; createdAt: string | null } | null; latestPaymentAt: string | null };
   relaySafety: {
     disconnectAllowed: boolean; reason: string; limit: string | null; operationsLast24h: number; switchingsInWindow: number;
     flapping: boolean; nextAllowedAt: string | null; fault: string | null;

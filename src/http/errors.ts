@@ -115,7 +115,7 @@ function sentValue(request: FastifyRequest, context: string, instancePath: strin
 /** "body.creditGrade: expected one of A, B, C, D; got "E"", in words rather than the schema's regular expression. */
 function validationMessage(request: FastifyRequest, context: string, err: SchemaError, name: string): string {
   if (err.keyword === 'additionalProperties') return `${name} is not a field here (see /docs)`;
-  const schema = ['const', 'enum', 'anyOf', 'pattern', 'type', 'minimum', 'maximum', 'minLength', 'maxLength', 'required', 'format'].includes(err.keyword)
+  const schema = ['const', 'enum', 'anyOf', 'oneOf', 'pattern', 'type', 'minimum', 'maximum', 'minLength', 'maxLength', 'required', 'format'].includes(err.keyword)
     ? fieldSchema(request, context, err) : undefined;
   if (!schema) {
     const words = err.keyword === 'pattern' ? patternWords(String(err.params.pattern)) : undefined;

@@ -1,7 +1,12 @@
 // Request and response schemas shared by the routes; the OpenAPI document is generated from them.
 // Lists are paged by cursor: a request takes `after` (and `limit`), a response gives `next`, null
 // on the last page.
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import {
+  COMMAND_ACTIONS, COMMAND_ACTION_DESCRIPTIONS, COMMAND_ORIGINS, COMMAND_ORIGIN_DESCRIPTIONS, COMMAND_OUTCOMES, COMMAND_OUTCOME_DESCRIPTIONS,
+  COMMAND_STATES, COMMAND_STATE_DESCRIPTIONS, HOLD_KINDS, HOLD_KIND_DESCRIPTIONS, RELAY_STATES, RELAY_STATE_DESCRIPTIONS, REVIEW_KINDS,
+  REVIEW_KIND_DESCRIPTIONS,
+} from '../domain/codes.js';
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -25,6 +30,30 @@ export const Limit = (max: number, fallback: number) => Type.Optional(Type.Integ
 /** An opaque cursor from a previous page's `next`. */
 export const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'the `next` of the previous page' }));
 export const NextCursor = Nullable(Type.String({ description: 'pass as `after` for the next page; null on the last page' }));
+
+/**
+ * A string from a fixed list of codes, each value described: `oneOf` of `const` with its
+ * `description` (OpenAPI 3.1), typed as the union of the values. Built from the constant lists of
+ * src/domain/codes.ts; a test compares the OpenAPI document with them.
+ */
+export function described<T extends string>(values: readonly T[], descriptions: Record<T, string>, description: string): Described<T> {
+  return Type.Unsafe<T>({ type: 'string', description, oneOf: values.map((value) => ({ const: value, description: descriptions[value] })) }) as Described<T>;
+}
+
+/**
+ * `oneOf` is typed as a one-element tuple of the whole union: the route type provider (typebox 1)
+ * infers `T` from it, where it would infer nothing from an Unsafe schema or an array of consts.
+ */
+export type Described<T extends string> = TUnsafe<T> & { oneOf: [{ const: T; description: string }] };
+
+export const CommandStateSchema = described(COMMAND_STATES, COMMAND_STATE_DESCRIPTIONS, "the command's place in its lifecycle (docs/commands.md)");
+export const CommandOutcomeSchema = described(COMMAND_OUTCOMES, COMMAND_OUTCOME_DESCRIPTIONS,
+  'how the command ended; while it is sent, the progress the meter reported (trip-delayed, close-permitted) or null');
+export const CommandActionSchema = described(COMMAND_ACTIONS, COMMAND_ACTION_DESCRIPTIONS, 'what the command does');
+export const CommandOriginSchema = described(COMMAND_ORIGINS, COMMAND_ORIGIN_DESCRIPTIONS, 'who asked for the command');
+export const RelayStateSchema = described(RELAY_STATES, RELAY_STATE_DESCRIPTIONS, "the meter's relay as last read back or reported");
+export const ReviewKindSchema = described(REVIEW_KINDS, REVIEW_KIND_DESCRIPTIONS, 'what the review item is about');
+export const HoldKindSchema = described(HOLD_KINDS, HOLD_KIND_DESCRIPTIONS, 'what the hold does');
 
 export const AccountState = Type.Union([
   Type.Literal('normal'), Type.Literal('alarm-1'), Type.Literal('alarm-2'), Type.Literal('cut-off'), Type.Literal('review'),
@@ -54,7 +83,7 @@ export const MeterView = Type.Object({
   concentratorId: Type.Union([Type.String(), Type.Null()], { description: 'the concentrator a meter of protocol mqtt is behind' }),
   registerMap: Type.Union([Type.String(), Type.Null()], { description: 'register map of a Modbus meter' }),
   supportsDirectClose: Type.Boolean(),
-  relayState: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')]),
+  relayState: RelayStateSchema,
   relayStateAt: NullableIso,
   online: Type.Boolean(),
   stale: Type.Boolean({ description: "readings are stale: the meter's concentrator is offline" }),
@@ -71,7 +100,7 @@ export const MeterView = Type.Object({
     lastValue: Nullable(Type.Any({ description: 'the decoded value of the last answer' })),
     misses: Type.Integer({ description: 'times the meter did not answer it' }),
     missedAt: NullableIso,
-    missReason: Nullable(Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' })),
+    missReason: Nullable(Type.String({ description: 'no-reply | bad-checksum | no-requested-data | refused: … | bad-value: …' })),
   }), { description: 'what each DL/T 645 data identifier asked did, answered last or missed (one meter only)' })),
   live: Type.Optional(Type.Record(Type.String(), LiveValueView, { description: 'latest live value of each quantity (one meter only)' })),
 });
@@ -97,14 +126,21 @@ export const AccountView = Type.Object({
 export const CommandView = Type.Object({
   id: Type.String(),
   meterId: Type.String(),
-  action: Type.String(),
-  state: Type.String(),
-  origin: Type.String(),
+  action: CommandActionSchema,
+  state: CommandStateSchema,
+  origin: CommandOriginSchema,
   actor: Type.String(),
   reason: Type.String(),
-  attempts: Type.Integer(),
-  outcome: Type.Union([Type.String(), Type.Null()]),
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer({ description: 'sends so far (at most engine.maxAttempts); a restart that finds the command sent reads it back before sending again' }),
+  outcome: Nullable(CommandOutcomeSchema),
+  lastError: Nullable(Type.String({
+    description: 'what went wrong in the current attempt, or why the command ended when it failed, expired, was refused or is unconfirmable; '
+      + 'null once confirmed',
+  })),
+  lastAttemptError: Nullable(Type.String({
+    description: 'the error of an earlier attempt, kept apart when a new attempt starts or the command is confirmed: a confirmed command '
+      + 'whose way there was not smooth (a garbled reply, a second send) shows it here, with lastError null',
+  })),
   createdAt: Iso,
   sentAt: NullableIso,
   finishedAt: NullableIso,

@@ -63,7 +63,7 @@ export function accountView(a: AccountRow, meters: MeterRow[], tz: number, state
 export function commandView(c: CommandRow, tz: number) {
   return {
     id: c.id, meterId: c.meterId, action: c.action, state: c.state, origin: c.origin, actor: c.actor, reason: c.reason,
-    attempts: c.attempts, outcome: c.outcome, lastError: c.lastError, createdAt: isoAt(c.createdAt, tz)!,
+    attempts: c.attempts, outcome: c.outcome, lastError: c.lastError, lastAttemptError: c.lastAttemptError, createdAt: isoAt(c.createdAt, tz)!,
     sentAt: isoAt(c.sentAt, tz), finishedAt: isoAt(c.finishedAt, tz), expiresAt: isoAt(c.expiresAt, tz)!,
     triggerAt: isoAt(c.triggerAt, tz),
   };

@@ -4,11 +4,14 @@
 // matches the schema. Versioning: fields may be added to `data` (receivers ignore what they do not
 // know); a field is never removed or changes meaning within `v1`.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { COMMAND_ACTIONS, COMMAND_ORIGINS, COMMAND_OUTCOMES, HOLD_KINDS, REVIEW_KINDS } from '../domain/codes.js';
 
 const fen = (description: string) => Type.Integer({ description: `${description} (fen, 0.01 yuan)` });
 const text = (description: string) => Type.String({ description });
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const iso = (description: string) => Type.String({ description: `${description} (ISO 8601)` });
+/** One of a list of stable codes (src/domain/codes.ts; each value is described in the OpenAPI document and docs/commands.md). */
+const code = (codes: readonly string[], description: string) => Type.Union(codes.map((c) => Type.Literal(c)), { description });
 
 export interface EventTypeSpec {
   description: string;
@@ -20,18 +23,18 @@ export interface EventTypeSpec {
 
 const commandFinal = Type.Object({
   commandId: text('the command'),
-  action: text('disconnect, reconnect, keep-power or keep-power-release'),
-  outcome: text('how the command ended (see the command outcomes in the OpenAPI document)'),
+  action: code(COMMAND_ACTIONS, 'the command action'),
+  outcome: code(COMMAND_OUTCOMES, 'how the command ended (each outcome is described in docs/commands.md)'),
   error: nullable(text('what went wrong, when it did')),
 });
 const commandProgress = Type.Object({
   commandId: text('the command'),
-  action: text('the command action'),
+  action: code(COMMAND_ACTIONS, 'the command action'),
   message: text('what the meter reported'),
 });
 const holdDetail = Type.Object({
   holdId: text('the hold'),
-  kind: text('keep-power or manual-off'),
+  kind: code(HOLD_KINDS, 'what the hold does'),
   scope: text('account or meter'),
   reason: text('why, as the operator wrote it'),
 });
@@ -138,13 +141,13 @@ export const EVENT_TYPES = {
   'manual-review': {
     description: 'Something needs a person: a protected account at its cut-off level, a relay fault, a failing command. The review item is in GET /v1/reviews.',
     subject: 'account or meter',
-    data: Type.Object({ reviewId: Type.Integer({ description: 'the review item' }), kind: text('the kind of review'), reason: text('why, in words') }),
+    data: Type.Object({ reviewId: Type.Integer({ description: 'the review item' }), kind: code(REVIEW_KINDS, 'the kind of review'), reason: text('why, in words') }),
     example: { reviewId: 17, kind: 'protected-arrears', reason: 'protected account at or below its cut-off level', balanceFen: -120 },
   },
   'review-resolved': {
     description: 'A review item was resolved by an operator.',
     subject: 'account or meter',
-    data: Type.Object({ reviewId: Type.Integer({ description: 'the review item' }), kind: text('its kind'), resolution: text('what was decided'), actor: text('who') }),
+    data: Type.Object({ reviewId: Type.Integer({ description: 'the review item' }), kind: code(REVIEW_KINDS, 'its kind'), resolution: text('what was decided'), actor: text('who') }),
     example: { reviewId: 17, kind: 'protected-arrears', resolution: 'visited; family will pay on Monday', actor: 'key:ops-1' },
   },
   'relay-fault': {
@@ -164,7 +167,7 @@ export const EVENT_TYPES = {
     description: 'A relay or keep-power command was created.',
     subject: 'meter',
     data: Type.Object({
-      commandId: text('the command'), action: text('the command action'), origin: text('engine, operator or hold'), reason: text('why'),
+      commandId: text('the command'), action: code(COMMAND_ACTIONS, 'the command action'), origin: code(COMMAND_ORIGINS, 'who asked for it'), reason: text('why'),
       bulkId: nullable(text('the bulk command it belongs to')), triggerAt: nullable(Type.Integer({ description: 'the payment or event time it answers (Unix milliseconds)' })),
     }),
     example: { commandId: 'cmd_01J9…', action: 'reconnect', origin: 'engine', reason: 'balance 9472 fen above restore level 0 fen', bulkId: null, triggerAt: 1_796_000_000_000 },

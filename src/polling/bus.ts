@@ -8,11 +8,12 @@
 //        └─ link down: wait for it up to linkWaitMs, then reject BUS_CLOSED (reason 'link-down')
 //
 // The receiver is registered before the request is written, so a fast reply is never missed.
-// No promise is left hanging: every exchange ends in a value, BUS_TIMEOUT or BUS_CLOSED.
+// No promise is left hanging: every exchange ends in a value, BUS_TIMEOUT, BUS_CLOSED, or the
+// receiver's verdict on a bad reply (FRAME_CHECKSUM, FRAME_CRC) the moment its last byte arrives.
 // A suspended bus (another daemon holds its lease) has its link closed and fails every request at
 // once with BUS_CLOSED (reason 'suspended') until it is started again.
 import type { TransportFactory } from '../../protocols/transports/types.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import { ReconnectingLink } from './bus-link.js';
 import { BusyMeter } from './busy-meter.js';
 import { ReplyClock } from './reply-clock.js';
@@ -31,6 +32,11 @@ interface Flight {
   pending: Pending;
   clock: ReplyClock | null;
   timer: NodeJS.Timeout | null;
+}
+
+/** The error with when its reply's last chunk came and when it was judged (AppError context); other errors as they are. */
+function withTiming(err: Error, timing: Record<string, unknown>): Error {
+  return isAppError(err) ? new AppError(err.code, err.message, { ...timing, ...err.context }) : err;
 }
 
 export class Bus {
@@ -55,6 +61,8 @@ export class Bus {
     transport: TransportFactory,
     private readonly onError: (err: Error) => void = () => {},
     options: Partial<BusOptions> = {},
+    /** The reply clock's time source: when the request left, when each chunk came, when a reply was judged. */
+    private readonly clock: () => number = Date.now,
   ) {
     this.options = { ...DEFAULT_BUS_OPTIONS, ...options };
     this.link = new ReconnectingLink(transport, this.options, {
@@ -205,14 +213,14 @@ export class Bus {
       flight.timer = setTimeout(() => this.settle(pending, undefined), BROADCAST_GAP_MS);
       return;
     }
-    flight.clock.sent(Date.now());
+    flight.clock.sent(this.clock());
     this.arm(flight);
   }
 
   /** Sets the flight's timer for its clock's deadline; when it fires early (bytes came), re-arms. */
   private arm(flight: Flight): void {
     const clock = flight.clock!;
-    const now = Date.now();
+    const now = this.clock();
     const verdict = clock.verdict(now);
     if (verdict.kind === 'timeout') {
       this.stats.timeouts++;
@@ -235,11 +243,15 @@ export class Bus {
       this.stats.discardedBytes += chunk.length;
       return;
     }
+    const at = this.clock();
     let result: unknown;
     try {
       result = receiver.push(chunk);
     } catch (err) {
-      this.settle(flight.pending, err as Error);
+      // The receiver judged the reply bad (a wrong checksum or CRC): the exchange ends with the
+      // chunk that completed it, and the error says when that chunk came and when it was judged.
+      flight.clock?.bytes(chunk.length, 0, at);
+      this.settle(flight.pending, withTiming(err as Error, { bus: this.id, label: flight.pending.exchange.label, receivedBytes: flight.clock?.received ?? chunk.length, lastByteAt: at, rejectedAt: this.clock() }));
       return;
     }
     if (result !== undefined) {
@@ -247,9 +259,9 @@ export class Bus {
       this.settle(flight.pending, undefined, result);
       return;
     }
-    flight.clock!.bytes(chunk.length, receiver.remainingBytes?.() ?? 0, Date.now());
+    flight.clock!.bytes(chunk.length, receiver.remainingBytes?.() ?? 0, at);
     // The armed timer re-checks the deadline when it fires; only noise needs an answer now.
-    if (flight.timer && flight.clock!.verdict(Date.now()).kind === 'timeout') {
+    if (flight.timer && flight.clock!.verdict(this.clock()).kind === 'timeout') {
       clearTimeout(flight.timer);
       this.arm(flight);
     }

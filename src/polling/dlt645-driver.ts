@@ -3,7 +3,7 @@
 // Knows no accounts.
 //
 //   read(address, DI) ─▶ 68 A 68 11 04 DI CS 16 ─▶ bus ─▶ Dlt645ReplyReceiver ─▶ 91 DI value ─▶ payload
-//                                    └─ timeout: retried up to `retries` times, each one timeout long
+//                                    └─ timeout or bad checksum: retried up to `retries` times
 import {
   BROADCAST_ADDRESS, DEFAULT_PREAMBLE, FRAME_OVERHEAD, FunctionCode, FunctionCode1997, DataIdentifier, catalogueEntry,
   decode1997ReadResponse, decodeControlResponse, decodeEnergyWh, decodeReadResponse, decodeStatusWord3, encode1997ReadRequest,
@@ -114,11 +114,13 @@ export class Dlt645Driver {
     for (let attempt = 0; ; attempt++) {
       try {
         const frame = await this.bus.request({
-          label, request, receiver: new Dlt645ReplyReceiver(this.bus.stats, awaited), timeoutMs: this.timeoutMs, priority,
+          label, request, receiver: new Dlt645ReplyReceiver(this.bus.stats, awaited, `${label} on bus ${this.bus.id}`), timeoutMs: this.timeoutMs, priority,
         });
         return frame!;
       } catch (err) {
-        if ((err as { code?: string }).code !== 'BUS_TIMEOUT' || attempt >= retries) throw err;
+        // A lost or garbled reply is asked for again; anything the meter said is not.
+        const code = (err as { code?: string }).code;
+        if ((code !== 'BUS_TIMEOUT' && code !== 'FRAME_CHECKSUM') || attempt >= retries) throw err;
       }
     }
   }

@@ -85,6 +85,7 @@ const codeOf = (err: unknown): string | undefined => (err as { code?: string }).
 function missReason(err: unknown): string {
   const code = codeOf(err);
   if (code === 'BUS_TIMEOUT') return 'no-reply';
+  if (code === 'FRAME_CHECKSUM') return 'bad-checksum';
   if (code === 'METER_REFUSED') {
     const flags = ((err as AppError).context.flags as string[] | undefined) ?? [];
     return flags.includes('noRequestedData') || flags.includes('dataIdentifierError') ? 'no-requested-data' : `refused: ${flags.join(', ') || 'no reason given'}`;
@@ -209,8 +210,9 @@ export class Dlt645Reader implements MeterReader {
       return payload;
     } catch (err) {
       const code = codeOf(err);
-      if (code !== 'BUS_TIMEOUT' && code !== 'METER_REFUSED' && code !== 'VALUE_INVALID') throw err;
-      this.skipUntil.set(key, at + this.options.missedRetryMs);
+      if (code !== 'BUS_TIMEOUT' && code !== 'METER_REFUSED' && code !== 'VALUE_INVALID' && code !== 'FRAME_CHECKSUM') throw err;
+      // A garbled reply says the meter has the DI and the line is noisy: asked again next time.
+      if (code !== 'FRAME_CHECKSUM') this.skipUntil.set(key, at + this.options.missedRetryMs);
       outcomes.push({ di: diText(di, edition), answered: false, reason: missReason(err) });
       return null;
     }
@@ -235,7 +237,7 @@ export class Dlt645Reader implements MeterReader {
           result.answered.push({ di: diText(di, edition), name, value: JSON.parse(describe(di, edition, payload) ?? 'null') });
         } catch (err) {
           const code = codeOf(err);
-          if (code !== 'BUS_TIMEOUT' && code !== 'METER_REFUSED' && code !== 'VALUE_INVALID') throw err;
+          if (code !== 'BUS_TIMEOUT' && code !== 'METER_REFUSED' && code !== 'VALUE_INVALID' && code !== 'FRAME_CHECKSUM') throw err;
           if (code !== 'BUS_TIMEOUT') spoke = true;
           result.missed.push({ di: diText(di, edition), name, reason: missReason(err) });
           // A meter silent to both 2007 energy registers does not speak 2007: the rest would only wait.

@@ -48,8 +48,8 @@ describe('Bus over a pseudo-terminal', () => {
     // 5 bytes of junk before each of meter 1's two replies, the bad 20-byte frame, and the junk
     // after meter 1's replies (3 bytes each), which lands between exchanges or in the next one.
     expect(bus.stats.discardedBytes).toBe(2 * 5 + 20 + 2 * 3);
-    // The bad-checksum and the foreign reply each cost one timeout and one retry.
-    expect(bus.stats.timeouts).toBe(2);
+    // The foreign reply costs one timeout and one retry; the bad checksum one retry, no timeout.
+    expect(bus.stats.timeouts).toBe(1);
     expect(bus.stats.requests).toBe(7);
     expect(bus.stats.replies).toBe(5);
   });
@@ -88,6 +88,35 @@ describe('Bus over a pseudo-terminal', () => {
     const slow = await settle(driver.readEnergyWh(address(2)));
     expect(slow.ok).toBe(false);
     if (!slow.ok) expect(slow.error.context).toMatchObject({ reason: 'incomplete' });
+  });
+
+  it('rejects a reply with a wrong checksum as a checksum failure when its last byte arrives', async () => {
+    const { sim } = await startSim(cleanup, { meters: [{ address: address(1), energyWh: 7770 }] });
+    // The reply with its checksum off by one, its bytes 30 ms apart: the frame's last byte
+    // arrives on its own, long after the first.
+    const wrong = behaviours.wrongChecksum();
+    sim.meter(address(1)).addBehaviour({
+      name: 'slow wrong checksum',
+      onRequest: (frame, meter) => {
+        const reply = wrong.onRequest(frame, meter);
+        return reply?.kind === 'send' ? { ...reply, interByteGapMs: 30 } : reply;
+      },
+    });
+    const { bus, driver } = serialBus(cleanup, sim.devicePath!, 9600, {}, 0);
+
+    const r = await settle(driver.readEnergyWh(address(1)));
+
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('FRAME_CHECKSUM');
+    expect(r.error.message).toMatch(/^read DI 00010000 of meter 000000000001 on bus test-line: the reply's checksum is wrong/);
+    expect(r.error.message).not.toMatch(/incomplete|no byte/);
+    // Measured with the bus's own reply clock: judged with the chunk that held the frame's last
+    // byte (24 bytes: 4 FE and a 20-byte frame), within one character time of it, not Tb later.
+    const { lastByteAt, rejectedAt, receivedBytes } = r.error.context as { lastByteAt: number; rejectedAt: number; receivedBytes: number };
+    expect(receivedBytes).toBe(24);
+    expect(rejectedAt - lastByteAt).toBeLessThanOrEqual(bus.wireTimeMs(1));
+    expect(bus.stats).toMatchObject({ checksumFailures: 1, timeouts: 0, requests: 1, replies: 0 });
   });
 
   it('answers an abnormal reply with METER_REFUSED', async () => {

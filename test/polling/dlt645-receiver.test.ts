@@ -39,6 +39,34 @@ describe('Dlt645ReplyReceiver', () => {
     expect(counters.discardedBytes).toBe(3 + 20); // the junk and the bad 20-byte frame (its FE preamble is not junk)
   });
 
+  it('rejects the awaited reply with a wrong checksum at its last byte, naming the fault', () => {
+    const { rx, counters } = receiver();
+    const bad = energy(A, 10);
+    bad[bad.length - 2] = (bad[bad.length - 2]! + 1) & 0xff;
+    // Every byte but the last: the frame is not complete, nothing to judge yet.
+    expect(rx.push(bad.subarray(0, bad.length - 1))).toBeUndefined();
+    expect(counters.checksumFailures).toBe(0);
+    let thrown: any;
+    try {
+      rx.push(bad.subarray(bad.length - 1));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown?.code).toBe('FRAME_CHECKSUM');
+    expect(thrown.message).toMatch(/the reply's checksum is wrong \(it carries [0-9A-F]{2}, its bytes add up to [0-9A-F]{2}/);
+    expect(thrown.context).toMatchObject({ address: A, functionCode: FunctionCode.Read });
+    expect(counters.checksumFailures).toBe(1);
+  });
+
+  it("counts another meter's frame with a wrong checksum and keeps waiting", () => {
+    const { rx, counters } = receiver();
+    const bad = energy(B, 10);
+    bad[bad.length - 2] = (bad[bad.length - 2]! + 1) & 0xff;
+    expect(rx.push(bad)).toBeUndefined();
+    expect(counters.checksumFailures).toBe(1);
+    expect(rx.push(energy(A, 20))?.address).toBe(A);
+  });
+
   it('counts what follows the reply in the same chunk', () => {
     const { rx, counters } = receiver();
     const frame = rx.push(Buffer.concat([energy(A, 10), Buffer.from([0x16, 0x00, 0xff]), energy(B, 20), Buffer.from([0x68, 0x01])]));

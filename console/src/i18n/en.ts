@@ -80,6 +80,7 @@ export const en = {
   'account.why': "The engine's decision",
   'account.noLedger': 'No ledger entries.',
   'account.noCommands': 'No commands.',
+  'command.earlierError': 'confirmed after an earlier attempt failed: {error}',
   'account.noReadings': 'No readings yet.',
   'meter.title': 'Meter {id}',
   'meter.account': 'Account',

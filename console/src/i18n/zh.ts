@@ -81,6 +81,7 @@ export const zh: Record<MessageKey, string> = {
   'account.why': '引擎的判断',
   'account.noLedger': '没有账务流水。',
   'account.noCommands': '没有命令。',
+  'command.earlierError': '前次尝试失败后已确认：{error}',
   'account.noReadings': '尚无抄表数据。',
   'meter.title': '电表 {id}',
   'meter.account': '账户',

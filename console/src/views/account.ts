@@ -36,11 +36,18 @@ function breakdownCell(e: LedgerEntry): HTMLElement | string {
       + `${kwh(p.energyWh)} kWh × ${p.pricePerKwh} = ${yuan(p.amountFen)} · ${tr('basis', p.basis)}`)));
 }
 
+/** What the state's tooltip says: the error, else an earlier attempt's error, else the outcome. */
+function commandTitle(c: Command): string {
+  if (c.lastError) return c.lastError;
+  if (c.lastAttemptError) return t('command.earlierError', { error: c.lastAttemptError });
+  return c.outcome ?? '';
+}
+
 export function commandsTable(commands: Command[]): HTMLElement {
   if (commands.length === 0) return h('p', { class: 'muted' }, t('account.noCommands'));
   return table([t('col.time'), t('col.meter'), t('col.action'), t('col.state'), t('col.origin'), t('col.actor'), t('col.reason')], commands.map((c) => [
     time(c.createdAt), c.meterId, tr('action', c.action),
-    h('span', { class: `cmd cmd-${c.state}`, title: c.lastError ?? c.outcome ?? '' }, c.state), c.origin, c.actor, c.reason,
+    h('span', { class: `cmd cmd-${c.state}`, title: commandTitle(c) }, c.state), c.origin, c.actor, c.reason,
   ]), { 'data-test': 'commands' });
 }
 

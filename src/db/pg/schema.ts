@@ -174,6 +174,8 @@ export const commands = pgTable('commands', {
   attempts: integer('attempts').notNull().default(0),
   outcome: text('outcome'),
   lastError: text('last_error'),
+  /** the error of an earlier attempt, kept apart once a new attempt starts or the command is confirmed */
+  lastAttemptError: text('last_attempt_error'),
   createdAt: int8('created_at').notNull(),
   sentAt: int8('sent_at'),
   finishedAt: int8('finished_at'),

@@ -4,15 +4,11 @@
 import type { Database } from '../database.js';
 import { jsonValues } from '../dialect.js';
 import type { LeaseFence } from './leases.js';
+import type { CommandAction, CommandOrigin, CommandOutcome, CommandState, FinalCommandState } from '../../domain/codes.js';
 
-export type CommandAction = 'disconnect' | 'reconnect' | 'keep-power' | 'keep-power-release';
-/**
- * 'refused': the meter refused it (after the retries a refusal gets); 'unconfirmable': sent to a
- * meter that cannot show its relay state (no status word 3), so never confirmed.
- */
-export type CommandState = 'queued' | 'sent' | 'confirmed' | 'failed' | 'expired' | 'cancelled' | 'refused' | 'unconfirmable';
-export type CommandOrigin = 'engine' | 'operator' | 'hold';
-export const ACTIVE_STATES: readonly CommandState[] = ['queued', 'sent'];
+// The states, outcomes, actions and origins, each value described: src/domain/codes.ts.
+export type { CommandAction, CommandOrigin, CommandOutcome, CommandState } from '../../domain/codes.js';
+export { ACTIVE_STATES } from '../../domain/codes.js';
 
 export interface CommandRow {
   id: string;
@@ -24,8 +20,11 @@ export interface CommandRow {
   reason: string;
   attempts: number;
   /** final outcome; while active, the latest intermediate one (e.g. 'trip-delayed') or null */
-  outcome: string | null;
+  outcome: CommandOutcome | null;
+  /** what went wrong in the current attempt, or why it ended; null once confirmed */
   lastError: string | null;
+  /** the error of an earlier attempt (or of this one, once confirmed), kept apart */
+  lastAttemptError: string | null;
   createdAt: number;
   sentAt: number | null;
   finishedAt: number | null;
@@ -40,7 +39,7 @@ export type NewCommand = Pick<CommandRow, 'id' | 'meterId' | 'action' | 'origin'
   & { bulkId?: string | null; triggerAt?: number | null };
 
 const COMMAND_COLUMNS = `id, meter_id AS "meterId", action, state, origin, actor, reason, attempts, outcome,
-  last_error AS "lastError", created_at AS "createdAt", sent_at AS "sentAt", finished_at AS "finishedAt",
+  last_error AS "lastError", last_attempt_error AS "lastAttemptError", created_at AS "createdAt", sent_at AS "sentAt", finished_at AS "finishedAt",
   expires_at AS "expiresAt", updated_at AS "updatedAt", bulk_id AS "bulkId", trigger_at AS "triggerAt"`;
 
 export function commandsRepository(db: Database) {
@@ -64,15 +63,19 @@ export function commandsRepository(db: Database) {
   const forBulk = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands WHERE bulk_id = ? ORDER BY meter_id`);
   const bulkCounts = db.prepare(`SELECT state, COUNT(*) AS n FROM commands WHERE bulk_id = ? GROUP BY state`);
   const queuedOfBulk = db.prepare(`SELECT id FROM commands WHERE bulk_id = ? AND state = 'queued'`).pluck();
+  // A new attempt starts with no error; the one before keeps its own apart.
   const markSent = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
-    last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
+    last_attempt_error = COALESCE(last_error, last_attempt_error), last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')`);
   const markSentFenced = db.prepare(`UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = @at, updated_at = @at,
-    last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')
+    last_attempt_error = COALESCE(last_error, last_attempt_error), last_error = NULL WHERE id = @id AND state IN ('queued', 'sent')
     AND EXISTS (SELECT 1 FROM bus_leases WHERE bus_id = @busId AND node_id = @nodeId AND epoch = @epoch)`);
   const noteError = db.prepare(`UPDATE commands SET last_error = @error, updated_at = @at WHERE id = @id`);
   const noteOutcome = db.prepare(`UPDATE commands SET outcome = @outcome, last_error = @error, updated_at = @at
     WHERE id = @id AND state IN ('queued', 'sent')`);
-  const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome, last_error = COALESCE(@error, last_error),
+  // Confirmed: nothing is wrong any more; what went wrong on the way is kept apart.
+  const finish = db.prepare(`UPDATE commands SET state = @state, outcome = @outcome,
+    last_error = CASE WHEN CAST(@state AS text) = 'confirmed' THEN NULL ELSE COALESCE(@error, last_error) END,
+    last_attempt_error = CASE WHEN CAST(@state AS text) = 'confirmed' THEN COALESCE(last_error, last_attempt_error) ELSE last_attempt_error END,
     finished_at = @at, updated_at = @at WHERE id = @id AND state IN ('queued', 'sent')`);
   const listPage = db.prepare(`SELECT ${COMMAND_COLUMNS} FROM commands
     WHERE (created_at, id) < (@beforeAt, @beforeId) AND (CAST(@states AS text) IS NULL OR state IN (SELECT value FROM ${jsonValues(db, '@states')}))
@@ -135,11 +138,11 @@ export function commandsRepository(db: Database) {
       noteError.run({ id, error, at });
     },
     /** Records an intermediate outcome of an active command ('trip-delayed', 'close-permitted'). */
-    noteOutcome(id: string, outcome: string, error: string | null, at: number): void {
+    noteOutcome(id: string, outcome: CommandOutcome, error: string | null, at: number): void {
       noteOutcome.run({ id, outcome, error, at });
     },
     /** Moves an active command to a final state; false when it was already final. */
-    finish(id: string, state: Exclude<CommandState, 'queued' | 'sent'>, outcome: string, at: number, error?: string): boolean {
+    finish(id: string, state: FinalCommandState, outcome: CommandOutcome, at: number, error?: string): boolean {
       return finish.run({ id, state, outcome, at, error: error ?? null }).changes === 1;
     },
     /** Commands newest first, before the cursor (createdAt, id), filtered by state, meter and origin. */

@@ -2,8 +2,10 @@
 // each with actor, reason and an optional expiry. A hold is in force while it is not released
 // and not past its expiry.
 import type { Database } from '../database.js';
+import type { HoldKind } from '../../domain/codes.js';
 
-export type HoldKind = 'keep-power' | 'manual-off';
+/** keep-power or manual-off, each described in src/domain/codes.ts. */
+export type { HoldKind } from '../../domain/codes.js';
 export type HoldScope = 'meter' | 'account';
 
 export interface HoldRow {

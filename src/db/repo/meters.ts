@@ -1,8 +1,10 @@
 // Repository functions for meters and their readings.
 import type { Database } from '../database.js';
 import { jsonRows } from '../dialect.js';
+import type { RelayState } from '../../domain/codes.js';
 
-export type RelayState = 'open' | 'closed' | 'unknown';
+/** open, closed or unknown, each described in src/domain/codes.ts. */
+export type { RelayState } from '../../domain/codes.js';
 
 export interface MeterRow {
   id: string;

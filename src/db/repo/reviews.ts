@@ -3,9 +3,10 @@
 import type { Database } from '../database.js';
 import { insertReturningId } from '../dialect.js';
 
-/** What a review item is about: a stable code. */
-export const REVIEW_KINDS = ['protected-arrears', 'flapping', 'relay-fault', 'meter-keep-power', 'command-refused', 'relay-unconfirmable'] as const;
-export type ReviewKind = (typeof REVIEW_KINDS)[number];
+import type { ReviewKind } from '../../domain/codes.js';
+
+/** What a review item is about: a stable code, each described in src/domain/codes.ts. */
+export { REVIEW_KINDS, type ReviewKind } from '../../domain/codes.js';
 
 export interface ReviewRow {
   id: number;

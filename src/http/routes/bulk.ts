@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
-import { Fen, Id, Iso, Limit, NullableIso, Nullable, errorResponses } from '../schemas.js';
+import { CommandOutcomeSchema, CommandStateSchema, Fen, Id, Iso, Limit, NullableIso, Nullable, errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { AppError } from '../../errors.js';
 import { MAX_BULK_METERS, type BulkView as Bulk } from '../../engine/bulk.js';
@@ -36,7 +36,7 @@ const BulkView = Type.Object({
   }),
   skipped: Type.Array(Type.Object({ meterId: Type.String(), skipped: Type.String() })),
   results: Type.Array(Type.Object({
-    meterId: Type.String(), commandId: Type.String(), state: Type.String(), outcome: Nullable(Type.String()), lastError: Nullable(Type.String()),
+    meterId: Type.String(), commandId: Type.String(), state: CommandStateSchema, outcome: Nullable(CommandOutcomeSchema), lastError: Nullable(Type.String()),
   })),
   next: Nullable(Type.String({ description: 'meter id to pass as `after` for the next page of results' })),
 });

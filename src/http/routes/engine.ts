@@ -5,7 +5,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
-import { Id, Iso, Limit, NullableIso, Nullable, errorResponses } from '../schemas.js';
+import {
+  CommandActionSchema, CommandOriginSchema, CommandOutcomeSchema, CommandStateSchema, HoldKindSchema, Id, Iso, Limit, NullableIso, Nullable, RelayStateSchema,
+  errorResponses,
+} from '../schemas.js';
 import { AppError } from '../../errors.js';
 import { whyView } from '../../engine/explain.js';
 import { DECISION_REASONS, TRACE_CHECKS } from '../../domain/policy.js';
@@ -27,7 +30,7 @@ const Why = Type.Object({
   reason: Type.String(),
   balanceFen: Type.Integer(),
   levels: Type.Object({ alarmLevel1Fen: Type.Integer(), alarmLevel2Fen: Type.Integer(), cutoffLevelFen: Type.Integer(), restoreLevelFen: Type.Integer() }),
-  relay: Type.Object({ state: Type.String(), at: NullableIso }),
+  relay: Type.Object({ state: RelayStateSchema, at: NullableIso }),
   window: Type.Object({
     noCut: Type.Boolean(),
     reason: Nullable(Type.String({ description: 'every window that applies, joined by ", " (e.g. "night, holiday:国庆节")' })),
@@ -40,19 +43,19 @@ const Why = Type.Object({
     })),
   }),
   holds: Type.Array(Type.Object({
-    id: Type.String(), kind: Type.String(), scope: Type.String(), actor: Type.String(), reason: Type.String(), createdAt: NullableIso, expiresAt: NullableIso,
+    id: Type.String(), kind: HoldKindSchema, scope: Type.String(), actor: Type.String(), reason: Type.String(), createdAt: NullableIso, expiresAt: NullableIso,
   })),
   protected: Type.Boolean(),
   creditGrade: Type.String(),
   graceMs: Type.Integer(),
   lastWarning: Type.Object({ alarmLevel2At: NullableIso, graceEndsAt: NullableIso }),
   pendingCommand: Nullable(Type.Object({
-    id: Type.String(), action: Type.String(), state: Type.String(), outcome: Nullable(Type.String()), attempts: Type.Integer(),
+    id: Type.String(), action: CommandActionSchema, state: CommandStateSchema, outcome: Nullable(CommandOutcomeSchema), attempts: Type.Integer(),
     createdAt: NullableIso, expiresAt: NullableIso, lastError: Nullable(Type.String()),
   })),
   operator: Type.Object({
     lastRelayCommand: Nullable(Type.Object({
-      id: Type.String(), action: Type.String(), origin: Type.String(), state: Type.String(), actor: Type.String(), createdAt: NullableIso,
+      id: Type.String(), action: CommandActionSchema, origin: CommandOriginSchema, state: CommandStateSchema, actor: Type.String(), createdAt: NullableIso,
     })),
     latestPaymentAt: NullableIso,
   }),
@@ -67,7 +70,7 @@ const Why = Type.Object({
 });
 
 const DryRunItem = Type.Object({
-  accountId: Type.String(), meterId: Type.String(), balanceFen: Type.Integer(), relayState: Type.String(), rule: Type.String(), reason: Type.String(),
+  accountId: Type.String(), meterId: Type.String(), balanceFen: Type.Integer(), relayState: RelayStateSchema, rule: Type.String(), reason: Type.String(),
 });
 
 export const engineRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {

@@ -4,12 +4,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
-import { Cursor, Id, Iso, Limit, NextCursor, NullableIso, Nullable, errorResponses } from '../schemas.js';
+import { Cursor, HoldKindSchema, Id, Iso, Limit, NextCursor, NullableIso, Nullable, errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
 import { AppError } from '../../errors.js';
 import type { HoldRow } from '../../db/repo/index.js';
 
-const Kind = Type.Union([Type.Literal('keep-power'), Type.Literal('manual-off')]);
+const Kind = HoldKindSchema;
 const Scope = Type.Union([Type.Literal('meter'), Type.Literal('account')]);
 
 export const HoldView = Type.Object({

@@ -4,12 +4,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isoAt, type HttpServices } from '../services.js';
-import { CommandView, Cursor, Id, Iso, Limit, LiveValueView, MeterView, NextCursor, errorResponses } from '../schemas.js';
+import {
+  CommandOriginSchema, CommandView, Cursor, Id, Iso, Limit, LiveValueView, MeterView, NextCursor, Nullable, RelayStateSchema, errorResponses,
+} from '../schemas.js';
 import { toStored } from '../../live-values.js';
 import { commandView, decodeCursor, encodeCursor, liveView, meterDetailView, meterView } from '../views.js';
 import { actorOf } from '../auth.js';
 import { MeterInputSchema, MeterPatchSchema, createMeter, deleteMeter, updateMeter } from '../../fleet.js';
-import type { CommandState } from '../../db/repo/commands.js';
+import { COMMAND_STATES, type CommandState } from '../../domain/codes.js';
 import { AppError } from '../../errors.js';
 
 const READERS = ['operator', 'billing', 'read-only'] as const;
@@ -20,8 +22,8 @@ const CommandCreate = Type.Object({
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
 }, { additionalProperties: false });
 
-const STATES = 'queued|sent|confirmed|failed|expired|cancelled|refused|unconfirmable';
-const CommandStates = Type.String({ pattern: `^(${STATES})(,(${STATES}))*$`, description: 'states, comma-separated' });
+const STATES = COMMAND_STATES.join('|');
+const CommandStates = Type.String({ pattern: `^(${STATES})(,(${STATES}))*$`, description: `states, comma-separated: any of ${COMMAND_STATES.join(', ')} (see Command.state)` });
 
 export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> = async (app, { services }) => {
   const { repos, config } = services;
@@ -42,7 +44,7 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
       tags: ['meters'], summary: 'Meters in id order, filtered, paged by cursor (the last id)',
       querystring: Type.Object({
         accountId: Type.Optional(Id), busId: Type.Optional(Id),
-        relayState: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')])),
+        relayState: Type.Optional(RelayStateSchema),
         online: Type.Optional(Type.Boolean()), after: Cursor, limit: Limit(1000, 100),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ meters: Type.Array(MeterView), next: NextCursor }), ...errorResponses },
@@ -84,7 +86,7 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
       response: {
         200: Type.Object({
           meterId: Type.String(), busId: Type.String(), at: Iso, energyWh: Type.Integer(),
-          relay: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Null()]),
+          relay: Nullable(RelayStateSchema),
           live: Type.Record(Type.String(), LiveValueView, { description: 'live values read with the energy (voltage, current, power, …)' }),
           missed: Type.Array(Type.Object({ di: Type.String(), reason: Type.String() }), { description: 'data identifiers the meter did not answer in this read' }),
         }),
@@ -114,7 +116,7 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
           meterId: Type.String(),
           edition: Type.Union([Type.Literal('2007'), Type.Literal('1997'), Type.Null()], { description: 'null: the meter answered nothing' }),
           answered: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), value: Type.Any() })),
-          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | no-requested-data | refused: … | bad-value: …' }) })),
+          missed: Type.Array(Type.Object({ di: Type.String(), name: Type.String(), reason: Type.String({ description: 'no-reply | bad-checksum | no-requested-data | refused: … | bad-value: …' }) })),
           suggestedProfile: Type.Union([Type.String(), Type.Null()]),
           profile: Type.Union([Type.String(), Type.Null()], { description: "the meter's own profile now" }),
         }),
@@ -183,7 +185,7 @@ export const meterRoutes: FastifyPluginAsyncTypebox<{ services: HttpServices }> 
     schema: {
       tags: ['commands'], summary: 'Relay commands of all meters, newest first, filtered, paged by cursor',
       querystring: Type.Object({
-        state: Type.Optional(CommandStates), origin: Type.Optional(Type.Union([Type.Literal('engine'), Type.Literal('operator'), Type.Literal('hold')])),
+        state: Type.Optional(CommandStates), origin: Type.Optional(CommandOriginSchema),
         since: Type.Optional(Iso), after: Cursor, limit: Limit(500, 50),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ commands: Type.Array(CommandView), next: NextCursor }), ...errorResponses },

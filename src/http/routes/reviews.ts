@@ -4,15 +4,15 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { HttpServices } from '../services.js';
 import { isoAt } from '../services.js';
-import { Id, Iso, Limit, NextCursor, NullableIso, Nullable, errorResponses } from '../schemas.js';
+import { Id, Iso, Limit, NextCursor, NullableIso, Nullable, ReviewKindSchema, errorResponses } from '../schemas.js';
 import { actorOf } from '../auth.js';
-import { REVIEW_KINDS, type ReviewRow } from '../../db/repo/index.js';
+import type { ReviewRow } from '../../db/repo/index.js';
 
-const Kind = Type.Union(REVIEW_KINDS.map((k) => Type.Literal(k)));
+const Kind = ReviewKindSchema;
 
 const ReviewView = Type.Object({
   id: Type.Integer(),
-  kind: Type.String({ description: REVIEW_KINDS.join(' | ') }),
+  kind: Kind,
   accountId: Nullable(Type.String()),
   meterId: Nullable(Type.String()),
   reason: Type.String(),

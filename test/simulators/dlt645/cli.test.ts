@@ -1,5 +1,5 @@
 // The feikong-sim launcher end to end: start it on a free TCP port, read a meter through it, see
-// the request logged, stop it with SIGTERM.
+// the request logged, stop it with SIGTERM; a meter made faulty from the command line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,31 @@ describe('feikong-sim dlt645', () => {
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('makes a meter faulty on its schedule: --fault ADDRESS=bad-checksum,rate=1/2', async () => {
+    const { output } = run(['dlt645', '--tcp', '0', '--baud', '9600', '--meters', '000000000001,000000000002', '--energy-wh', '1230', '--td', '20',
+      '--fault', `${METER_2}=bad-checksum,rate=1/2`]);
+    const port = await expectWithin(() => /port: (\d+)/.exec(output())?.[1], 15_000, 'the simulator to print its port');
+    await expectWithin(() => output().includes(`fault: ${METER_2}=bad-checksum,rate=1/2\n`), 10_000, 'the fault in force to be printed');
+    headEnd = await HeadEnd.connectTcp(Number(port));
+    const he = headEnd;
+    await he.send(readRequest(METER_2, DataIdentifier.forwardActiveTotal));
+    await expectWithin(() => he.discarded.find((d) => d.reason === 'checksum'), 10_000, 'the first reply discarded as a checksum failure');
+    expect(he.frames).toHaveLength(0);
+    const second = await he.request(readRequest(METER_2, DataIdentifier.forwardActiveTotal));
+    expect(energyOf(second.frame)).toBe(1230);
+    await he.send(readRequest(METER_2, DataIdentifier.forwardActiveTotal));
+    await expectWithin(() => he.discarded.filter((d) => d.reason === 'checksum').length === 2 || undefined, 10_000, 'the third reply discarded');
+    expect(he.frames).toHaveLength(1);
+    expect(output()).toMatch(new RegExp(`${METER_2} fault ${METER_2}=bad-checksum,rate=1/2: hit 2`));
+  });
+
+  it('rejects a fault it cannot read, naming the part at fault', async () => {
+    const { proc, output } = run(['dlt645', '--tcp', '0', '--fault', '000000000001=silent,for=30']);
+    expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(2);
+    expect(output()).toMatch(/--fault '000000000001=silent,for=30': for: '30' needs a unit/);
+    expect(output()).toMatch(/Faults \(repeat --fault/);
   });
 
   it('rejects a bad meter address with the usage text', async () => {

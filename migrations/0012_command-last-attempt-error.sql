@@ -1,0 +1,1 @@
+ALTER TABLE `commands` ADD `last_attempt_error` text;
