@@ -87,9 +87,10 @@ export const ESAM_PASSWORD_LEVEL = 0x98;
 
 /**
  * The encryption machine's side of an ESAM control: given the meter and the plaintext N1..N8,
- * return the ciphertext the meter's ESAM will accept in the current authenticated session.
- * Implementations live with the driver (they do I/O); they must have the ciphertext ready
- * before encode() is called, because codecs are synchronous.
+ * return the body the meter's ESAM will accept in the current authenticated session — on
+ * State Grid meters ciphertext (16) + MAC (4) laid out by encodeEsamControlBody
+ * (esam-commands.ts). Implementations live with the driver (they do I/O); they must have the
+ * ciphertext ready before encode() is called, because codecs are synchronous.
  */
 export interface ControlCipher {
   encryptControlBlock(address: string, plaintext: Uint8Array): Uint8Array;
