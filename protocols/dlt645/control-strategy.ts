@@ -12,7 +12,7 @@
 
 import { Dlt645Error } from './errors.js';
 import { hexDigitsToBytes } from './bcd.js';
-import { DEFAULT_UTC_OFFSET_MINUTES, encodeDateTime6 } from './datetime.js';
+import { DEFAULT_UTC_OFFSET_MINUTES, decodeDateTime6, encodeDateTime6 } from './datetime.js';
 
 /** N1 of 1CH (DL/T 645-2007 with the 2013 supplement; Q/GDW 1365): 1A,1B,1C,2A,2B,3A,3B. */
 export type ControlAction = 'trip' | 'closePermitted' | 'directClose' | 'alarm' | 'alarmRelease' | 'keepPower' | 'keepPowerRelease';
@@ -62,6 +62,18 @@ export function plaintextControlBlock(command: ControlCommand): Buffer {
   if (n1 === undefined) throw new Dlt645Error('VALUE_INVALID', `unknown control action: ${String(command.action)}`, { action: command.action });
   const deadline = encodeDateTime6(command.deadline, command.utcOffsetMinutes ?? DEFAULT_UTC_OFFSET_MINUTES);
   return Buffer.concat([Buffer.from([n1, 0x00]), deadline]);
+}
+
+/**
+ * N1..N8 back to the command: what a meter reads from a plaintext body, or from an ESAM body
+ * once decrypted. `deadline` is null when the six bytes are not a valid date.
+ */
+export function decodePlaintextControlBlock(
+  block: Uint8Array,
+  utcOffsetMinutes: number = DEFAULT_UTC_OFFSET_MINUTES,
+): { n1: number; action: ControlAction | null; deadline: Date | null } {
+  const n1 = block[0] ?? 0;
+  return { n1, action: actionOfN1(n1), deadline: block.length < 8 ? null : decodeDateTime6(block.subarray(2, 8), utcOffsetMinutes) };
 }
 
 export type PlaintextPasswordLevel = 0x00 | 0x02 | 0x04;
