@@ -9,8 +9,13 @@ import type { MeterRow } from '../db/repo/index.js';
 
 export type RelayAction = 'disconnect' | 'reconnect';
 
-/** Why a meter refused a command; each is an outcome of its own, not an error to retry blindly. */
-export type Refusal = 'refused-keep-power' | 'unauthorised' | 'expired' | 'refused';
+/**
+ * Why a meter refused a command; each is an outcome of its own, not an error to retry blindly.
+ * ESAM meters add two: 'authentication-failed' (the meter's ESAM refused identity
+ * authentication) and 'key-version' (the security module holds no keys of the meter's key
+ * version); both end the command refused at once, with a review.
+ */
+export type Refusal = 'refused-keep-power' | 'unauthorised' | 'expired' | 'refused' | 'authentication-failed' | 'key-version';
 
 export type SendResult =
   | { accepted: true; note?: string }
@@ -18,6 +23,8 @@ export type SendResult =
     accepted: false; outcome: Refusal; message: string;
     /** not the meter saying no but the command being impossible (no relay control): failed at once, never retried */
     impossible?: true;
+    /** the meter (or its keys) will say no again: refused at once with a review, never resent */
+    final?: true;
   };
 
 export interface RelayReadback {

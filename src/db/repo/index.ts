@@ -18,6 +18,7 @@ import { pendingRepository } from './pending.js';
 import { calendarRepository } from './calendar.js';
 import { meterDataRepository } from './meter-data.js';
 import { mqttCredentialsRepository } from './mqtt-credentials.js';
+import { meterSecurityRepository } from './meter-security.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -40,6 +41,7 @@ export function createRepositories(db: Database) {
     calendar: calendarRepository(db),
     meterData: meterDataRepository(db),
     mqttCredentials: mqttCredentialsRepository(db),
+    meterSecurity: meterSecurityRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();
