@@ -26,6 +26,10 @@ Options:
   --trip-delay-ms MS    delay between a trip command and the relay opening (default 0)
   --password HEX        6-hex-digit control password (default 000000)
   --no-direct-close     meters only know 1B (close permitted), not 1C (direct close)
+  --esam VERSION        ESAM meters holding the public test keys of this key version: 0x1C only
+                        encrypted after identity authentication (03H), top-ups with the next
+                        purchase count (docs/security-module.md)
+  --session-minutes N   ESAM session validity, minutes (default 5)
   --quiet               do not log requests
   -h, --help            show this text
 `;
@@ -75,6 +79,8 @@ async function runDlt645(args: string[]): Promise<void> {
       'trip-delay-ms': { type: 'string' },
       password: { type: 'string' },
       'no-direct-close': { type: 'boolean' },
+      esam: { type: 'string' },
+      'session-minutes': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,6 +111,7 @@ async function runDlt645(args: string[]): Promise<void> {
       tripDelayMs: integer(values['trip-delay-ms'], 'trip-delay-ms', 0),
       supportsDirectClose: !values['no-direct-close'],
       ...(values.password === undefined ? {} : { password: values.password }),
+      ...(values.esam === undefined ? {} : { esam: { keyVersion: integer(values.esam, 'esam', 1), sessionMinutes: integer(values['session-minutes'], 'session-minutes', 5) } }),
     })),
     onEvent: (event) => {
       if (!values.quiet || event.kind === 'error') process.stdout.write(`${describe(event)}\n`);
