@@ -66,7 +66,7 @@ async function answer(module: SoftwareSecurityModule, r: MachineRequest): Promis
   }
 }
 
-export async function startTestMachine(options: { keyVersions?: number[]; random?: (n: number) => Buffer } = {}): Promise<TestMachine> {
+export async function startTestMachine(options: { keyVersions?: number[]; random?: (n: number) => Buffer; port?: number } = {}): Promise<TestMachine> {
   const module = new SoftwareSecurityModule(options.keyVersions ?? [0, 1], options.random ?? ((n) => Buffer.alloc(n, 0x5a)));
   let mode: Misbehaviour = 'none';
   const sockets = new Set<Socket>();
@@ -78,6 +78,7 @@ export async function startTestMachine(options: { keyVersions?: number[]; random
       mode = m;
     },
     close: async () => {
+      if (!server.listening) return;
       for (const s of sockets) s.destroy();
       server.close();
       await once(server, 'close');
@@ -114,7 +115,7 @@ export async function startTestMachine(options: { keyVersions?: number[]; random
       }
     });
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   machine.port = typeof address === 'object' && address !== null ? address.port : 0;
