@@ -20,7 +20,7 @@ let clock = 0;
 beforeEach(async () => {
   machine = await startTestMachine();
   clock = 1_000;
-  module = new EncryptionMachineModule({ host: '127.0.0.1', port: machine.port, requestTimeoutMs: 150, reconnectMinMs: 500, reconnectMaxMs: 2_000, now: () => clock });
+  module = new EncryptionMachineModule({ host: '127.0.0.1', port: machine.port, requestTimeoutMs: 5_000, reconnectMinMs: 500, reconnectMaxMs: 2_000, now: () => clock });
 });
 
 afterEach(async () => {
@@ -55,13 +55,15 @@ describe('encryption machine adapter', () => {
   });
 
   it('times out a request the machine never answers, saying what was awaited', async () => {
+    const impatient = new EncryptionMachineModule({ host: '127.0.0.1', port: machine.port, requestTimeoutMs: 400, now: () => clock });
     machine.misbehave('silent');
-    const error = await module.encryptControl(SESSION, Buffer.alloc(8)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SECURITY_TIMEOUT', context: expect.objectContaining({ op: 'encryptControl', address: '000000000161', timeoutMs: 150 }) });
+    const error = await impatient.encryptControl(SESSION, Buffer.alloc(8)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SECURITY_TIMEOUT', context: expect.objectContaining({ op: 'encryptControl', address: '000000000161', timeoutMs: 400 }) });
     expect((error as Error).message).toContain('000000000161');
     machine.misbehave('none');
-    await expect(module.ping()).resolves.toBeUndefined(); // the connection survives a timeout
+    await expect(impatient.ping()).resolves.toBeUndefined(); // the connection survives a timeout
     expect(machine.connections).toBe(1);
+    await impatient.close();
   });
 
   it('fails every pending request when the connection drops, then reconnects after the backoff', async () => {
@@ -116,6 +118,8 @@ describe('encryption machine adapter', () => {
   });
 
   it('reports health on /metrics', async () => {
+    await module.close();
+    module = new EncryptionMachineModule({ host: '127.0.0.1', port: machine.port, requestTimeoutMs: 400, now: () => clock });
     const registry = new Registry();
     registerSecurityModuleMetrics(registry, () => ({ kind: module.kind, health: module.health }));
     await module.ping();
