@@ -13,6 +13,9 @@ import { parseTariff } from './domain/tariff.js';
 import { LEVEL_NAMES, resolveLevels, validateLevelOverrides, type LevelOverrides, type Levels } from './domain/thresholds.js';
 import { deriveLevels } from './ledger/levels.js';
 import { closeArrearsReview } from './engine/reviews.js';
+import { checkAddress } from './address-rules.js';
+import { evaluateAlarms } from './ledger/ledger.js';
+import { postOpeningBalance } from './ledger/opening-balance.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
 const Fen = Type.Integer({ minimum: -1_000_000_000_000, maximum: 1_000_000_000_000, description: 'money in fen (0.01 yuan)' });
@@ -35,6 +38,10 @@ export const AccountInputSchema = Type.Object({
   tariffId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a defined tariff (flat, tiered or time-of-use) instead of pricePerKwh' })),
   levelOverrides: Type.Optional(LevelOverridesSchema),
   ...levelFields,
+  openingBalanceFen: Type.Optional(Type.Integer({
+    minimum: -1_000_000_000_000, maximum: 1_000_000_000_000,
+    description: "balance carried over from the previous system, in fen: written as the account's one opening-balance ledger entry (not a payment; set once per account)",
+  })),
 }, { additionalProperties: false });
 
 const LevelSpecOrNull = Type.Union([
@@ -82,7 +89,7 @@ export const MeterInputSchema = Type.Object({
   }),
   busId: Type.Optional(Id),
   concentratorId: Type.Optional(Id),
-  address: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'DL/T 645: the 12-digit address printed on the meter; Modbus: the unit id 1..247; mqtt: the meter id in its concentrator\'s messages' }),
+  address: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'DL/T 645: the 12-digit address printed on the meter; Modbus: the unit id 1..247; mqtt: the meter id in its concentrator\'s messages, 12 DL/T 645 digits unless the concentrator\'s configuration (mqtt.concentrators.<id>.meterAddressRule) says otherwise' }),
   registerMap: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'Modbus: the register map of the meter model (registermaps/<name>.json)' })),
   supportsDirectClose: Type.Optional(Type.Boolean({ description: 'false for meters that only know 0x1C N1=1B (close permitted)' })),
   ...dlt645Fields,
@@ -128,7 +135,15 @@ function checkLevels(levels: Levels): void {
   }
 }
 
-export function createAccount(repos: Repositories, config: Config, input: AccountInput, actor: string, now: number): AccountRow {
+/** How an account is created beyond its fields: by an import in migration mode, and who the opening balance is from. */
+export interface CreateAccountOptions {
+  /** the migration that holds the new account's alarms and the engine until released */
+  migration?: string | null;
+  /** actor of the opening-balance entry (default: the creating actor) */
+  openingActor?: string;
+}
+
+export function createAccount(repos: Repositories, config: Config, input: AccountInput, actor: string, now: number, options: CreateAccountOptions = {}): AccountRow {
   if (input.tariffId !== undefined && input.pricePerKwh !== undefined) {
     throw new AppError('VALIDATION', 'give either tariffId or pricePerKwh, not both', { field: 'tariffId' });
   }
@@ -157,6 +172,14 @@ export function createAccount(repos: Repositories, config: Config, input: Accoun
       id: input.id, name: input.name, category, creditGrade, protected: input.protected ? 1 : 0, tariffId, ...levels, createdAt: now,
       levelOverrides: Object.keys(overrides).length > 0 ? JSON.stringify(overrides) : null, levelsDerivedAt: now,
     });
+    if (options.migration) repos.imports.holdAccount(input.id, options.migration);
+    // The alarm state from the first moment: a new account below alarm level 1 is not "normal"
+    // (an opening balance's entry evaluates it; a migration's hold leaves it for the release).
+    if (input.openingBalanceFen !== undefined) postOpeningBalance(repos, input.id, input.openingBalanceFen, options.openingActor ?? actor, now);
+    else {
+      const created = repos.accounts.get(input.id)!;
+      evaluateAlarms(repos, created, created, created.balanceFen, now);
+    }
     repos.journal.audit(actor, 'account-created', input.id, input, now);
     return repos.accounts.get(input.id)!;
   });
@@ -238,18 +261,6 @@ function checkFraming(config: Config, busId: string, protocol: string): void {
   }
 }
 
-/**
- * A meter's address as its protocol writes it: DL/T 645-2007 §7.1, six BCD bytes (12 decimal
- * digits); Modbus over Serial Line V1.02 §2.3, unit ids 1..247; a concentrator's own meter ids
- * are free-form.
- */
-function checkAddress(protocol: string, address: string): void {
-  if (protocol === 'dlt645' && !/^\d{12}$/.test(address)) throw new AppError('VALIDATION', `address "${address}" must be 12 decimal digits`, { field: 'address' });
-  if ((protocol === 'modbus-rtu' || protocol === 'modbus-tcp') && (!/^[1-9]\d{0,2}$/.test(address) || Number(address) > 247)) {
-    throw new AppError('VALIDATION', `address "${address}" must be a Modbus unit id 1..247`, { field: 'address' });
-  }
-}
-
 /** A register map that exists and is valid. */
 function checkModbusMeter(config: Config, input: MeterInput): void {
   if (!input.registerMap) throw new AppError('VALIDATION', `a ${input.protocol} meter needs a registerMap`, { field: 'registerMap' });
@@ -294,7 +305,8 @@ export function createMeter(repos: Repositories, config: Config, input: MeterInp
   if (concentratorId === '' || (busId === null && input.busId)) throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) needs concentratorId and no busId', { field: 'concentratorId' });
   if (busId !== null && input.concentratorId) throw new AppError('VALIDATION', `protocol ${input.protocol} has no concentratorId`, { field: 'concentratorId' });
   const modbus = input.protocol === 'modbus-rtu' || input.protocol === 'modbus-tcp';
-  checkAddress(input.protocol, input.address);
+  // Every protocol's address rule, a concentrator's meters included (src/address-rules.ts).
+  checkAddress(config, input.protocol, concentratorId, input.address);
   if (busId !== null) checkBus(config, busId);
   if (busId !== null) checkFraming(config, busId, input.protocol);
   if (modbus) checkModbusMeter(config, input);
@@ -323,7 +335,7 @@ export function updateMeter(repos: Repositories, config: Config, id: string, pat
   return repos.transaction(() => {
     const before = repos.meters.get(id);
     if (!before) throw new AppError('METER_NOT_FOUND', `meter ${id} does not exist`);
-    if (patch.address !== undefined) checkAddress(before.protocol, patch.address);
+    if (patch.address !== undefined) checkAddress(config, before.protocol, before.concentratorId, patch.address);
     if (patch.busId !== undefined) {
       if (before.protocol === 'mqtt') throw new AppError('VALIDATION', 'a meter behind a concentrator (protocol mqtt) has no busId', { field: 'busId' });
       checkFraming(config, patch.busId, before.protocol);

@@ -112,6 +112,13 @@ export function createMetrics() {
     ingestInFlight: new Gauge({ name: 'feikong_mqtt_ingest_in_flight_messages', help: 'Readings messages received and not yet acknowledged', registers: [registry] }),
     readingsPending: new Gauge({ name: 'feikong_readings_pending', help: 'Concentrator readings committed and acknowledged, not yet charged', registers: [registry] }),
     chargingSeconds: new Histogram({ name: 'feikong_charging_seconds', help: 'Duration of one transaction charging pending readings, commit included', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2], registers: [registry] }),
+    mqttAckSeconds: new Histogram({
+      name: 'feikong_mqtt_ack_seconds', help: 'Readings message read from its connection to its PUBACK (embedded broker): what the flow control bounds by mqtt.ingest.ackLatencyBoundMs',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30], registers: [registry],
+    }),
+    mqttHeldReadings: new Gauge({ name: 'feikong_mqtt_held_readings', help: 'Readings in messages read and not yet acknowledged (embedded broker)', registers: [registry] }),
+    mqttHeldBudget: new Gauge({ name: 'feikong_mqtt_held_readings_budget', help: 'Readings the flow control lets connections hold at once now: the acknowledgement rate times half mqtt.ingest.ackLatencyBoundMs, within its bounds', registers: [registry] }),
+    mqttWaitingConnections: new Gauge({ name: 'feikong_mqtt_waiting_connections', help: 'Concentrator connections the flow control does not read now, waiting their turn', registers: [registry] }),
     chargingMeters: new Histogram({ name: 'feikong_charging_meters', help: 'Meters charged in one transaction of pending readings (each once, for all its readings there)', buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000], registers: [registry] }),
     httpRefusedTotal: new Counter({
       name: 'feikong_http_refused_total', help: 'HTTP requests refused before their handler, by reason (unauthenticated, forbidden, rate-limited-anonymous, rate-limited-key)',

@@ -8,6 +8,7 @@ import type { CliIo } from './context.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 import { MQTT_HELP, mqttCommand } from './mqtt.js';
 import { IMPORT_HELP, importCommand } from './import.js';
+import { MIGRATION_HELP, migrationCommand } from './migration.js';
 import { CONFIG_HELP, configCommand } from './config-show.js';
 import { runLedgerCheck } from './ledger-check.js';
 import { CALENDAR_HELP, calendarCommand } from './calendar.js';
@@ -25,8 +26,11 @@ Commands:
   mqtt credentials revoke ID      revoke an MQTT credential
   mqtt credentials list           list MQTT credentials
   mqtt mosquitto --out DIR        write a Mosquitto configuration with the embedded broker's rights
-  import accounts FILE.csv        create accounts from CSV (per-row errors)
-  import meters FILE.csv          create meters from CSV (per-row errors)
+  import accounts FILE.csv        create (or --mode upsert) accounts from CSV (per-row errors)
+  import meters FILE.csv          create (or --mode upsert) meters from CSV (per-row errors)
+  import jobs                     list the latest import jobs (to resume one)
+  migration list                  list the migrations holding imported accounts
+  migration release NAME          release a migration's accounts to alarms and the engine
   ledger check                    check the ledger's invariants; exit 1 if any is broken
   config show                     print the effective configuration, secrets masked
   calendar status|show|set|remove official holiday schedules of the no-cut calendar
@@ -62,6 +66,7 @@ export function runCli(argv: string[], io: CliIo): number {
       case 'keys': return keysCommand(rest, io);
       case 'mqtt': return mqttCommand(rest, io);
       case 'import': return importCommand(rest, io);
+      case 'migration': return migrationCommand(rest, io);
       case 'ledger': return ledgerCommand(rest, io);
       case 'config': return configCommand(rest, io);
       case 'calendar': return calendarCommand(rest, io);
@@ -90,5 +95,5 @@ export function runCli(argv: string[], io: CliIo): number {
 
 function helpFor(command: string | undefined): string {
   if (command === 'calendar') return CALENDAR_HELP;
-  return command === 'keys' ? KEYS_HELP : command === 'mqtt' ? MQTT_HELP : command === 'import' ? IMPORT_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
+  return command === 'keys' ? KEYS_HELP : command === 'mqtt' ? MQTT_HELP : command === 'import' ? IMPORT_HELP : command === 'migration' ? MIGRATION_HELP : command === 'config' ? CONFIG_HELP : command === 'ledger' ? LEDGER_HELP : HELP;
 }

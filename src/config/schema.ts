@@ -148,6 +148,12 @@ const WebhookOptions = Type.Object({
   }),
 }, { default: {}, additionalProperties: false });
 
+/** The address rules of src/address-rules.ts a concentrator's meters may follow. */
+const MeterAddressRule = (byDefault: string | undefined, description: string) => Type.Union(
+  [Type.Literal('dlt645'), Type.Literal('modbus-unit-id'), Type.Literal('free-form')],
+  { ...(byDefault === undefined ? {} : { default: byDefault }), description },
+);
+
 export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1, default: './data', description: 'directory for the SQLite database' }),
   database: Type.Object({
@@ -203,6 +209,10 @@ export const ConfigSchema = Type.Object({
     reconnectMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'pause before reconnecting to the broker' }),
     publishTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'bound on one command publish (QoS 1 PUBACK from the broker)' }),
     readBackTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'wait for the reading after a command ack that shows the relay state' }),
+    meterAddressRule: MeterAddressRule('dlt645', "how concentrators address the meters behind them in their messages, unless mqtt.concentrators.<id>.meterAddressRule says otherwise: dlt645 (12 decimal digits), modbus-unit-id (1 to 247) or free-form (1 to 64 letters, digits and _ . : -)"),
+    concentrators: Type.Record(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }), Type.Object({
+      meterAddressRule: Type.Optional(MeterAddressRule(undefined, 'how this concentrator addresses its meters (default: mqtt.meterAddressRule)')),
+    }, { additionalProperties: false }), { default: {}, description: 'per-concentrator settings by concentrator id, e.g. {"dcu-7":{"meterAddressRule":"free-form"}}' }),
     username: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "the daemon's user name at an external broker; default: each connection's client id (what the generated Mosquitto configuration expects)" })),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: "the daemon's password at an external broker (feikong mqtt mosquitto puts its hash in the password file)" })),
     caFile: Type.Optional(Type.String({ minLength: 1, description: "CA certificate(s) (PEM) that an external broker's TLS certificate must chain to (mqtts:// URL); default: the system's" })),
@@ -234,6 +244,12 @@ export const ConfigSchema = Type.Object({
       chargeBatchReadings: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'pending readings charged in one transaction at most (whole meters)' }),
       chargeTransactionMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 500, description: 'a charging transaction holds the event loop: one that takes longer than this makes the next ones smaller, in proportion' }),
       maxPendingReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 500_000, description: 'acknowledged readings not yet charged above which the ingest stops acknowledging until charging catches up' }),
+      ackLatencyBoundMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'embedded broker: the acknowledgement latency (message read to PUBACK) the flow control keeps under: connections hold at most the acknowledgement rate times half this in readings; the others are not read (TCP flow control) and take turns' }),
+      connectionInFlight: Type.Integer({ minimum: 1, maximum: 65_535, default: 8, description: 'embedded broker: readings messages one connection may have read and not yet acknowledged; at this many its connection is not read until one is acknowledged' }),
+      minHeldReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 10_000, description: 'embedded broker: readings held at once that the flow control allows however slow acknowledgements are (one message is always allowed)' }),
+      collectAfterReadings: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 500_000, description: 'after at least this many readings committed, once the ingest is quiet for collectQuietMs, one full garbage collection returns the memory the burst used; 0 = never' }),
+      collectQuietMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5000, description: 'how long without a committed reading counts as quiet after a burst' }),
+      maxHeldReadings: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 300_000, description: 'embedded broker: readings held at once at most, whatever the acknowledgement rate: with maxPendingReadings, what bounds the ingest\'s memory' }),
     }, { default: {}, additionalProperties: false }),
   }, { default: {}, additionalProperties: false }),
   buses: Type.Array(Type.Union([SerialBus, TcpBus, ModbusTcpBus]), { default: [] }),
@@ -301,6 +317,12 @@ export const ConfigSchema = Type.Object({
     nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: "this daemon's name in bus leases; distinct for every daemon running on one database (default <hostname>-<pid>)" })),
     leaseMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 15_000, description: 'length of a bus lease; renewed every leaseMs/3, used until leaseMs/5 before it expires; a dead owner\'s buses are taken over within about leaseMs + leaseMs/3' }),
     commandPickupMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'how often a daemon looks for queued commands that other daemons created for the meters on the buses it holds' }),
+  }, { default: {}, additionalProperties: false }),
+  import: Type.Object({
+    chunkRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'CSV import rows committed in one transaction: the unit of progress and of resuming a job' }),
+    maxRows: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 2_000_000, description: 'data rows one CSV import takes at most; a larger file is refused with how to split it' }),
+    maxUploadBytes: Type.Integer({ minimum: 1024, maximum: 8 * 1024 * 1024 * 1024, default: 1024 * 1024 * 1024, description: 'largest CSV body POST /v1/import/… accepts; it is spooled to <dataDir>/imports while the job runs' }),
+    maxErrors: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'row errors an import job keeps and answers with; further ones are counted' }),
   }, { default: {}, additionalProperties: false }),
   seedFile: Type.Optional(Type.String({ description: 'JSON file of accounts and meters loaded at start (demo)' })),
   shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 10_000 }),

@@ -38,7 +38,12 @@ export const accounts = sqliteTable('accounts', {
   emergencyCreditFen: integer('emergency_credit_fen').notNull().default(0),
   lastPaymentAt: integer('last_payment_at'),
   createdAt: integer('created_at').notNull(),
-});
+  /**
+   * The migration that imported the account, while it holds the account's alarms and the engine
+   * (until an operator releases it); null otherwise (src/migration-hold.ts).
+   */
+  migration: text('migration'),
+}, (t) => [index('accounts_migration').on(t.migration)]);
 
 export const meters = sqliteTable('meters', {
   id: text('id').primaryKey(),
@@ -365,6 +370,42 @@ export const busLeases = sqliteTable('bus_leases', {
   epoch: integer('epoch').notNull(),
   /** when the current owner took the lease */
   acquiredAt: integer('acquired_at').notNull(),
+});
+
+/**
+ * A CSV import of accounts or meters (src/fleet-import.ts): committed in chunks of rows, each
+ * chunk with its progress, so a job that stopped part-way is resumed from the row after the last
+ * committed one. `fingerprint` is the SHA-256 of the file: a resume must be given the same file.
+ */
+export const importJobs = sqliteTable('import_jobs', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  /** 'create' | 'upsert' */
+  mode: text('mode').notNull(),
+  dryRun: integer('dry_run').notNull().default(0),
+  /** 'running' | 'done' | 'failed' */
+  state: text('state').notNull(),
+  actor: text('actor').notNull(),
+  migration: text('migration'),
+  encoding: text('encoding'),
+  /** what was imported: a file name, or 'upload' */
+  source: text('source').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  /** data rows in the file (known once the file has been read through) */
+  rows: integer('rows'),
+  /** the last spreadsheet row committed (the header is row 1) */
+  rowDone: integer('row_done').notNull().default(1),
+  created: integer('created').notNull().default(0),
+  updated: integer('updated').notNull().default(0),
+  unchanged: integer('unchanged').notNull().default(0),
+  refused: integer('refused').notNull().default(0),
+  /** JSON array of the first row errors (at most a configured number) */
+  errors: text('errors').notNull().default('[]'),
+  /** why a failed job stopped */
+  message: text('message'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  finishedAt: integer('finished_at'),
 });
 
 /**

@@ -193,6 +193,7 @@ export class Engine {
       // confirmed command is looked for on every evaluation (polls emit one when the relay moves).
       const ctx = this.context(this.now());
       const evaluateAll = () => this.repos.sweep.forAccount(accountId)
+        .filter((row) => !row.migration) // held by a migration until released
         .map((row) => withFaultCheck(evaluateSupplyPoint(row, ctx, this.repos, this.config.engine.safety), this.repos));
       let evaluations = evaluateAll();
       if (this.levelsMoved(evaluations, ctx.now).size > 0) evaluations = evaluateAll();

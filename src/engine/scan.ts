@@ -28,7 +28,7 @@ export async function scanSupplyPoints(
   const run = (rows: SupplyPointRow[]) => {
     const out: Evaluation[] = [];
     for (const row of rows) {
-      if (seen.has(row.meterId)) continue;
+      if (seen.has(row.meterId) || row.migration) continue; // a migration holds the account until released
       seen.add(row.meterId);
       out.push(options.enrich ? evaluateSupplyPoint(row, ctx, repos, safety) : evaluateBase(row, ctx));
     }

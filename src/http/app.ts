@@ -29,6 +29,7 @@ import { balanceRoutes } from './routes/balances.js';
 import { readingRoutes } from './routes/readings.js';
 import { eventRoutes } from './routes/events.js';
 import { importRoutes } from './routes/import.js';
+import { importJobRoutes } from './routes/import-jobs.js';
 import { collectionRoutes } from './routes/collection.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { holdRoutes } from './routes/holds.js';
@@ -110,6 +111,7 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(readingRoutes, { services });
   await app.register(eventRoutes, { services });
   await app.register(importRoutes, { services });
+  await app.register(importJobRoutes, { services });
   await app.register(collectionRoutes, { services });
   await app.register(deadLetterRoutes, { services });
   await app.register(holdRoutes, { services });

@@ -80,7 +80,7 @@ export const ChargePartView = Type.Object({
 }, { description: 'one part of a consumption entry: the charging period (the tariff\'s period, cut short by tariff changes), tier or band, price, energy, amount' });
 
 export const LedgerEntryView = Type.Object({
-  id: Type.Integer(), kind: Type.String(), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
+  id: Type.Integer(), kind: Type.String({ description: 'payment, reversal, consumption, adjustment, emergency-credit or opening-balance' }), amountFen: Type.Integer(), balanceAfterFen: Type.Integer(),
   paymentId: Nullable(Type.String()), meterId: Nullable(Type.String()),
   energyWh: Nullable(Type.Integer()), reason: Nullable(Type.String()),
   interval: Nullable(Type.Object({ from: Iso, to: Iso }, { description: 'consumption: the reading interval charged' })),

@@ -62,10 +62,13 @@ export function applyEntryTo(repos: Repositories, account: AccountRow, input: En
 
 /**
  * Moves the account's alarm state to where `balanceFen` is against `levels`: each level newly
- * reached raises its event once; a rise re-arms. Used after an entry and after levels change.
+ * reached raises its event once; a rise re-arms. Used after an entry, after levels change, when
+ * an account is created and when a migration releases it; nothing moves while a migration holds it.
  */
 export function evaluateAlarms(repos: Repositories, account: AccountRow, levels: Levels, balanceFen: number, at: number): Array<{ id: number; type: string }> {
   const events: Array<{ id: number; type: string }> = [];
+  // A migration's hold keeps the alarm state until the operator releases it (src/migration-hold.ts).
+  if (account.migration) return events;
   const transition = alarmTransition(account.alarmState as AlarmState, balanceFen, levels);
   if (transition.next === account.alarmState) return events;
   const alarm2At = transition.next === 2 ? (account.alarm2At ?? at) : null;

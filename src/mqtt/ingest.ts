@@ -13,10 +13,11 @@
 //          │   with a savepoint per message)
 //          └─ commit ─▶ ack every message ─▶ pending charging given the stored rows (and told when the ingest is idle)
 //
-// Holding the ack is the flow control: a connection whose message is not acknowledged delivers
-// no more (mqtt.js handles one message at a time; the embedded broker reads a connection's next
-// chunk only when the previous one is done), so the broker queues and the senders slow down. The
-// ingest also holds its acks while charging is behind by maxPending readings.
+// Holding the ack is the flow control of an external broker's subscriber connections (mqtt.js
+// handles one message at a time, and the broker sends at most the receive maximum). Through the
+// embedded broker, the flow control (src/mqtt/flow-control.ts) chooses which connections are read,
+// so that what is held is acknowledged within the latency bound. The ingest also holds its acks
+// while charging is behind by maxPending readings.
 import type { Logger } from 'pino';
 import type { Repositories } from '../db/repo/index.js';
 import type { Metrics } from '../metrics.js';
@@ -62,6 +63,7 @@ export class IngestPipeline {
   private submitted = 0;
   private idleCheck: NodeJS.Timeout | null = null;
   private readonly offDrained: () => void;
+  private readonly committedListeners = new Set<(readings: number) => void>();
   private readonly directory: MeterDirectory;
 
   constructor(
@@ -78,6 +80,12 @@ export class IngestPipeline {
     });
   }
 
+  /** Called after every commit with the readings it stored. */
+  onCommitted(listener: (readings: number) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
   /** Messages received and not yet acknowledged. */
   get inFlight(): number {
     return this.held.length;
@@ -86,10 +94,10 @@ export class IngestPipeline {
   /**
    * Takes one readings message; `ack` is called once, after the message (its readings, or its
    * dead letter) is committed. After stop() messages are not taken and never acknowledged: the
-   * sender keeps them for the next start.
+   * sender keeps them for the next start. Returns the message's readings (its weight in a batch).
    */
-  submit(topic: string, concentratorId: string, payload: Buffer, ack: () => void): void {
-    if (this.stopped) return;
+  submit(topic: string, concentratorId: string, payload: Buffer, ack: () => void): number {
+    if (this.stopped) return 0;
     const decoded: ReadingsMessage | Rejection = payload.length > this.options.maxPayloadBytes
       ? { code: 'too-large', detail: `${payload.length} bytes (at most ${this.options.maxPayloadBytes})` }
       : decodeReadings(payload, this.now(), this.options);
@@ -99,6 +107,7 @@ export class IngestPipeline {
     this.heldWeight += weight;
     this.metrics.ingestInFlight.set(this.held.length);
     this.schedule();
+    return weight;
   }
 
   /** Commits and acknowledges everything held, then takes no more. */
@@ -188,6 +197,7 @@ export class IngestPipeline {
       this.logger.warn({ topic: d.topic, reason: d.reason }, 'readings kept as a dead letter');
     }
     this.charging.stored(outcome.stored);
+    for (const listener of this.committedListeners) listener(outcome.pending);
     // Idle: nothing held now and nothing taken for IDLE_MS. Charging then starts at once; while
     // messages keep coming it waits its delay and charges each meter once for more readings.
     if (this.held.length === 0 && !this.stopped) {

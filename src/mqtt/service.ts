@@ -18,6 +18,8 @@ import { Topics, type UplinkKind } from './topics.js';
 import { IngestPipeline } from './ingest.js';
 import { PendingCharging } from '../ledger/pending-charging.js';
 import { attachEmbeddedIngest } from './embedded-ingest.js';
+import { ReadingsFlowControl } from './flow-control.js';
+import { AfterBurstCollector } from './after-burst.js';
 import { SubscriberIngest } from './subscriber-ingest.js';
 import { ControlConnection } from './control.js';
 import { ConcentratorStatus } from './status.js';
@@ -56,6 +58,8 @@ export class MqttService {
   readonly executor: MqttExecutor;
   private readonly control: ControlConnection;
   private readonly subscribers: SubscriberIngest | null;
+  private flow: ReadingsFlowControl | null = null;
+  private readonly afterBurst: AfterBurstCollector;
   private readonly offCharged: () => void;
   private stopped = false;
 
@@ -71,6 +75,8 @@ export class MqttService {
       delayMs: m.ingest.chargeDelayMs, batchReadings: m.ingest.chargeBatchReadings, transactionMs: m.ingest.chargeTransactionMs, maxPending: m.ingest.maxPendingReadings, utcOffsetMinutes: config.utcOffsetMinutes,
     }, (cid) => (cid === null ? null : this.topics.readings(cid)), now);
     this.pipeline = new IngestPipeline(repos, this.charging, metrics, logger.child({ component: 'mqtt-ingest' }), { ...m.ingest, liveValuesKept: config.polling.liveValuesKept }, now);
+    this.afterBurst = new AfterBurstCollector({ afterReadings: m.ingest.collectAfterReadings, quietMs: m.ingest.collectQuietMs }, logger.child({ component: 'mqtt-ingest' }));
+    this.pipeline.onCommitted((n) => this.afterBurst.committed(n));
     this.status = new ConcentratorStatus(repos, logger.child({ component: 'concentrators' }), now);
     const auth = clientAuthOptions(deps.credentials);
     this.control = new ControlConnection({
@@ -102,7 +108,12 @@ export class MqttService {
     // The embedded broker's hook stays attached until the broker closes: a readings message it
     // took after stop() is never acknowledged, so the concentrator sends it again.
     this.charging.start();
-    if (this.deps.embedded) attachEmbeddedIngest(this.deps.embedded, this.topics, this.pipeline);
+    if (this.deps.embedded) {
+      // The daemon's own connections (its control connection) are never held back.
+      const stem = `${clientIdStem(this.deps.config.mqtt.clientId)}-`;
+      this.flow = new ReadingsFlowControl(this.deps.embedded.aedes, this.deps.config.mqtt.ingest, this.deps.metrics, (id) => id.startsWith(stem));
+      attachEmbeddedIngest(this.deps.embedded, this.topics, this.pipeline, this.flow);
+    }
     await Promise.all([this.control.start(), this.subscribers?.start()]);
     this.deps.logger.info({ url: this.deps.url, prefix: this.topics.prefix, embedded: !!this.deps.embedded }, 'concentrator ingest started');
   }
@@ -111,6 +122,8 @@ export class MqttService {
     if (this.stopped) return;
     this.stopped = true;
     this.pipeline.stop();
+    this.flow?.stop();
+    this.afterBurst.stop();
     this.charging.stop();
     this.offCharged();
     this.executor.stop();

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConfiguredDatabase } from '../../src/db/open.js';
 import { dropTestDatabase, testDatabaseConfig, testDatabaseEnv } from '../helpers/database.js';
@@ -130,7 +131,7 @@ describe('feikong, spawned', () => {
 
 describe('feikong, in process', () => {
   it('prints help for every command', () => {
-    for (const command of ['keys', 'import', 'ledger', 'config']) {
+    for (const command of ['keys', 'import', 'ledger', 'config', 'migration']) {
       const res = inProcess([command, '--help']);
       expect(res.code, command).toBe(0);
       expect(res.out).toContain(`Usage: feikong ${command}`);
@@ -165,6 +166,24 @@ describe('feikong, in process', () => {
     expect(inProcess(['import', 'accounts', 'bad-header.csv'])).toMatchObject({ code: 2, err: expect.stringContaining('balanceFen') });
   });
 
+  it('imports a GBK file under a migration with progress on stderr, upserts it again as a no-op, and releases the migration', () => {
+    const gbk = iconv.encode('id,name,openingBalanceFen\ncli-gbk-1,张三,800\ncli-gbk-2,李四,\n', 'gbk');
+    writeFileSync(join(dir, 'gbk.csv'), gbk);
+    const first = inProcess(['import', 'accounts', 'gbk.csv', '--encoding', 'GBK', '--mode', 'upsert', '--migration', 'cli-wave']);
+    expect(first).toMatchObject({ code: 0, out: expect.stringContaining('created 2, updated 0, unchanged 0 of 2 accounts; 0 refused') });
+    expect(first.err).toContain('100% 2/2 rows: 2 created');
+    expect(query<Array<{ name: string; migration: string; alarm_state: number }>>("SELECT name, migration, alarm_state FROM accounts WHERE id LIKE 'cli-gbk-%' ORDER BY id"))
+      .toEqual([{ name: '张三', migration: 'cli-wave', alarm_state: 0 }, { name: '李四', migration: 'cli-wave', alarm_state: 0 }]);
+    const again = inProcess(['import', 'accounts', 'gbk.csv', '--mode', 'upsert']);
+    expect(again.out).toContain('created 0, updated 0, unchanged 2 of 2 accounts; 0 refused (job');
+    expect(inProcess(['migration', 'list']).out).toContain('cli-wave  2 accounts held');
+    expect(inProcess(['migration', 'release', 'cli-wave'])).toMatchObject({ code: 0, out: expect.stringContaining('released 2 accounts of migration cli-wave') });
+    expect(query<Array<{ id: string; alarm_state: number }>>("SELECT id, alarm_state FROM accounts WHERE id LIKE 'cli-gbk-%' ORDER BY id"))
+      .toEqual([{ id: 'cli-gbk-1', alarm_state: 2 }, { id: 'cli-gbk-2', alarm_state: 2 }]);
+    expect(inProcess(['import', 'accounts', 'gbk.csv', '--encoding', 'latin1']).code).toBe(2);
+    expect(inProcess(['import', 'jobs']).out).toMatch(/accounts upsert {2}done {2}gbk\.csv/);
+  });
+
   it('refuses a database that does not exist, naming its path and how to choose another, and creates nothing', () => {
     // SQLite, whichever engine the suite runs on: only a SQLite file can be created by opening it.
     const empty = mkdtempSync(join(tmpdir(), 'feikong-cli-none-'));
@@ -172,7 +191,7 @@ describe('feikong, in process', () => {
       const nowhere = { FEIKONG_DATA_DIR: join(empty, 'data'), FEIKONG_DATABASE__URL: undefined };
       const path = join(empty, 'data', 'feikong.db');
       writeFileSync(join(dir, 'one-account.csv'), 'id,name\nnone-1,Nobody\n');
-      for (const args of [['keys', 'list'], ['keys', 'revoke', 'x'], ['ledger', 'check'], ['import', 'accounts', 'one-account.csv', '--dry-run']]) {
+      for (const args of [['keys', 'list'], ['keys', 'revoke', 'x'], ['ledger', 'check'], ['import', 'accounts', 'one-account.csv', '--dry-run'], ['import', 'jobs'], ['migration', 'list']]) {
         const res = inProcess(args, nowhere);
         expect(res.code, args.join(' ')).toBe(2);
         expect(res.out).toBe('');

@@ -9,7 +9,10 @@ const auditOf = (action: string) => fk.daemon.repos.db.prepare('SELECT actor, ac
   .all(action) as Array<{ actor: string; action: string; target: string; detail: string }>;
 
 beforeAll(async () => {
-  fk = await startTestDaemon({ buses: [{ id: 'line-1', kind: 'tcp', host: '127.0.0.1', port: 9, baudRate: 2400 }, { id: 'line-2', kind: 'tcp', host: '127.0.0.1', port: 9, baudRate: 2400 }] });
+  fk = await startTestDaemon({
+    buses: [{ id: 'line-1', kind: 'tcp', host: '127.0.0.1', port: 9, baudRate: 2400 }, { id: 'line-2', kind: 'tcp', host: '127.0.0.1', port: 9, baudRate: 2400 }],
+    mqtt: { concentrators: { 'dcu-free': { meterAddressRule: 'free-form' } } },
+  });
   for (let i = 1; i <= 12; i++) {
     const id = `a-${String(i).padStart(2, '0')}`;
     const res = await fk.api('POST', '/v1/accounts', { body: { id, name: i % 2 ? `王 ${i}` : `Li ${i}`, category: i <= 3 ? 'commercial' : 'residential', protected: i === 5 } });
@@ -67,8 +70,9 @@ describe('accounts', () => {
     const res = await fk.api('PATCH', '/v1/accounts/a-02', { body: { category: 'school', creditGrade: 'A', protected: true, alarmLevel1Fen: 1000, alarmLevel2Fen: 500 } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ category: 'school', creditGrade: 'A', protected: true, alarmLevel1Fen: 1000, alarmLevel2Fen: 500, alarmState: 0, state: 'normal' });
+    // Created at 0 fen: alarm level 2 from the first moment; the payment re-armed it to 1, the new levels to 0.
     const rearmed = fk.daemon.repos.journal.eventsWhere(0, { accountId: 'a-02', types: ['alarm-rearmed'] }, 10);
-    expect(rearmed).toHaveLength(1);
+    expect(rearmed.map((e) => (JSON.parse(e.data) as { alarmState: number }).alarmState)).toEqual([1, 0]);
     const audit = auditOf('account-updated').find((r) => r.target === 'a-02')!;
     expect(audit.actor).toBe('key:test-admin');
     expect(JSON.parse(audit.detail).creditGrade).toEqual({ from: 'B', to: 'A' });
@@ -136,7 +140,12 @@ describe('meters', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('address');
     expect(bad.body.error.message).toContain('12 decimal digits');
-    const dcu = await fk.api('POST', '/v1/meters', { body: { id: 'm-dcu', accountId: 'a-06', protocol: 'mqtt', concentratorId: 'dcu-1', address: 'M-0001' } });
+    expect(bad.body.error.details.rule).toBe('dlt645');
+    // A concentrator's meters are DL/T 645 addresses unless its configuration says otherwise.
+    const refused = await fk.api('POST', '/v1/meters', { body: { id: 'm-dcu', accountId: 'a-06', protocol: 'mqtt', concentratorId: 'dcu-1', address: 'M-0001' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toContain('dlt645 address rule');
+    const dcu = await fk.api('POST', '/v1/meters', { body: { id: 'm-dcu', accountId: 'a-06', protocol: 'mqtt', concentratorId: 'dcu-free', address: 'M-0001' } });
     expect(dcu.status).toBe(201);
     const moved = await fk.api('PATCH', '/v1/meters/m-dcu', { body: { address: 'M-0002' } });
     expect(moved.status).toBe(200);

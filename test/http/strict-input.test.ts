@@ -3,7 +3,8 @@
 // booleans, one-element arrays, fractions and objects in every money and energy field and expects
 // 400 naming that field. Query strings are converted, within bounds: ?limit=1e309 and
 // ?limit=Infinity answer 400 on every list route. Bodies are UTF-8 or refused: two payment ids that
-// differ only in an invalid byte are both refused, and nothing is credited.
+// differ only in an invalid byte are both refused, and nothing is credited. A CSV import reads its
+// own charsets (UTF-8, GBK, GB18030), as strictly: bytes not of the file's encoding are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -155,14 +156,22 @@ describe('text encoding', () => {
     expect((await post(payment(Buffer.from('W-2')), 'application/json; charset=UTF-8')).status).toBe(201);
   });
 
-  it('refuses a CSV import that is not UTF-8 (a file saved in GBK), creating nothing', async () => {
-    // "张三" in GBK: D5 C5 C8 FD
-    const csv = Buffer.concat([Buffer.from('id,name\ngbk-1,'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]), Buffer.from('\n')]);
-    const res = await fetch(`${fk.daemon.httpUrl}/v1/import/accounts`, {
-      method: 'POST', body: csv, headers: { authorization: `Bearer ${fk.keys.admin}`, 'content-type': 'text/csv' },
-    });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).error.message).toContain('not valid UTF-8');
-    expect((await fk.api('GET', '/v1/accounts/gbk-1')).status).toBe(404);
+  it('reads a CSV import in its own encoding: a file saved in GBK stored as written, one sent as UTF-8 that is not refused naming its row, creating nothing', async () => {
+    // "张三" in GBK: D5 C5 C8 FD. CSV imports decode their own charsets (UTF-8, GBK, GB18030), strictly.
+    const gbkName = Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]);
+    const postCsv = async (csv: Buffer, contentType: string) => {
+      const res = await fetch(`${fk.daemon.httpUrl}/v1/import/accounts`, {
+        method: 'POST', body: csv, headers: { authorization: `Bearer ${fk.keys.admin}`, 'content-type': contentType },
+      });
+      return { status: res.status, body: await res.json() as any };
+    };
+    const gbk = await postCsv(Buffer.concat([Buffer.from('id,name\ngbk-1,'), gbkName, Buffer.from('\n')]), 'text/csv; charset=gbk');
+    expect(gbk).toMatchObject({ status: 200, body: { created: 1, encoding: 'gbk' } });
+    expect((await fk.api('GET', '/v1/accounts/gbk-1')).body.name).toBe('张三');
+    const mislabelled = await postCsv(Buffer.concat([Buffer.from('id,name\ngbk-2,'), gbkName, Buffer.from('\n')]), 'text/csv; charset=utf-8');
+    expect(mislabelled.status).toBe(400);
+    expect(mislabelled.body.error.message).toContain('CSV row 2');
+    expect(mislabelled.body.error.message).toContain('not valid utf-8');
+    expect((await fk.api('GET', '/v1/accounts/gbk-2')).status).toBe(404);
   });
 });

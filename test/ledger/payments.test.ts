@@ -136,7 +136,10 @@ describe('applyEntry: alarms', () => {
     applyEntry(t.repos, { accountId: 'acc-1', kind: 'adjustment', amountFen, actor: 'operator-1', at, reason: 'test' });
 
   it('writes each alarm event once per downward crossing and re-arms on the way up', () => {
-    postPayment(t.repos, pay({ amountFen: 3000 }), T0); //        3000: above both levels
+    // Created at 0 fen, the accounts are at alarm level 2 from the start (their events before `start`).
+    expect(t.repos.accounts.get('acc-1')).toMatchObject({ alarmState: 2 });
+    const start = Math.max(0, ...t.repos.journal.events(0, 'acc-1', 100).map((e) => e.id), ...t.repos.journal.events(0, 'acc-2', 100).map((e) => e.id));
+    postPayment(t.repos, pay({ amountFen: 3000 }), T0); //        3000: above both levels (re-armed)
     expect(adjust(-1500, T0 + 1).events.map((e) => e.type)).toEqual(['alarm-level-1']); // 1500
     expect(adjust(-100, T0 + 2).events).toEqual([]); //           1400: still level 1
     expect(adjust(-500, T0 + 3).events.map((e) => e.type)).toEqual(['alarm-level-2']); // 900
@@ -149,11 +152,11 @@ describe('applyEntry: alarms', () => {
     expect(adjust(-4200, T0 + 6).events.map((e) => e.type)).toEqual(['alarm-level-1', 'alarm-level-2']); // 800
     expect(t.repos.accounts.get('acc-1')).toMatchObject({ alarmState: 2, alarm2At: T0 + 6 });
 
-    const alarms = t.repos.journal.events(0, 'acc-1', 100).filter((e) => e.type.startsWith('alarm-'));
-    expect(alarms.map((e) => e.type)).toEqual(['alarm-level-1', 'alarm-level-2', 'alarm-rearmed', 'alarm-level-1', 'alarm-level-2']);
-    expect(JSON.parse(alarms[0]!.data)).toEqual({ balanceFen: 1500, levelFen: 2000 });
-    expect(JSON.parse(alarms[1]!.data)).toEqual({ balanceFen: 900, levelFen: 1000 });
-    expect(t.repos.journal.events(0, 'acc-2', 100).filter((e) => e.type.startsWith('alarm-'))).toEqual([]);
+    const alarms = t.repos.journal.events(start, 'acc-1', 100).filter((e) => e.type.startsWith('alarm-'));
+    expect(alarms.map((e) => e.type)).toEqual(['alarm-rearmed', 'alarm-level-1', 'alarm-level-2', 'alarm-rearmed', 'alarm-level-1', 'alarm-level-2']);
+    expect(JSON.parse(alarms[1]!.data)).toEqual({ balanceFen: 1500, levelFen: 2000 });
+    expect(JSON.parse(alarms[2]!.data)).toEqual({ balanceFen: 900, levelFen: 1000 });
+    expect(t.repos.journal.events(start, 'acc-2', 100).filter((e) => e.type.startsWith('alarm-'))).toEqual([]);
   });
 
   it('clears a pending manual review once the balance is back above the cut-off level', () => {

@@ -29,10 +29,12 @@ describe('engine: what holds a cut-off back', () => {
       ],
     });
     const { fk, sim } = s;
-    const mProtected = await s.supplyPoint('acc-p', PROTECTED, { ...LEVELS, protected: true });
-    const mHeld = await s.supplyPoint('acc-h', HELD, LEVELS);
-    const mOwn = await s.supplyPoint('acc-o', OWN_KEEP_POWER, LEVELS);
-    const mCatch = await s.supplyPoint('acc-c', CATCH_ALL, LEVELS);
+    // Above the cut-off level at first (an account's alarm state counts from its creation).
+    const opening = { openingBalanceFen: 30 };
+    const mProtected = await s.supplyPoint('acc-p', PROTECTED, { ...LEVELS, ...opening, protected: true });
+    const mHeld = await s.supplyPoint('acc-h', HELD, { ...LEVELS, ...opening });
+    const mOwn = await s.supplyPoint('acc-o', OWN_KEEP_POWER, { ...LEVELS, ...opening });
+    const mCatch = await s.supplyPoint('acc-c', CATCH_ALL, { ...LEVELS, ...opening });
     for (const m of [mProtected, mHeld, mOwn, mCatch]) {
       await eventually(async () => expect((await fk.api('GET', `/v1/meters/${m}`)).body.relayState).toBe('closed'));
     }
@@ -46,7 +48,10 @@ describe('engine: what holds a cut-off back', () => {
     expect(placed.body.holds[0]).toMatchObject({ kind: 'keep-power', scope: 'meter', targetId: mHeld, actor: 'key:test-operator', active: true });
     await eventually(() => expect(sim.meter(HELD).relayStatus().keepPower).toBe(true));
 
-    for (const [id, txn] of [['acc-p', 'p'], ['acc-h', 'h'], ['acc-o', 'o'], ['acc-c', 'c']] as const) await s.pay(id, 10, `wx-${txn}`);
+    // Into arrears: 10 fen, at or below the cut-off level (20).
+    for (const id of ['acc-p', 'acc-h', 'acc-o', 'acc-c']) {
+      expect((await fk.api('POST', `/v1/accounts/${id}/adjustments`, { body: { amountFen: -20, reason: 'meter reading corrected' } })).status).toBe(201);
+    }
 
     // The meter under its own keep-power refuses the trip; so does the one that says "unauthorised".
     for (const m of [mOwn, mCatch]) {

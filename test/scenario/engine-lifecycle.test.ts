@@ -55,8 +55,8 @@ describe('engine: command outcomes', () => {
       meters: [{ address: SLOW, tripDelayMs: 1500 }, { address: SLOWER, tripDelayMs: 600_000 }],
     });
     const { fk, sim } = s;
-    const slow = await s.supplyPoint('acc-s', SLOW, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0 });
-    const slower = await s.supplyPoint('acc-t', SLOWER, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0 });
+    const slow = await s.supplyPoint('acc-s', SLOW, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0, openingBalanceFen: 1000 });
+    const slower = await s.supplyPoint('acc-t', SLOWER, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0, openingBalanceFen: 1000 });
     for (const m of [slow, slower]) await eventually(async () => expect((await fk.api('GET', `/v1/meters/${m}`)).body.relayState).toBe('closed'));
 
     const r1 = await fk.api('POST', `/v1/meters/${slow}/commands`, { role: 'operator', body: { action: 'disconnect', reason: 'meter exchange' } });
@@ -98,7 +98,7 @@ describe('engine: command outcomes', () => {
     });
     const { fk, sim } = s;
     for (const [id, address, outcome] of [['acc-l', LOCKED, 'unauthorised'], ['acc-w', CLOCK_WRONG, 'expired']] as const) {
-      const meterId = await s.supplyPoint(id, address, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0 });
+      const meterId = await s.supplyPoint(id, address, { ...LEVELS, cutoffLevelFen: 0, restoreLevelFen: 0, openingBalanceFen: 1000 });
       await eventually(async () => expect((await fk.api('GET', `/v1/meters/${meterId}`)).body.relayState).toBe('closed'));
       const r = await fk.api('POST', `/v1/meters/${meterId}/commands`, { role: 'operator', body: { action: 'disconnect', reason: 'meter exchange' } });
       const c = await eventually(async () => {

@@ -201,8 +201,8 @@ describe('Modbus meters in the daemon', () => {
     expect(res.status).toBe(201);
     const create = (body: Record<string, unknown>) => fk.api('POST', '/v1/meters', { body: { id: 'm-x', accountId: 'acc-x', ...body } });
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
-      [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '248', registerMap: 'generic' }, 'address', /unit id 1\.\.247/],
-      [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '007', registerMap: 'generic' }, 'address', /unit id 1\.\.247/],
+      [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '248', registerMap: 'generic' }, 'address', /modbus-unit-id address rule: a whole number from 1 to 247/],
+      [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '007', registerMap: 'generic' }, 'address', /modbus-unit-id address rule: a whole number from 1 to 247/],
       [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '7' }, 'registerMap', /needs a registerMap/],
       [{ protocol: 'modbus-rtu', busId: 'rtu-1', address: '7', registerMap: 'no-such-meter' }, 'registerMap', /is not one of eastron-sdm120, eastron-sdm630, generic, hiking-dds238-2-zn-sr/],
       [{ protocol: 'modbus-rtu', busId: 'dlt-only', address: '7', registerMap: 'generic' }, 'busId', /carries dlt645, not modbus-rtu/],

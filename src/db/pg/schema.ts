@@ -53,7 +53,9 @@ export const accounts = pgTable('accounts', {
   emergencyCreditFen: int8('emergency_credit_fen').notNull().default(0),
   lastPaymentAt: int8('last_payment_at'),
   createdAt: int8('created_at').notNull(),
-}, (t) => [uniqueIndex('accounts_seq').on(t.seq)]);
+  /** The migration holding the account's alarms and the engine until released (see src/db/schema.ts). */
+  migration: text('migration'),
+}, (t) => [uniqueIndex('accounts_seq').on(t.seq), index('accounts_migration').on(t.migration)]);
 
 export const meters = pgTable('meters', {
   id: text('id').primaryKey(),
@@ -371,6 +373,31 @@ export const busLeases = pgTable('bus_leases', {
   epoch: int8('epoch').notNull(),
   /** when the current owner took the lease */
   acquiredAt: int8('acquired_at').notNull(),
+});
+
+/** A CSV import of accounts or meters, committed in chunks and resumable (see src/db/schema.ts). */
+export const importJobs = pgTable('import_jobs', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  mode: text('mode').notNull(),
+  dryRun: integer('dry_run').notNull().default(0),
+  state: text('state').notNull(),
+  actor: text('actor').notNull(),
+  migration: text('migration'),
+  encoding: text('encoding'),
+  source: text('source').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  rows: int8('rows'),
+  rowDone: int8('row_done').notNull().default(1),
+  created: int8('created').notNull().default(0),
+  updated: int8('updated').notNull().default(0),
+  unchanged: int8('unchanged').notNull().default(0),
+  refused: int8('refused').notNull().default(0),
+  errors: text('errors').notNull().default('[]'),
+  message: text('message'),
+  createdAt: int8('created_at').notNull(),
+  updatedAt: int8('updated_at').notNull(),
+  finishedAt: int8('finished_at'),
 });
 
 /**

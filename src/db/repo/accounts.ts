@@ -23,15 +23,17 @@ export interface AccountRow {
   emergencyCreditFen: number;
   lastPaymentAt: number | null;
   createdAt: number;
+  /** the migration holding the account's alarms and the engine, until released */
+  migration?: string | null;
 }
 
 const ACCOUNT_COLUMNS = `id, name, category, credit_grade AS "creditGrade", protected, tariff_id AS "tariffId",
   balance_fen AS "balanceFen", alarm_level1_fen AS "alarmLevel1Fen", alarm_level2_fen AS "alarmLevel2Fen",
   cutoff_level_fen AS "cutoffLevelFen", restore_level_fen AS "restoreLevelFen", alarm_state AS "alarmState",
   alarm2_at AS "alarm2At", review_at AS "reviewAt", level_overrides AS "levelOverrides",
-  levels_derived_at AS "levelsDerivedAt", emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt"`;
+  levels_derived_at AS "levelsDerivedAt", emergency_credit_fen AS "emergencyCreditFen", last_payment_at AS "lastPaymentAt", created_at AS "createdAt", migration`;
 
-export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'levelsDerivedAt' | 'emergencyCreditFen' | 'lastPaymentAt'>
+export type NewAccount = Omit<AccountRow, 'balanceFen' | 'alarmState' | 'alarm2At' | 'reviewAt' | 'levelOverrides' | 'levelsDerivedAt' | 'emergencyCreditFen' | 'lastPaymentAt' | 'migration'>
   & { levelOverrides?: string | null; levelsDerivedAt?: number | null };
 
 export function accountsRepository(db: Database) {

@@ -15,6 +15,7 @@ import { tariffsRepository } from './tariffs.js';
 import { webhooksRepository } from './webhooks.js';
 import { leasesRepository } from './leases.js';
 import { pendingRepository } from './pending.js';
+import { importsRepository } from './imports.js';
 import { calendarRepository } from './calendar.js';
 import { meterDataRepository } from './meter-data.js';
 import { mqttCredentialsRepository } from './mqtt-credentials.js';
@@ -38,6 +39,7 @@ export function createRepositories(db: Database) {
     webhooks: webhooksRepository(db),
     leases: leasesRepository(db),
     pending: pendingRepository(db),
+    imports: importsRepository(db),
     calendar: calendarRepository(db),
     meterData: meterDataRepository(db),
     mqttCredentials: mqttCredentialsRepository(db),
@@ -60,5 +62,6 @@ export type { BulkRow, BulkSkip } from './bulk.js';
 export type { SupplyPointRow } from './sweep.js';
 export type { PaymentRow, LedgerEntryRow, LedgerKind } from './ledger.js';
 export type { BusLeaseRow } from './leases.js';
+export type { ImportJobRow } from './imports.js';
 export type { HolidayScheduleRow, ScheduleOrigin } from './calendar.js';
 export type { MqttCredentialRow, ActiveMqttCredential } from './mqtt-credentials.js';

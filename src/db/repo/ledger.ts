@@ -3,7 +3,7 @@
 import type { Database } from '../database.js';
 import { insertReturningId } from '../dialect.js';
 
-export type LedgerKind = 'payment' | 'reversal' | 'consumption' | 'adjustment' | 'emergency-credit';
+export type LedgerKind = 'payment' | 'reversal' | 'consumption' | 'adjustment' | 'emergency-credit' | 'opening-balance';
 
 export interface LedgerEntryRow {
   id: number;

@@ -7,6 +7,7 @@
 //   meters   (rowid lo..hi) ⋈ accounts where relay not closed and balance > restore level → restore?
 //
 // Everything else — the few meters with a hold or a command in flight — is fetched by id.
+// Accounts a migration holds (src/migration-hold.ts) are left out until it is released.
 // `needingAttention` applies the same two filters, plus "has a hold or a command in flight", to a
 // given set of accounts: the engine uses it to skip, with one query, the accounts in a burst of
 // balance changes that no decision could act on.
@@ -34,6 +35,8 @@ export interface SupplyPointRow {
   supportsKeepPower: number;
   relayState: RelayState;
   relayStateAt: number | null;
+  /** the migration holding the account (the engine leaves it alone until released), or null */
+  migration?: string | null;
 }
 
 export interface BulkTargetFilter {
@@ -49,7 +52,7 @@ const COLUMNS = `a.id AS "accountId", a.balance_fen AS "balanceFen", a.alarm_lev
   a.alarm_level2_fen AS "alarmLevel2Fen", a.cutoff_level_fen AS "cutoffLevelFen", a.restore_level_fen AS "restoreLevelFen",
   a.protected, a.credit_grade AS "creditGrade", a.alarm_state AS "alarmState", a.alarm2_at AS "alarm2At", a.review_at AS "reviewAt",
   m.id AS "meterId", m.protocol, m.bus_id AS "busId", m.concentrator_id AS "concentratorId",
-  m.supports_keep_power AS "supportsKeepPower", m.relay_state AS "relayState", m.relay_state_at AS "relayStateAt"`;
+  m.supports_keep_power AS "supportsKeepPower", m.relay_state AS "relayState", m.relay_state_at AS "relayStateAt", a.migration`;
 
 /** The supply state of an account's meter, as the engine sees it (feikong_supply_points_by_state). */
 const STATE = `CASE WHEN m.id IS NULL THEN 'no-meter'
@@ -66,9 +69,9 @@ export function sweepRepository(db: Database) {
   const maxAccountRowid = db.prepare(`SELECT COALESCE(MAX(${row}), 0) FROM accounts`).pluck();
   const maxMeterRowid = db.prepare(`SELECT COALESCE(MAX(${row}), 0) FROM meters`).pluck();
   const cutoffDue = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id
-    WHERE a.${row} BETWEEN ? AND ? AND a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open'`);
+    WHERE a.${row} BETWEEN ? AND ? AND a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open' AND a.migration IS NULL`);
   const restoreDue = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
-    WHERE m.${row} BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen`);
+    WHERE m.${row} BETWEEN ? AND ? AND m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen AND a.migration IS NULL`);
   const byMeter = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?`);
   const byAccount = db.prepare(`SELECT ${COLUMNS} FROM accounts a JOIN meters m ON m.account_id = a.id WHERE a.id = ? ORDER BY m.id`);
   const states = db.prepare(`SELECT ${STATE} AS state, COUNT(*) AS n FROM accounts a LEFT JOIN meters m ON m.account_id = a.id
@@ -76,13 +79,13 @@ export function sweepRepository(db: Database) {
   const accountStates = db.prepare(`SELECT ${ACCOUNT_STATE} AS state, COUNT(*) AS n FROM accounts a WHERE a.${row} BETWEEN ? AND ? GROUP BY 1`);
   const attention = db.prepare(`SELECT DISTINCT a.id FROM ${jsonValues(db, '@ids')} j
     JOIN accounts a ON a.id = j.value JOIN meters m ON m.account_id = a.id
-    WHERE (a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open')
+    WHERE a.migration IS NULL AND ((a.balance_fen <= a.cutoff_level_fen AND m.relay_state <> 'open')
       OR (m.relay_state <> 'closed' AND a.balance_fen > a.restore_level_fen)
       OR EXISTS (SELECT 1 FROM commands c WHERE c.meter_id = m.id AND c.state IN ('queued', 'sent'))
       OR EXISTS (SELECT 1 FROM holds h WHERE h.scope = 'meter' AND h.target_id = m.id
         AND h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > @at))
       OR EXISTS (SELECT 1 FROM holds h WHERE h.scope = 'account' AND h.target_id = a.id
-        AND h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > @at))`).pluck();
+        AND h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > @at)))`).pluck();
   const latestPayment = db.prepare(`SELECT MAX(created_at) FROM payments WHERE account_id = ? AND reversed_at IS NULL`).pluck();
   const targets = db.prepare(`SELECT ${COLUMNS} FROM meters m JOIN accounts a ON a.id = m.account_id
     WHERE (CAST(@busId AS text) IS NULL OR m.bus_id = @busId) AND (CAST(@below AS bigint) IS NULL OR a.balance_fen < @below)
