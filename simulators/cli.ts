@@ -42,6 +42,10 @@ Options:
   --password HEX        6-hex-digit control password (default 000000)
   --no-direct-close     meters only know 1B (close permitted), not 1C (direct close)
   --fault METER=EFFECT  make a meter faulty, on a schedule (below; repeatable)
+  --esam VERSION        ESAM meters holding the public test keys of this key version: 0x1C only
+                        encrypted after identity authentication (03H), top-ups with the next
+                        purchase count (docs/security-module.md)
+  --session-minutes N   ESAM session validity, minutes (default 5)
   --quiet               do not log requests
   -h, --help            show this text
 
@@ -111,6 +115,8 @@ async function runDlt645(args: string[]): Promise<void> {
       password: { type: 'string' },
       'no-direct-close': { type: 'boolean' },
       fault: { type: 'string', multiple: true },
+      esam: { type: 'string' },
+      'session-minutes': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -148,6 +154,7 @@ async function runDlt645(args: string[]): Promise<void> {
       tripDelayMs: integer(values['trip-delay-ms'], 'trip-delay-ms', 0),
       supportsDirectClose: !values['no-direct-close'],
       ...(values.password === undefined ? {} : { password: values.password }),
+      ...(values.esam === undefined ? {} : { esam: { keyVersion: integer(values.esam, 'esam', 1), sessionMinutes: integer(values['session-minutes'], 'session-minutes', 5) } }),
     })),
     onEvent: (event) => {
       if (!values.quiet || event.kind === 'error') process.stdout.write(`${describe(event)}\n`);

@@ -26,7 +26,10 @@ import type { MeterReader } from './polling/meter-reader.js';
 import { serialTransport } from '../protocols/transports/serial.js';
 import { tcpTransport } from '../protocols/transports/tcp.js';
 import { CommandService } from './commands/service.js';
-import { Dlt645Executor } from './commands/dlt645-executor.js';
+import { Dlt645Executor, type MeterSecurity } from './commands/dlt645-executor.js';
+import { EsamControl } from './commands/esam-control.js';
+import { createConfiguredSecurityModule, securityModuleSource } from './security/from-config.js';
+import { registerSecurityModuleMetrics } from './security/metrics.js';
 import { ModbusExecutor } from './commands/modbus-executor.js';
 import { ModbusMeters, ModbusReader, createModbusLines } from './polling/modbus-reader.js';
 import { RegisterMaps, registerMapsDirectory } from './registermaps.js';
@@ -96,6 +99,8 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
   const profiles = Profiles.load(profilesDirectory(config.polling.profilesDir));
   // So are the MQTT certificate files (a bad path names its key).
   const mqttFiles = readMqttFiles(config);
+  // So is the security module: the software one refuses NODE_ENV=production unless allowed.
+  const securityModule = createConfiguredSecurityModule(config.security, process.env.NODE_ENV, logger.child({ component: 'security' }));
   const db = openConfiguredDatabase(config);
   logger.info(describeDatabase(config), 'database open, migrations applied');
   const repos = createRepositories(db);
@@ -108,6 +113,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
 
   const events = new EventBus(logger);
   const metrics = createMetrics();
+  registerSecurityModuleMetrics(metrics.registry, securityModuleSource(securityModule));
   const leases = new LeaseKeeper(repos.leases, {
     nodeId: config.cluster.nodeId ?? defaultNodeId(), leaseMs: config.cluster.leaseMs, busIds: config.buses.map((b) => b.id), now,
   }, logger.child({ component: 'leases' }));
@@ -167,6 +173,9 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
     return bus && bus.kind !== 'modbus-tcp' ? bus.dlt645 : undefined;
   };
   const dlt645Executor = new Dlt645Executor((id) => drivers.get(id), {
+    // The meter's own security mode and key version over its bus's; plaintext by default.
+    security: (meter): MeterSecurity => repos.meterSecurity.get(meter.id) ?? busDlt645(meter.busId)?.security ?? { mode: 'plaintext', keyVersion: 0 },
+    ...(securityModule ? { esam: new EsamControl(securityModule) } : {}),
     showsRelay: (meter) => {
       const reader = meter.busId ? dlt645Readers.get(meter.busId) : undefined;
       return reader ? showsRelayState(reader.profileOf(meter)) : true;
@@ -280,6 +289,7 @@ export async function startDaemon(config: Config, logger: Logger, now: () => num
       leases.stop(); // the buses are closed: another daemon may take them at once
       roleLeases.stop();
       await broker?.close();
+      await securityModule?.close();
       events.removeAll();
       await checkpointer?.stop();
       db.close();

@@ -12,7 +12,7 @@
 
 import { Dlt645Error } from './errors.js';
 import { hexDigitsToBytes } from './bcd.js';
-import { DEFAULT_UTC_OFFSET_MINUTES, encodeDateTime6 } from './datetime.js';
+import { DEFAULT_UTC_OFFSET_MINUTES, decodeDateTime6, encodeDateTime6 } from './datetime.js';
 
 /** N1 of 1CH (DL/T 645-2007 with the 2013 supplement; Q/GDW 1365): 1A,1B,1C,2A,2B,3A,3B. */
 export type ControlAction = 'trip' | 'closePermitted' | 'directClose' | 'alarm' | 'alarmRelease' | 'keepPower' | 'keepPowerRelease';
@@ -64,6 +64,18 @@ export function plaintextControlBlock(command: ControlCommand): Buffer {
   return Buffer.concat([Buffer.from([n1, 0x00]), deadline]);
 }
 
+/**
+ * N1..N8 back to the command: what a meter reads from a plaintext body, or from an ESAM body
+ * once decrypted. `deadline` is null when the six bytes are not a valid date.
+ */
+export function decodePlaintextControlBlock(
+  block: Uint8Array,
+  utcOffsetMinutes: number = DEFAULT_UTC_OFFSET_MINUTES,
+): { n1: number; action: ControlAction | null; deadline: Date | null } {
+  const n1 = block[0] ?? 0;
+  return { n1, action: actionOfN1(n1), deadline: block.length < 8 ? null : decodeDateTime6(block.subarray(2, 8), utcOffsetMinutes) };
+}
+
 export type PlaintextPasswordLevel = 0x00 | 0x02 | 0x04;
 
 /**
@@ -87,9 +99,10 @@ export const ESAM_PASSWORD_LEVEL = 0x98;
 
 /**
  * The encryption machine's side of an ESAM control: given the meter and the plaintext N1..N8,
- * return the ciphertext the meter's ESAM will accept in the current authenticated session.
- * Implementations live with the driver (they do I/O); they must have the ciphertext ready
- * before encode() is called, because codecs are synchronous.
+ * return the body the meter's ESAM will accept in the current authenticated session — on
+ * State Grid meters ciphertext (16) + MAC (4) laid out by encodeEsamControlBody
+ * (esam-commands.ts). Implementations live with the driver (they do I/O); they must have the
+ * ciphertext ready before encode() is called, because codecs are synchronous.
  */
 export interface ControlCipher {
   encryptControlBlock(address: string, plaintext: Uint8Array): Uint8Array;

@@ -90,14 +90,26 @@ const REFUSAL_WORD: Readonly<Record<ControlRefusal, { word: number; bytes: 1 | 2
   other: { word: ErrorBit.other, bytes: 1 },
 };
 
+/**
+ * Normal reply 9CH, or DCH with the refusal's error word. `errorWord` names the bits exactly
+ * (two bytes, 2013 supplement) where the refusal alone does not, e.g. identity authentication
+ * timed out (bit 3) or MAC error (bit 1) from an ESAM meter.
+ */
 export function encodeControlResponse(
   address: string,
-  outcome: { ok: true } | { ok: false; reason: ControlRefusal },
+  outcome: { ok: true } | { ok: false; reason: ControlRefusal; errorWord?: number },
   options: { preamble?: number } = {},
 ): Buffer {
   const preamble = options.preamble ?? 0;
   if (outcome.ok) {
     return encodeFrame({ address, control: makeControl(FunctionCode.Control, { fromMeter: true }), data: new Uint8Array(0) }, { preamble });
+  }
+  if (outcome.errorWord !== undefined) {
+    if (!Number.isInteger(outcome.errorWord) || outcome.errorWord <= 0 || outcome.errorWord > 0xffff) {
+      throw new Dlt645Error('VALUE_INVALID', `control error word out of range: ${outcome.errorWord}`, { errorWord: outcome.errorWord });
+    }
+    const data = Buffer.from([outcome.errorWord & 0xff, outcome.errorWord >> 8]);
+    return encodeFrame({ address, control: makeControl(FunctionCode.Control, { fromMeter: true, abnormal: true }), data }, { preamble });
   }
   const spec = REFUSAL_WORD[outcome.reason];
   if (spec === undefined) throw new Dlt645Error('VALUE_INVALID', `unknown refusal: ${String(outcome.reason)}`, { reason: outcome.reason });
@@ -132,6 +144,21 @@ export function decodeControlResponse(frame: Dlt645Frame): ControlOutcome {
   const length = Math.min(frame.data.length, 2);
   const errorWord = length === 0 ? 0 : readUIntLE(frame.data, 0, length);
   return { ok: false, reason: controlRefusalOf(errorWord, length), errorWord, flags: controlErrorFlags(errorWord, length) };
+}
+
+/**
+ * What an ESAM meter's refusal says about the session, from the two-byte word (2013
+ * supplement): 'session' — identity authentication absent or timed out (bit 3), authenticate
+ * again; 'mac' — MAC error (bit 1); 'suspended' — the meter suspended after repeated MAC
+ * errors (bit 0). null for every other refusal, and for one-byte words (bits 0..1 mean other
+ * things there).
+ */
+export function controlSecurityCause(outcome: ControlOutcome): 'session' | 'mac' | 'suspended' | null {
+  if (outcome.ok) return null;
+  if (outcome.flags.includes('identityAuthenticationTimeout')) return 'session';
+  if (outcome.flags.includes('meterSuspended')) return 'suspended';
+  if (outcome.flags.includes('macError')) return 'mac';
+  return null;
 }
 
 /** True when the frame is any reply to 1CH (normal or abnormal). */

@@ -13,6 +13,12 @@
 //   authentication timed out or absent · bit4 execution time invalid (validity deadline passed) ·
 //   bit5 trip refused: keep-power · bit6 pre-trip refused: keep-power · bit7 pre-trip duration
 //   invalid · bit8 pre-trip refused: already tripped.
+// Security authentication 03H, same supplement and Q/GDW 1365 (安全认证错误信息字 SERR), two
+//   bytes, LSB first, carried by the abnormal reply C3H: bit0 other error · bit1 repeated top-up
+//   (重复充值) · bit2 ESAM verification failed (ESAM验证失败: wrong MAC, wrong ciphertext) ·
+//   bit3 identity authentication failed (身份认证失败) · bit4 customer number mismatch (客户编号
+//   不匹配) · bit5 purchase count error (充值次数错误) · bit6 purchase exceeds the hoarding limit
+//   (购电超囤积) · bit7..15 reserved. Meters set bit0 only when no other bit is set.
 
 export const ERROR_FLAGS_2007 = [
   'other',
@@ -46,6 +52,16 @@ export const CONTROL_ERROR_FLAGS = [
   'preTripRefusedTripped',
 ] as const;
 
+export const SECURITY_ERROR_FLAGS = [
+  'other',
+  'repeatedTopUp',
+  'esamVerificationFailed',
+  'identityAuthenticationFailed',
+  'customerNumberMismatch',
+  'purchaseCountError',
+  'hoardingLimitExceeded',
+] as const;
+
 function flagsOf(word: number, table: readonly (string | null)[]): string[] {
   const out: string[] = [];
   for (let bit = 0; bit < 16; bit++) {
@@ -69,6 +85,11 @@ export function decodeControlErrorWord(errorWord: number): string[] {
   return flagsOf(errorWord, CONTROL_ERROR_FLAGS);
 }
 
+/** Names of the bits set in a security-authentication error word SERR (03H, two bytes). */
+export function decodeSecurityErrorWord(errorWord: number): string[] {
+  return flagsOf(errorWord, SECURITY_ERROR_FLAGS);
+}
+
 /** Bit masks for building error words. */
 export const ErrorBit = {
   other: 0x01,
@@ -90,4 +111,14 @@ export const ControlErrorBit = {
   preTripRefusedKeepPower: 0x0040,
   preTripDurationInvalid: 0x0080,
   preTripRefusedTripped: 0x0100,
+} as const;
+
+export const SecurityErrorBit = {
+  other: 0x0001,
+  repeatedTopUp: 0x0002,
+  esamVerificationFailed: 0x0004,
+  identityAuthenticationFailed: 0x0008,
+  customerNumberMismatch: 0x0010,
+  purchaseCountError: 0x0020,
+  hoardingLimitExceeded: 0x0040,
 } as const;

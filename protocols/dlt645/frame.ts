@@ -33,6 +33,8 @@ export const DEFAULT_PREAMBLE = 4;
 
 /** DL/T 645-2007 §5.2.3 (控制码): function codes D4..D0. */
 export const FunctionCode = {
+  /** 2013 supplement / Q/GDW 1365: security authentication (安全认证), not in the 2007 text itself. */
+  SecurityAuthentication: 0x03,
   BroadcastTime: 0x08,
   Read: 0x11,
   ReadFollowUp: 0x12,

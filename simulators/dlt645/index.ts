@@ -1,7 +1,8 @@
 // The DL/T 645 prepaid meter simulator: a meter model with behaviours, on a bus that speaks the
 // real protocol over a pseudo-terminal, a serial port or a TCP DTU.
 export { startDlt645Bus, type Dlt645BusOptions, type SimBus, type SimBusEvent, type SimBusStats } from './bus.js';
-export { SimMeter, type ControlRecord, type MeterLimits, type SimMeterOptions } from './meter.js';
+export { SimMeter, type ControlRecord, type MeterControlOutcome, type MeterLimits, type SimMeterOptions } from './meter.js';
+export { SimEsam, MAC_FAILURES_CLOSING_SESSION, type EsamOptions, type EsamRecord, type EsamWallet } from './esam.js';
 export {
   behaviours,
   fixedDelay,

@@ -6,7 +6,18 @@
 //
 // Time: `clock()` is physical time (energy, trip delay); the meter's own clock is that plus an
 // offset that broadcast time sync (08H) corrects and that validity deadlines are checked against.
-import type { DecodedControlRequest, Dlt645Frame } from '../../protocols/dlt645/index.js';
+import {
+  DataIdentifier as DI,
+  ESAM_PASSWORD_LEVEL,
+  decodeEsamControlBody,
+  decodeMoneyFen,
+  decodePlaintextControlBlock,
+  isDlt645Error,
+  type DecodedControlRequest,
+  type DecodedProtectedWrite,
+  type Dlt645Frame,
+} from '../../protocols/dlt645/index.js';
+import { SimEsam, type EsamOptions } from './esam.js';
 import { type Behaviour } from './behaviours.js';
 import { EnergyRegisters, defaultTariffPeriod, type TariffNumber, type TariffPeriodFn } from './energy.js';
 import { Relay, type ControlAction, type ControlOutcome, type RelayOptions, type RelayStatus } from './relay.js';
@@ -67,7 +78,16 @@ export interface SimMeterOptions extends RelayOptions {
   powerFactor?: number;
   /** Daily freezes kept (日冻结), 0..62. Default 62. */
   frozenDaysKept?: number;
+  /**
+   * ESAM mode (State Grid remote fee control, esam.ts): 1CH only with PA 98H inside an
+   * authenticated session, plaintext 1CH refused 'unauthorised'; 03H answered; 14H limits
+   * written only with PA 98H/99H and a right MAC. Default: no ESAM (plaintext meter).
+   */
+  esam?: EsamOptions;
 }
+
+/** What the meter did with a 1CH: the relay's outcome, or (ESAM mode) why the ESAM refused it. */
+export type MeterControlOutcome = ControlOutcome | 'session-expired' | 'mac-error';
 
 export interface ControlRecord {
   /** The meter's clock when the command arrived. */
@@ -77,7 +97,7 @@ export interface ControlRecord {
   /** Operator code C3..C0 as received. */
   operator: string;
   deadline: Date | null;
-  outcome: ControlOutcome;
+  outcome: MeterControlOutcome;
 }
 
 const DEFAULT_LIMITS: MeterLimits = {
@@ -88,8 +108,14 @@ const DEFAULT_LIMITS: MeterLimits = {
   restoreLevelFen: 0,
 };
 const MAX_LOAD_W = 60_000;
-/** PA 98H: the body is ESAM ciphertext, which this meter has no key for. */
-const ESAM_PASSWORD_LEVEL = 0x98;
+/** DIs of the meter-side limits, writable with PA 98H/99H in ESAM mode. */
+const LIMIT_DIS: Readonly<Record<number, keyof MeterLimits>> = {
+  [DI.alarmAmount1]: 'alarmLevel1Fen',
+  [DI.alarmAmount2]: 'alarmLevel2Fen',
+  [DI.overdraftLimit]: 'overdraftLimitFen',
+  [DI.hoardingLimit]: 'hoardingLimitFen',
+  [DI.closePermitAmount]: 'restoreLevelFen',
+};
 
 export class SimMeter {
   readonly address: string;
@@ -118,6 +144,8 @@ export class SimMeter {
   readonly history: MeterHistory;
   private readonly registerSet: ReadonlySet<number> | null;
   private readonly silentSet: ReadonlySet<number>;
+  /** The ESAM, in ESAM mode; null for a plaintext meter. */
+  readonly esam: SimEsam | null;
 
   constructor(options: SimMeterOptions, clock: () => number = Date.now) {
     if (!/^\d{12}$/.test(options.address)) throw new RangeError(`meter address must be 12 digits, got '${options.address}'`);
@@ -148,6 +176,7 @@ export class SimMeter {
     this.history = new MeterHistory(options.frozenDaysKept ?? 62);
     this.registerSet = options.registers ? new Set(options.registers) : null;
     this.silentSet = new Set(options.silentFor ?? []);
+    this.esam = options.esam ? new SimEsam(this.address, options.esam, clock) : null;
   }
 
   /** Whether the meter has register `di` (a daily freeze: whether it keeps freezes at all). */
@@ -222,11 +251,20 @@ export class SimMeter {
    * Checks and applies a decoded 1CH command the way a meter does (password, then deadline on
    * the meter's clock, then the action), records it, and returns the outcome.
    */
-  applyControl(request: DecodedControlRequest): ControlOutcome {
+  applyControl(request: DecodedControlRequest): MeterControlOutcome {
     this.sync();
     const nowMs = this.now();
-    let outcome: ControlOutcome;
-    if (request.pa === ESAM_PASSWORD_LEVEL || request.password.toUpperCase() !== this.password) {
+    let outcome: MeterControlOutcome;
+    if (this.esam !== null) {
+      const opened = this.openEsamControl(request);
+      if ('refusal' in opened) {
+        this.recordControl(request, opened.refusal);
+        return opened.refusal;
+      }
+      request = opened.request;
+    }
+    if (this.esam === null && (request.pa === ESAM_PASSWORD_LEVEL || request.password.toUpperCase() !== this.password)) {
+      // a plaintext meter has no key for an ESAM body
       outcome = 'unauthorised';
     } else if (request.deadline === null || request.deadline.getTime() < nowMs) {
       outcome = 'expired';
@@ -239,8 +277,43 @@ export class SimMeter {
     return outcome;
   }
 
+  /**
+   * ESAM mode: a plaintext 1CH is refused 'unauthorised' (the ESAM meter's error word bit 2);
+   * an encrypted one is opened by the ESAM (session, MAC) into the plaintext command, which the
+   * meter then checks as any other (deadline, relay).
+   */
+  private openEsamControl(request: DecodedControlRequest): { request: DecodedControlRequest } | { refusal: MeterControlOutcome } {
+    if (request.pa !== ESAM_PASSWORD_LEVEL) return { refusal: 'unauthorised' };
+    let block;
+    try {
+      block = decodeEsamControlBody(request.body);
+    } catch (e) {
+      if (!isDlt645Error(e)) throw e;
+      return { refusal: 'mac-error' };
+    }
+    const opened = this.esam!.openControl(block);
+    if (!opened.ok) return { refusal: opened.refusal };
+    return { request: { ...request, ...decodePlaintextControlBlock(opened.plaintext), body: opened.plaintext } };
+  }
+
+  /** ESAM mode: a 14H write with PA 98H/99H of a limit (04001001..04001005). */
+  applyProtectedWrite(write: DecodedProtectedWrite): 'ok' | 'unauthorised' | 'other' {
+    if (this.esam === null) return 'other';
+    const limit = LIMIT_DIS[write.di];
+    if (limit === undefined) return 'other';
+    const opened = this.esam.openWrite(write);
+    if (!opened.ok) return 'unauthorised';
+    try {
+      this.limits[limit] = decodeMoneyFen(opened.value);
+    } catch (e) {
+      if (!isDlt645Error(e)) throw e;
+      return 'other';
+    }
+    return 'ok';
+  }
+
   /** Records a 1CH command without applying it (used by behaviours that refuse on purpose). */
-  recordControl(request: DecodedControlRequest, outcome: ControlOutcome): void {
+  recordControl(request: DecodedControlRequest, outcome: MeterControlOutcome): void {
     this.controls.push({ at: new Date(this.now()), action: request.action, pa: request.pa, operator: request.operator, deadline: request.deadline, outcome });
   }
 

@@ -4,11 +4,21 @@
 //   01H read (1997)      → 81H DI + value, or C1H "data identifier error" (1997 meters only;
 //                          a 1997 meter ignores every 2007 frame but broadcast time)
 //   13H read address     → 93H address
-//   1CH remote control   → 9CH, or DCH with the refusal's error word (checks in meter.ts)
+//   1CH remote control   → 9CH, or DCH with the refusal's error word (checks in meter.ts);
+//                          in ESAM mode a session gone is bit 3, a wrong MAC bit 1 (2013 supplement)
+//   03H security auth.   → ESAM mode: 83H DI + payload, or C3H SERR (esam.ts); else "other error"
+//   14H write            → ESAM mode: limits with PA 98H/99H and a right MAC → 94H, a wrong MAC,
+//                          no session or a plaintext level → D4H bit 2 (unauthorised)
 //   08H broadcast time   → sets the meter clock, no reply (DL/T 645-2007 §7.6)
 //   anything else        → abnormal reply "other error"
 import {
+  ControlErrorBit,
   ErrorBit,
+  decodeProtectedWriteRequest,
+  decodeSecurityRequest,
+  encodeSecurityRefusal,
+  encodeSecurityResponse,
+  encodeAck,
   FunctionCode,
   FunctionCode1997,
   decode1997ReadRequest,
@@ -45,7 +55,27 @@ export function respond(meter: SimMeter, frame: Dlt645Frame): Reply {
         return wire(meter, encodeReadAddressResponse(meter.address));
       case FunctionCode.Control: {
         const outcome = meter.applyControl(decodeControlRequest(frame));
+        if (outcome === 'session-expired') return wire(meter, encodeControlResponse(meter.address, { ok: false, reason: 'unauthorised', errorWord: ControlErrorBit.identityAuthenticationTimeout }));
+        if (outcome === 'mac-error') return wire(meter, encodeControlResponse(meter.address, { ok: false, reason: 'unauthorised', errorWord: ControlErrorBit.macError }));
         return wire(meter, encodeControlResponse(meter.address, outcome === 'ok' ? { ok: true } : { ok: false, reason: outcome }));
+      }
+      case FunctionCode.SecurityAuthentication: {
+        if (meter.esam === null) return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.other));
+        const request = decodeSecurityRequest(frame);
+        const result = meter.esam.security(request.di, request.payload, meter);
+        return wire(meter, result.ok ? encodeSecurityResponse(meter.address, request.di, result.payload) : encodeSecurityRefusal(meter.address, result.refusal));
+      }
+      case FunctionCode.Write: {
+        if (meter.esam === null) return wire(meter, encodeAbnormalResponse(meter.address, functionCode, ErrorBit.other));
+        let outcome: 'ok' | 'unauthorised' | 'other';
+        try {
+          outcome = meter.applyProtectedWrite(decodeProtectedWriteRequest(frame));
+        } catch (error) {
+          if (!isDlt645Error(error) || error.code !== 'FRAME_UNEXPECTED') throw error;
+          outcome = 'unauthorised'; // a plaintext level on an ESAM meter
+        }
+        if (outcome === 'ok') return wire(meter, encodeAck(meter.address, functionCode));
+        return wire(meter, encodeAbnormalResponse(meter.address, functionCode, outcome === 'unauthorised' ? ErrorBit.unauthorised : ErrorBit.other));
       }
       case FunctionCode.BroadcastTime: {
         const { time } = decodeBroadcastTimeRequest(frame);

@@ -2,16 +2,30 @@
 // (N3..N8) and the meter's credentials (its own, else its bus's), read back through status word 3
 // (bit 4 relay, bit 6 relay command, bit 12 keep-power). A meter whose profile reads no status
 // word 3 cannot show its relay: its commands are sent and end unconfirmable.
+// An ESAM meter (security mode 'esam') is authenticated first and sent the command encrypted
+// (esam-control.ts); its read-back is the same.
 import type { MeterRow } from '../db/repo/index.js';
 import type { ControlCredentials, Dlt645Driver } from '../polling/dlt645-driver.js';
-import type { ControlAction } from '../../protocols/dlt645/index.js';
+import type { ControlAction, ControlOutcome } from '../../protocols/dlt645/index.js';
 import type { RelayAction, RelayExecutor, RelayReadback, SendResult } from './executor.js';
+import type { EsamControl, EsamControlResult } from './esam-control.js';
+
+/** How a meter's remote control is protected: plaintext 1CH, or ESAM (PA 98H after identity authentication). */
+export interface MeterSecurity {
+  mode: 'plaintext' | 'esam';
+  /** The key version the meter's ESAM holds (esam mode). */
+  keyVersion: number;
+}
 
 export interface Dlt645ExecutorOptions {
   /** Whether the meter's reading profile shows its relay state (reads status word 3). Default: yes. */
   showsRelay?: (meter: MeterRow) => boolean;
   /** The meter's 0x1C credentials (its own over its bus's); never logged. */
   credentials?: (meter: MeterRow) => ControlCredentials;
+  /** The meter's security mode and key version; default plaintext. */
+  security?: (meter: MeterRow) => MeterSecurity;
+  /** Authenticated, encrypted control for ESAM meters; without it an ESAM meter's command is impossible. */
+  esam?: EsamControl;
 }
 
 const REFUSAL = { 'keep-power': 'refused-keep-power', unauthorised: 'unauthorised', expired: 'expired', other: 'refused' } as const;
@@ -53,7 +67,34 @@ export class Dlt645Executor implements RelayExecutor {
   }
 
   private async control(meter: MeterRow, n1: ControlAction, deadline: Date): Promise<SendResult> {
+    const security = this.options.security?.(meter);
+    if (security?.mode === 'esam') return this.esamControl(meter, security, n1, deadline);
     const outcome = await this.driver(meter).control(meter.address, n1, deadline, this.options.credentials?.(meter) ?? {});
+    return this.refusalOf(meter, n1, outcome);
+  }
+
+  private async esamControl(meter: MeterRow, security: MeterSecurity, n1: ControlAction, deadline: Date): Promise<SendResult> {
+    if (!this.options.esam) {
+      return { accepted: false, outcome: 'refused', impossible: true, message: `meter ${meter.address} is an ESAM meter and no security module is configured` };
+    }
+    const operatorCode = this.options.credentials?.(meter).operatorCode;
+    const result: EsamControlResult = await this.options.esam.control(this.driver(meter), { address: meter.address, keyVersion: security.keyVersion, ...(operatorCode ? { operatorCode } : {}) }, n1, deadline);
+    switch (result.kind) {
+      case 'accepted':
+        return { accepted: true };
+      case 'authentication-failed':
+        return {
+          accepted: false, outcome: 'authentication-failed', final: true,
+          message: `meter ${meter.address} refused identity authentication under key version ${security.keyVersion} (${result.reason}, security error word 0x${result.errorWord.toString(16)}): check the meter's key version`,
+        };
+      case 'key-version-unknown':
+        return { accepted: false, outcome: 'key-version', final: true, message: `no keys of version ${security.keyVersion} for meter ${meter.address}: ${result.message}` };
+      case 'refused':
+        return this.refusalOf(meter, n1, result.outcome);
+    }
+  }
+
+  private async refusalOf(meter: MeterRow, n1: ControlAction, outcome: ControlOutcome): Promise<SendResult> {
     if (outcome.ok) return { accepted: true };
     const word = `error word 0x${outcome.errorWord.toString(16)}`;
     if (outcome.reason === 'unauthorised' && n1 === 'trip' && this.canReadBack(meter)) {

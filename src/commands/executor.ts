@@ -19,6 +19,8 @@ export type SendResult =
     accepted: false; outcome: Refusal; message: string;
     /** not the meter saying no but the command being impossible (no relay control): failed at once, never retried */
     impossible?: true;
+    /** the meter (or its keys) will say no again: refused at once with a review, never resent */
+    final?: true;
   };
 
 export interface RelayReadback {

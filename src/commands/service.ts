@@ -7,7 +7,9 @@
 // reason and a review item is raised — at the first refusal already for a reconnect, as someone is
 // without power. A keep-power refusal ends it refused at once (an outcome, not a fault). A meter
 // that cannot show its relay state gets the command but never a confirmation: unconfirmable,
-// with a review item. With several daemons on one database a command
+// with a review item. An ESAM meter that refuses identity authentication, or whose key version
+// the security module lacks, ends refused at once too (`final`), with a review. With several
+// daemons on one database a command
 // runs only in the daemon that owns its meter's link (`owns`, the bus lease): any daemon may create
 // it, the owner picks it up (resumeBus) and a new owner resumes it as a restart does. The 'sent'
 // mark is fenced by the lease (`fence`): it is written only while the lease row still names this
@@ -309,8 +311,9 @@ export class CommandService {
         if (!result.accepted) {
           refusal = result;
           refusals++;
-          // Under keep-power the meter will refuse again: an outcome, not a fault to retry.
-          if (result.outcome === 'refused-keep-power') return this.refused(command, meter, result, refusals);
+          // Under keep-power, or with keys the meter does not accept, the meter will refuse again:
+          // an outcome, not a fault to retry.
+          if (result.outcome === 'refused-keep-power' || result.final) return this.refused(command, meter, result, refusals);
           this.repos.commands.noteError(commandId, result.message, this.now());
           // Someone is without power: a person hears of a refused reconnect at once.
           if (command.action === 'reconnect' && refusals === 1) this.raiseRefusal(command, meter, result, refusals, false);

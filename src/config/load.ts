@@ -124,7 +124,15 @@ export function validateConfig(raw: Json): Config {
     throw new ConfigError(`configuration key "${key}": ${first.message} (got ${got ?? 'nothing'})`, key);
   }
   checkSchedules(withDefaults as Config);
+  checkSecurity(withDefaults as Config);
   return withDefaults as Config;
+}
+
+/** security.module 'encryption-machine' needs the machine's address. */
+function checkSecurity(config: Config): void {
+  if (config.security.module === 'encryption-machine' && !config.security.encryptionMachine) {
+    throw new ConfigError('configuration key "security.encryptionMachine": required when security.module is \'encryption-machine\' (host and port of the machine or its gateway)', 'security.encryptionMachine');
+  }
 }
 
 /** The holiday schedules' own rules (dates in their year, make-up workdays on weekends, one per year). */

@@ -15,9 +15,19 @@ export const Dlt645Credentials = {
   operatorCode: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: 'C0..C3 as 8 hex digits, default 00000000' })),
 };
 
+/** How a meter's remote control is protected (docs/security-module.md). */
+export const MeterSecuritySchema = Type.Object({
+  mode: Type.Union([Type.Literal('plaintext'), Type.Literal('esam')], {
+    default: 'plaintext',
+    description: "'plaintext': 0x1C with a password level (0, 2, 4); 'esam': identity authentication (03H) and 0x1C encrypted under the session (PA 98H) through the security module (State Grid remote fee control)",
+  }),
+  keyVersion: Type.Integer({ minimum: 0, maximum: 255, default: 0, description: "the key version the meters' ESAMs hold (0: the factory's public keys)" }),
+}, { additionalProperties: false });
+
 const Dlt645BusOptions = Type.Object({
   profile: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'reading profile (profiles/<name>.json) of meters on this bus that name none' })),
   ...Dlt645Credentials,
+  security: Type.Optional(MeterSecuritySchema),
 }, { additionalProperties: false, description: 'DL/T 645 defaults of the meters on this bus' });
 
 export const SerialBus = Type.Object({
@@ -317,6 +327,23 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, additionalProperties: false }),
   seedFile: Type.Optional(Type.String({ description: 'JSON file of accounts and meters loaded at start (demo)' })),
   shutdownTimeoutMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 10_000 }),
+  security: Type.Object({
+    module: Type.Union([Type.Literal('none'), Type.Literal('software'), Type.Literal('encryption-machine')], {
+      default: 'none',
+      description: "who computes ESAM ciphertexts and MACs: 'encryption-machine' (the utility's 密码机, for meters in the field), 'software' (public test keys: simulators and labs only), 'none' (ESAM meters' commands fail)",
+    }),
+    software: Type.Object({
+      allowInProduction: Type.Boolean({ default: false, description: 'LAB SETTING: let the software module (public test keys) start although NODE_ENV=production; logged at error level at every start' }),
+    }, { default: {}, additionalProperties: false }),
+    encryptionMachine: Type.Optional(Type.Object({
+      host: Type.String({ minLength: 1 }),
+      port: Type.Integer({ minimum: 1, maximum: 65535 }),
+      requestTimeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 2000, description: 'bound on one request after it is written' }),
+      connectTimeoutMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 3000 }),
+      reconnectMinMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 200, description: 'first pause before connecting again after a failure, doubling' }),
+      reconnectMaxMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+    }, { additionalProperties: false, description: 'the encryption machine (or its gateway) speaking the interface of docs/security-module.md' })),
+  }, { default: {}, additionalProperties: false }),
 }, { additionalProperties: false });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -36,7 +36,7 @@ export type FinalCommandState = Exclude<CommandState, (typeof ACTIVE_STATES)[num
  */
 export const COMMAND_OUTCOMES = [
   'confirmed', 'trip-delayed', 'close-permitted', 'no-confirmation', 'refused', 'refused-keep-power', 'unauthorised', 'expired',
-  'unsupported-protocol', 'unsupported-action', 'cancelled', 'superseded', 'unconfirmable',
+  'authentication-failed', 'key-version', 'unsupported-protocol', 'unsupported-action', 'cancelled', 'superseded', 'unconfirmable',
 ] as const;
 export type CommandOutcome = (typeof COMMAND_OUTCOMES)[number];
 
@@ -60,6 +60,11 @@ export const COMMAND_OUTCOME_DESCRIPTIONS: Record<CommandOutcome, string> = {
   expired: "the validity deadline passed: by the head-end's clock before any confirmation (state expired); with the concentrator "
     + "offline or silent until then (state failed); or by the meter's own clock, which refused the 0x1C as out of date "
     + "(state refused: the meter's clock is wrong, see broadcast time sync).",
+  'authentication-failed': "an ESAM meter refused the security authentication (DL/T 645 control code 03H, identity "
+    + 'authentication 070000FF): keys or key version disagree, or the meter is suspended. Not sent again; a command-refused '
+    + "review item asks to check the meter's key version (state refused).",
+  'key-version': "the security module holds no keys of the meter's key version (GET /v1/meters/{id}/security): nothing was sent "
+    + 'to the meter; a command-refused review item is raised (state refused).',
   'unsupported-protocol': "the daemon has no relay executor for the meter's protocol (state failed).",
   'unsupported-action': 'the meter takes no keep-power commands (state failed).',
   cancelled: 'cancelled by an operator while queued (state cancelled).',
@@ -69,7 +74,7 @@ export const COMMAND_OUTCOME_DESCRIPTIONS: Record<CommandOutcome, string> = {
 };
 
 /** Refusals a relay executor may report: the meter saying no, each an outcome of its own. */
-export const REFUSAL_OUTCOMES = ['refused', 'refused-keep-power', 'unauthorised', 'expired'] as const satisfies readonly CommandOutcome[];
+export const REFUSAL_OUTCOMES = ['refused', 'refused-keep-power', 'unauthorised', 'expired', 'authentication-failed', 'key-version'] as const satisfies readonly CommandOutcome[];
 export type Refusal = (typeof REFUSAL_OUTCOMES)[number];
 
 export const COMMAND_ACTIONS = ['disconnect', 'reconnect', 'keep-power', 'keep-power-release'] as const;

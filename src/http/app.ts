@@ -24,6 +24,7 @@ import { webhooksOpenApi } from '../notify/webhook-openapi.js';
 import { ledgerCheckRoutes } from './routes/ledger-check.js';
 import { keyRoutes } from './routes/keys.js';
 import { mqttCredentialRoutes } from './routes/mqtt-credentials.js';
+import { meterSecurityRoutes } from './routes/meter-security.js';
 import { balanceRoutes } from './routes/balances.js';
 import { readingRoutes } from './routes/readings.js';
 import { eventRoutes } from './routes/events.js';
@@ -105,6 +106,7 @@ export async function buildHttp(services: HttpServices, logger: Logger): Promise
   await app.register(ledgerCheckRoutes, { services });
   await app.register(keyRoutes, { services });
   await app.register(mqttCredentialRoutes, { services });
+  await app.register(meterSecurityRoutes, { services });
   await app.register(balanceRoutes, { services });
   await app.register(readingRoutes, { services });
   await app.register(eventRoutes, { services });

@@ -8,7 +8,7 @@ import {
   BROADCAST_ADDRESS, DEFAULT_PREAMBLE, FRAME_OVERHEAD, FunctionCode, FunctionCode1997, DataIdentifier, catalogueEntry,
   decode1997ReadResponse, decodeControlResponse, decodeEnergyWh, decodeReadResponse, decodeStatusWord3, encode1997ReadRequest,
   encodeBroadcastTimeRequest, encodeControlRequest, encodeReadRequest, isDlt645Error, plaintextControl,
-  type ControlAction, type ControlOutcome, type ControlPayloadStrategy, type Dlt645Frame, type PlaintextPasswordLevel, type StatusWord3,
+  type ControlAction, type ControlCommand, type ControlOutcome, type ControlPayloadStrategy, type Dlt645Frame, type PlaintextPasswordLevel, type StatusWord3,
 } from '../../protocols/dlt645/index.js';
 import { AppError } from '../errors.js';
 import type { Bus, Priority } from './bus.js';
@@ -45,6 +45,11 @@ export class Dlt645Driver {
 
   constructor(readonly bus: Bus, private readonly options: Dlt645DriverOptions) {
     this.strategy = options.controlStrategy ?? plaintextControl();
+  }
+
+  /** The meters' clock offset from UTC, minutes (deadlines are written in it). */
+  get utcOffsetMinutes(): number {
+    return this.options.utcOffsetMinutes;
   }
 
   /** First-byte timeout: Td max + the line's latency allowance + one character (not a flat number). */
@@ -96,6 +101,30 @@ export class Dlt645Driver {
       address, functionCode: FunctionCode.Control, frameBytes: FRAME_OVERHEAD + CONTROL_REPLY_DATA,
     }, 'command', 0);
     return decodeControlResponse(frame);
+  }
+
+  /**
+   * Sends a 1CH built by `strategy` (the ESAM strategy with a ciphertext from the security
+   * module); like control(), not retried on timeout.
+   */
+  async controlWith(address: string, command: ControlCommand, strategy: ControlPayloadStrategy): Promise<ControlOutcome> {
+    const request = encodeControlRequest(address, { utcOffsetMinutes: this.options.utcOffsetMinutes, ...command }, strategy);
+    const frame = await this.exchange(request, `control ${command.action} of meter ${address}`, {
+      address, functionCode: FunctionCode.Control, frameBytes: FRAME_OVERHEAD + CONTROL_REPLY_DATA,
+    }, 'command', 0);
+    return decodeControlResponse(frame);
+  }
+
+  /**
+   * One security-authentication exchange (03H, 2013 supplement / Q/GDW 1365): the reply frame,
+   * normal (83H) or abnormal (C3H), for the caller to decode. Retried on timeout like a read:
+   * identity authentication and the status query change nothing twice; a purchase is protected
+   * by its purchase count.
+   */
+  async securityExchange(address: string, di: number, request: Buffer, label: string, replyPayloadBytes: number, priority: Priority = 'command'): Promise<Dlt645Frame> {
+    return this.exchange(request, `${label} (DI ${hex(di, 8)}) of meter ${address}`, {
+      address, functionCode: FunctionCode.SecurityAuthentication, di: { value: di, bytes: 4 }, frameBytes: FRAME_OVERHEAD + 4 + replyPayloadBytes,
+    }, priority);
   }
 
   /**

@@ -459,3 +459,16 @@ export const frozenReadings = pgTable('frozen_readings', {
   energyWh: int8('energy_wh').notNull(),
   readAt: int8('read_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.meterId, t.day] })]);
+
+/**
+ * How a meter's remote control is protected, where it differs from its bus's default
+ * (docs/security-module.md): 'plaintext' 0x1C, or 'esam' (identity authentication and 0x1C
+ * encrypted under the session), with the key version its ESAM holds. A table of its own, so
+ * that the meters table and its repository stay as they are.
+ */
+export const meterSecurity = pgTable('meter_security', {
+  meterId: text('meter_id').primaryKey().references(() => meters.id, { onDelete: 'cascade' }),
+  mode: text('mode').notNull(),
+  keyVersion: integer('key_version').notNull(),
+  updatedAt: int8('updated_at').notNull(),
+});

@@ -19,6 +19,7 @@ import { importsRepository } from './imports.js';
 import { calendarRepository } from './calendar.js';
 import { meterDataRepository } from './meter-data.js';
 import { mqttCredentialsRepository } from './mqtt-credentials.js';
+import { meterSecurityRepository } from './meter-security.js';
 
 export function createRepositories(db: Database) {
   return {
@@ -42,6 +43,7 @@ export function createRepositories(db: Database) {
     calendar: calendarRepository(db),
     meterData: meterDataRepository(db),
     mqttCredentials: mqttCredentialsRepository(db),
+    meterSecurity: meterSecurityRepository(db),
     /** Runs `fn` in one IMMEDIATE transaction (one fsync at commit). */
     transaction<T>(fn: () => T): T {
       return db.transaction(fn).immediate();

@@ -3,9 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataIdentifier } from '../../../protocols/dlt645/index.js';
+import { DataIdentifier, decodeControlResponse } from '../../../protocols/dlt645/index.js';
+import { EsamExchanges } from '../../../src/security/esam-exchanges.js';
+import { SoftwareSecurityModule } from '../../../src/security/software-module.js';
 import { HeadEnd, expectWithin } from './head-end.js';
-import { METER_2, energyOf, readRequest } from './fixtures.js';
+import { METER_1, controlRequest, energyOf, METER_2, readRequest } from './fixtures.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/feikong-sim.mjs', import.meta.url));
 
@@ -81,5 +83,20 @@ describe('feikong-sim dlt645', () => {
     const { proc, output } = run(['dlt645', '--pty', '--meters', '12ab']);
     expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(2);
     expect(output()).toMatch(/12 digits/);
+  });
+
+  it('serves ESAM meters with --esam: plaintext 0x1C refused, the encrypted one after authentication accepted', async () => {
+    const { output } = run(['dlt645', '--tcp', '0', '--baud', '9600', '--td', '20', '--esam', '1', '--quiet']);
+    const port = await expectWithin(() => /port: (\d+)/.exec(output())?.[1], 15_000, 'the simulator to print its port');
+    headEnd = await HeadEnd.connectTcp(Number(port));
+    const plain = await headEnd.request(controlRequest(METER_1, 'trip'));
+    expect(decodeControlResponse(plain.frame)).toMatchObject({ ok: false, reason: 'unauthorised' });
+    const esam = new EsamExchanges(new SoftwareSecurityModule([1], (n) => Buffer.alloc(n, 7)));
+    const meter = { address: METER_1, keyVersion: 1 };
+    const { frame, challenge } = await esam.authenticationRequest(meter);
+    const auth = esam.sessionFrom(meter, challenge, (await headEnd.request(frame)).frame);
+    if (!auth.ok) throw new Error(`authentication refused: ${auth.reason}`);
+    const trip = await headEnd.request(await esam.controlRequest(auth.session, { action: 'trip', deadline: new Date(Date.now() + 60_000) }));
+    expect(decodeControlResponse(trip.frame)).toEqual({ ok: true });
   });
 });
