@@ -112,7 +112,9 @@ export class SimConcentrator {
     this.client = null;
     if (!client) return;
     if (client.connected) await client.publishAsync(`${this.base}/status`, 'offline', { qos: 1, retain: true }).catch(() => {});
-    await client.endAsync(false).catch(() => {});
+    // A client that is not connected (its session taken over, the broker gone) ends at once: a
+    // graceful end would wait for acknowledgements of messages in flight that can never come.
+    await client.endAsync(!client.connected).catch(() => {});
   }
 
   /** Current readings of every meter (or the given ones) at the concentrator's clock. */
