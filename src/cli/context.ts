@@ -48,3 +48,16 @@ export function cliActor(env: NodeJS.ProcessEnv): string {
   }
   return `cli:${user}`;
 }
+
+/** Every row of a list read in keyset pages (oldest first, by creation time then id). */
+export function allPages<T extends { createdAt: number; id: string }>(page: (after: { createdAt: number; id: string } | null, size: number) => T[], size = 500): T[] {
+  const all: T[] = [];
+  let after: { createdAt: number; id: string } | null = null;
+  for (;;) {
+    const rows = page(after, size);
+    all.push(...rows);
+    const last = rows[rows.length - 1];
+    if (rows.length < size || !last) return all;
+    after = { createdAt: last.createdAt, id: last.id };
+  }
+}

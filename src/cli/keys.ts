@@ -2,7 +2,7 @@
 // is printed once and never stored (only its SHA-256). Every change is audited with the CLI user.
 import { ROLES, createApiKey, type Role } from '../http/auth.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
+import { allPages, cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
 
 export const KEYS_HELP = `Usage: feikong keys <command> [options]
 
@@ -63,17 +63,7 @@ export function keysCommand(argv: string[], io: CliIo): number {
       }));
     }
     case 'list': {
-      const rows = withRepositories(settings, io, (repos) => {
-        const all = [];
-        let after: { createdAt: number; id: string } | null = null;
-        for (;;) {
-          const page = repos.journal.apiKeys(after, !args.options.all, 500);
-          all.push(...page);
-          const last = page[page.length - 1];
-          if (page.length < 500 || !last) return all;
-          after = { createdAt: last.createdAt, id: last.id };
-        }
-      });
+      const rows = withRepositories(settings, io, (repos) => allPages((after, size) => repos.journal.apiKeys(after, !args.options.all, size)));
       io.out.write(`${'id'.padEnd(36)}  ${'role'.padEnd(9)}  ${'created'.padEnd(24)}  ${'revoked'.padEnd(24)}  name\n`);
       for (const k of rows) {
         const revoked = k.revokedAt === null ? '-' : new Date(k.revokedAt).toISOString();

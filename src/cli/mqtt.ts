@@ -9,7 +9,7 @@ import { mosquittoConfig } from '../mqtt/mosquitto-config.js';
 import { clientIdStem } from '../mqtt/service.js';
 import { Topics } from '../mqtt/topics.js';
 import { parseArgs, optionValue, UsageError } from './args.js';
-import { cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
+import { allPages, cliActor, cliSettings, withRepositories, type CliIo } from './context.js';
 
 export const MQTT_HELP = `Usage: feikong mqtt <command> [options]
 
@@ -73,17 +73,7 @@ export function mqttCommand(argv: string[], io: CliIo): number {
       return 0;
     }
     case 'list': {
-      const rows = withRepositories(settings, io, (repos) => {
-        const all = [];
-        let after: { createdAt: number; id: string } | null = null;
-        for (;;) {
-          const page = repos.mqttCredentials.list(after, !args.options.all, optionValue(args, 'concentrator') ?? null, 500);
-          all.push(...page);
-          const last = page[page.length - 1];
-          if (page.length < 500 || !last) return all;
-          after = { createdAt: last.createdAt, id: last.id };
-        }
-      });
+      const rows = withRepositories(settings, io, (repos) => allPages((after, size) => repos.mqttCredentials.list(after, !args.options.all, optionValue(args, 'concentrator') ?? null, size)));
       io.out.write(`${'id'.padEnd(36)}  ${'created'.padEnd(24)}  ${'revoked'.padEnd(24)}  concentrator\n`);
       for (const c of rows) {
         const revoked = c.revokedAt === null ? '-' : new Date(c.revokedAt).toISOString();
