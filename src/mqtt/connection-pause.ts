@@ -28,6 +28,8 @@ export interface PausableConnection {
  */
 export function pausableConnection(client: Client): PausableConnection {
   const inner = client as unknown as AedesClientInternals;
+  // Another aedes whose client lacks these parts: its own pause and resume, as they are.
+  if (typeof inner._nextBatch !== 'function' || typeof inner._parsingBatch !== 'number') return client as unknown as PausableConnection;
   const original = inner._nextBatch;
   let deferred = 0;
   // handle(client, packet, client._nextBatch) reads this property when each packet is parsed.
